@@ -1,0 +1,39 @@
+// Bundles the CLI, the extension, the engine process and the webview with esbuild (one bundle each).
+import * as esbuild from 'esbuild';
+import * as fs from 'node:fs';
+
+const pkg = JSON.parse(fs.readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
+const watch = process.argv.includes('--watch');
+const common = {
+  bundle: true,
+  platform: 'node',
+  target: 'node20',
+  format: 'cjs',
+  sourcemap: true,
+  logLevel: 'warning',
+  // Native and large runtime packages stay external: they ship in node_modules (and the VSIX).
+  external: ['vscode', 'onnxruntime-node', 'sharp'],
+  define: { LAYERLENS_VERSION: JSON.stringify(pkg.version) },
+};
+const entries = [
+  { entryPoints: ['src/cli/index.ts'], outfile: 'dist/cli.js' },
+  { entryPoints: ['src/host/extension.ts'], outfile: 'dist/extension.js', optional: true },
+  { entryPoints: ['src/engineProcess/main.ts'], outfile: 'dist/engine-process.js', optional: true },
+  {
+    entryPoints: ['webview/main.ts'],
+    outfile: 'dist/webview/main.js',
+    platform: 'browser',
+    format: 'iife',
+    target: 'chrome114',
+    external: [],
+    optional: true,
+  },
+];
+const t0 = Date.now();
+for (const { optional, ...e } of entries) {
+  if (optional && !fs.existsSync(e.entryPoints[0])) continue;
+  const opts = { ...common, ...e };
+  if (watch) await (await esbuild.context(opts)).watch();
+  else await esbuild.build(opts);
+}
+if (!watch) console.log(`build: ${Date.now() - t0} ms`);

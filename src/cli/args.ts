@@ -1,0 +1,172 @@
+/** Command-line parsing for `layerlens` (node:util parseArgs), turned into typed commands. */
+import { parseArgs } from 'node:util';
+import type { ProviderName, TargetSpec } from '../engine/api';
+import { parseTargetSpec } from '../engine/attribution/targets';
+import { LayerLensError } from '../engine/errors';
+import { IMAGE_PRESETS, ImagePreprocess, ImagePresetName } from '../engine/tensor/image';
+
+export const USAGE = `usage:
+  layerlens layers MODEL [--json]
+  layerlens predict MODEL --input F [--input F …] [--top K] [--output NAME|INDEX] [--provider P] [--threads N] [--json]
+  layerlens attribute MODEL --layer ID [--layer ID …] [--layer-list] --input F [--input F …]
+            [--target SPEC] [--layer-input] [--gradient-only] [--provider auto|cpu|webgpu|cuda|dml|coreml]
+            [--output NAME|INDEX] [--threads N] [--out DIR] [--json] [--repeat N]
+
+inputs: .npy files (float32/int64; other floats converted), one per graph input in graph-input order,
+        or images (png/jpg/webp/gif/tiff/avif) preprocessed with:
+  --preset imagenet|unit|symmetric   --size HxW   --resize stretch|center-crop   --channels 1|3   --bgr
+  --range LO,HI   --mean A[,B,C]   --std A[,B,C]   --layout nchw|nhwc
+  (defaults: the model's metadata or sidecar, else what the input shape implies)
+layer ids: module paths (layer1.0.conv1), node:<ONNX node name>, value:<tensor name>
+target SPEC: 3 (all examples) · 3,1,2 (one per example) · (0,1,1) (index tuple) · (0,1,1),(1,1,0) (one tuple per example)`;
+
+export interface CommonOptions {
+  model: string;
+  json: boolean;
+  provider: ProviderName;
+  threads?: number;
+}
+
+export interface InputOptions {
+  inputs: string[];
+  image: ImagePreprocess;
+  imageExplicit: boolean;
+}
+
+export type Command =
+  | ({ kind: 'layers' } & CommonOptions)
+  | ({ kind: 'predict'; top: number; output?: string } & CommonOptions & InputOptions)
+  | ({
+      kind: 'attribute';
+      layers: string[];
+      layerList: boolean;
+      target: TargetSpec;
+      layerInput: boolean;
+      gradientOnly: boolean;
+      output?: string;
+      out?: string;
+      repeat: number;
+    } & CommonOptions &
+      InputOptions)
+  | { kind: 'help' }
+  | { kind: 'version' };
+
+const PROVIDERS: ProviderName[] = ['auto', 'cpu', 'webgpu', 'cuda', 'dml', 'coreml'];
+
+function usageError(msg: string): LayerLensError {
+  return new LayerLensError(`${msg} (run 'layerlens --help' for usage)`, 'invalid-argument');
+}
+
+function int(name: string, v: string | undefined, min: number, max: number): number | undefined {
+  if (v === undefined) return undefined;
+  if (!/^\d+$/.test(v) || Number(v) < min || Number(v) > max) throw usageError(`--${name} must be an integer from ${min} to ${max}, got '${v}'`);
+  return Number(v);
+}
+
+function numbers(name: string, v: string | undefined, counts: number[]): number[] | undefined {
+  if (v === undefined) return undefined;
+  const parts = v.split(/[,x×]/).map((s) => s.trim());
+  if (!counts.includes(parts.length) || parts.some((p) => p === '' || !Number.isFinite(Number(p))))
+    throw usageError(`--${name} expects ${counts.join(' or ')} comma-separated numbers, got '${v}'`);
+  return parts.map(Number);
+}
+
+export function parseCommand(argv: string[]): Command {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      strict: true,
+      options: {
+        help: { type: 'boolean', short: 'h' },
+        version: { type: 'boolean', short: 'v' },
+        json: { type: 'boolean' },
+        input: { type: 'string', multiple: true, short: 'i' },
+        layer: { type: 'string', multiple: true, short: 'l' },
+        'layer-list': { type: 'boolean' },
+        target: { type: 'string', short: 't' },
+        'layer-input': { type: 'boolean' },
+        'gradient-only': { type: 'boolean' },
+        provider: { type: 'string' },
+        output: { type: 'string' },
+        threads: { type: 'string' },
+        out: { type: 'string', short: 'o' },
+        repeat: { type: 'string' },
+        top: { type: 'string', short: 'k' },
+        preset: { type: 'string' },
+        size: { type: 'string' },
+        resize: { type: 'string' },
+        channels: { type: 'string' },
+        bgr: { type: 'boolean' },
+        range: { type: 'string' },
+        mean: { type: 'string' },
+        std: { type: 'string' },
+        layout: { type: 'string' },
+      },
+    });
+  } catch (e) {
+    throw usageError((e as Error).message.split('\n')[0].replace(/\. To specify.*$/, ''));
+  }
+  const { values: o, positionals } = parsed;
+  if (o.help) return { kind: 'help' };
+  if (o.version) return { kind: 'version' };
+  const [sub, model, ...extra] = positionals;
+  if (!sub) return { kind: 'help' };
+  if (!['layers', 'predict', 'attribute'].includes(sub)) throw usageError(`unknown command '${sub}'`);
+  if (!model) throw usageError(`'${sub}' needs a MODEL file`);
+  if (extra.length) throw usageError(`unexpected argument '${extra[0]}'`);
+  const provider = (o.provider ?? 'auto') as ProviderName;
+  if (!PROVIDERS.includes(provider)) throw usageError(`--provider must be one of ${PROVIDERS.join(', ')}, got '${o.provider}'`);
+  const common: CommonOptions = { model, json: !!o.json, provider, threads: int('threads', o.threads, 1, 256) };
+  if (sub === 'layers') return { kind: 'layers', ...common };
+
+  let image: ImagePreprocess = {};
+  let imageExplicit = false;
+  if (o.preset !== undefined) {
+    if (!['imagenet', 'unit', 'symmetric'].includes(o.preset)) throw usageError(`--preset must be imagenet, unit or symmetric`);
+    image = { ...IMAGE_PRESETS[o.preset as ImagePresetName] };
+    imageExplicit = true;
+  }
+  const size = numbers('size', o.size, [1, 2]);
+  if (size) image.size = size.length === 1 ? [size[0], size[0]] : [size[0], size[1]];
+  if (o.resize !== undefined) {
+    if (o.resize !== 'stretch' && o.resize !== 'center-crop') throw usageError(`--resize must be stretch or center-crop`);
+    image.resize = o.resize;
+  }
+  if (o.channels !== undefined) {
+    if (o.channels !== '1' && o.channels !== '3') throw usageError(`--channels must be 1 or 3`);
+    image.channels = Number(o.channels) as 1 | 3;
+  }
+  if (o.bgr) image.channelOrder = 'bgr';
+  const range = numbers('range', o.range, [2]);
+  if (range) image.range = [range[0], range[1]];
+  const mean = numbers('mean', o.mean, [1, 3]);
+  if (mean) image.mean = mean;
+  const std = numbers('std', o.std, [1, 3]);
+  if (std) image.std = std;
+  if (o.layout !== undefined) {
+    if (o.layout !== 'nchw' && o.layout !== 'nhwc') throw usageError(`--layout must be nchw or nhwc`);
+    image.layout = o.layout;
+  }
+  imageExplicit ||= Object.keys(image).length > 0;
+  const inputs = o.input ?? [];
+  if (!inputs.length) throw usageError(`'${sub}' needs at least one --input`);
+  const io: InputOptions = { inputs, image, imageExplicit };
+  if (sub === 'predict') return { kind: 'predict', ...common, ...io, top: int('top', o.top, 1, 100000) ?? 5, output: o.output };
+  const layers = o.layer ?? [];
+  if (!layers.length) throw usageError(`'attribute' needs at least one --layer`);
+  return {
+    kind: 'attribute',
+    ...common,
+    ...io,
+    layers,
+    layerList: !!o['layer-list'],
+    target: parseTargetSpec(o.target),
+    layerInput: !!o['layer-input'],
+    gradientOnly: !!o['gradient-only'],
+    output: o.output,
+    out: o.out,
+    repeat: int('repeat', o.repeat, 1, 10000) ?? 1,
+  };
+}

@@ -1,0 +1,185 @@
+/** The `layerlens` command line: the engine's layers / predict / attribute, for scripts and CI. */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { AttributeResult } from '../engine/api';
+import { LayerLensError, describeError } from '../engine/errors';
+import { ModelSession } from '../engine/modelSession';
+import type { LayerEntry } from '../engine/onnx/layerTree';
+import { modelPreprocess } from '../engine/preprocess';
+import type { HostTensor } from '../engine/tensor/hostTensor';
+import { isImagePath, loadInputTensor } from '../engine/tensor/image';
+import { toFloat32, writeNpy } from '../engine/tensor/npy';
+import { Command, InputOptions, USAGE, parseCommand } from './args';
+
+declare const LAYERLENS_VERSION: string | undefined;
+
+type Out = { stdout: (s: string) => void; stderr: (s: string) => void };
+
+export async function runCli(argv: string[], io: Out = { stdout: (s) => process.stdout.write(s), stderr: (s) => process.stderr.write(s) }): Promise<number> {
+  let session: ModelSession | undefined;
+  try {
+    const cmd = parseCommand(argv);
+    if (cmd.kind === 'help') {
+      io.stdout(USAGE + '\n');
+      return 0;
+    }
+    if (cmd.kind === 'version') {
+      io.stdout(`${typeof LAYERLENS_VERSION === 'string' ? LAYERLENS_VERSION : 'dev'}\n`);
+      return 0;
+    }
+    session = await ModelSession.open(cmd.model);
+    if (cmd.kind === 'layers') layers(session, cmd.json, io);
+    else if (cmd.kind === 'predict') await predict(session, cmd, io);
+    else await attribute(session, cmd, io);
+    return 0;
+  } catch (e) {
+    io.stderr(`error: ${describeError(e)}\n`);
+    if (!(e instanceof LayerLensError) && process.env.LAYERLENS_DEBUG) io.stderr(`${(e as Error).stack}\n`);
+    return e instanceof LayerLensError && e.code === 'invalid-argument' ? 2 : 1;
+  } finally {
+    await session?.dispose().catch(() => undefined);
+  }
+}
+
+function layers(session: ModelSession, json: boolean, io: Out): void {
+  const tree = session.layers;
+  const describe = (e: LayerEntry) => ({
+    id: e.id,
+    kind: e.kind,
+    parent: e.parent ?? null,
+    opTypes: e.opTypes,
+    invocations: e.invocations,
+    nodes: e.nodeCount,
+    params: e.paramCount,
+    outputs: e.outputs.map((v) => tree.describeValue(v)),
+    inputs: e.inputs.map((v) => tree.describeValue(v)),
+  });
+  if (json) {
+    const order: LayerEntry[] = [];
+    const stack = [...tree.roots].reverse();
+    while (stack.length) {
+      const id = stack.pop()!;
+      const e = tree.get(id)!;
+      order.push(e);
+      for (let i = e.children.length - 1; i >= 0; i--) stack.push(e.children[i]);
+    }
+    io.stdout(
+      JSON.stringify(
+        { model: session.model.path, opset: session.model.graph.opset, inputs: session.inputs, outputs: session.outputs, layers: order.map(describe) },
+        null,
+        1,
+      ) + '\n',
+    );
+    return;
+  }
+  const lines: string[] = [];
+  const stack: [string, number][] = [...tree.roots].reverse().map((id) => [id, 0]);
+  while (stack.length) {
+    const [id, depth] = stack.pop()!;
+    const e = tree.get(id)!;
+    const shape = e.outputs.map((v) => fmtShape(tree.describeValue(v).shape)).join(' ');
+    const calls = e.invocations > 1 ? ` ×${e.invocations}` : '';
+    lines.push(`${'  '.repeat(depth)}${e.id}  [${e.opTypes.slice(0, 4).join(',')}${e.opTypes.length > 4 ? ',…' : ''}]${calls}${shape ? '  → ' + shape : ''}${e.paramCount ? `  ${e.paramCount} params` : ''}`);
+    for (let i = e.children.length - 1; i >= 0; i--) stack.push([e.children[i], depth + 1]);
+  }
+  io.stdout(lines.join('\n') + '\n');
+}
+
+function fmtShape(s: (number | string | null)[] | undefined): string {
+  return s ? `[${s.map((d) => d ?? '?').join(',')}]` : '';
+}
+
+async function loadInputs(session: ModelSession, opts: InputOptions): Promise<HostTensor[]> {
+  return Promise.all(
+    opts.inputs.map(async (file, i) => {
+      const pre = isImagePath(file) ? (opts.imageExplicit ? { ...modelPreprocess(session, i).preprocess, ...opts.image } : modelPreprocess(session, i).preprocess) : {};
+      const t = await loadInputTensor(file, pre);
+      return t.dtype === 'float64' || t.dtype === 'float16' ? toFloat32(t) : t;
+    }),
+  );
+}
+
+async function predict(session: ModelSession, cmd: Extract<Command, { kind: 'predict' }>, io: Out): Promise<void> {
+  const inputs = await loadInputs(session, cmd);
+  const res = await session.predict(inputs, { top: cmd.top, output: cmd.output, provider: cmd.provider, threads: cmd.threads });
+  if (cmd.json) {
+    io.stdout(JSON.stringify({ output: res.outputName, shape: res.outputShape, provider: res.provider, timings: res.timings, top: res.top }, null, 1) + '\n');
+    return;
+  }
+  res.top.forEach((row, i) => {
+    io.stdout(`example ${i}:\n`);
+    for (const p of row) io.stdout(`  ${String(p.index).padStart(5)}  ${p.score.toPrecision(6).padStart(12)}  ${p.label ?? ''}\n`);
+  });
+}
+
+async function attribute(session: ModelSession, cmd: Extract<Command, { kind: 'attribute' }>, io: Out): Promise<void> {
+  const inputs = await loadInputs(session, cmd);
+  const req = {
+    layers: cmd.layers,
+    layerList: cmd.layerList,
+    inputs,
+    target: cmd.target,
+    layerInput: cmd.layerInput,
+    gradientOnly: cmd.gradientOnly,
+    output: cmd.output,
+    provider: cmd.provider,
+    threads: cmd.threads,
+  };
+  let res: AttributeResult = await session.attribute(req);
+  const runs = [res.timings.run];
+  for (let i = 1; i < cmd.repeat; i++) {
+    res = await session.attribute(req);
+    runs.push(res.timings.run);
+  }
+  const files: string[][] = [];
+  if (cmd.out) {
+    try {
+      fs.mkdirSync(cmd.out, { recursive: true });
+    } catch (e) {
+      throw new LayerLensError(`cannot create output folder '${cmd.out}': ${(e as Error).message}`, 'invalid-argument');
+    }
+    for (const [L, tensors] of res.attributions.entries()) {
+      files.push([]);
+      for (const [K, t] of tensors.entries()) {
+        const f = path.join(cmd.out, `attr_${L}_${K}.npy`);
+        await writeNpy(f, t.dtype === 'float32' ? t : toFloat32(t));
+        files[L].push(f);
+      }
+    }
+  }
+  const median = [...runs].sort((a, b) => a - b)[Math.floor((runs.length - 1) / 2)];
+  const summary = {
+    model: session.model.path,
+    output: res.outputName,
+    outputShape: res.output.dims,
+    provider: res.provider,
+    providerNotes: res.providerNotes,
+    layers: cmd.layers.map((id, L) => ({
+      id,
+      values: res.valueNames[L],
+      shapes: res.attributions[L].map((t) => t.dims),
+      files: files[L] ?? [],
+      sums: res.attributions[L].map((t) => sum(t)),
+    })),
+    timings: { load: round(res.timings.load), compile: round(res.timings.compile), run: round(median), runs: runs.map(round) },
+  };
+  if (cmd.json) {
+    io.stdout(JSON.stringify(summary, null, 1) + '\n');
+    return;
+  }
+  for (const l of summary.layers) {
+    l.values.forEach((v, K) => io.stdout(`${l.id}[${K}] ${v}  shape [${l.shapes[K].join(',')}]  sum ${l.sums[K].toPrecision(6)}${l.files[K] ? `  → ${l.files[K]}` : ''}\n`));
+  }
+  io.stdout(`provider ${res.provider}; load ${summary.timings.load} ms, compile ${summary.timings.compile} ms, run ${summary.timings.run} ms\n`);
+}
+
+function sum(t: HostTensor): number {
+  let s = 0;
+  const d = t.data as Float32Array;
+  for (let i = 0; i < d.length; i++) s += d[i];
+  return s;
+}
+
+function round(x: number): number {
+  return Math.round(x * 100) / 100;
+}

@@ -1,0 +1,119 @@
+/**
+ * Compiling an attribution: prune the graph, probe static shapes with one forward run at the given input
+ * shapes, build the backward model, and open the two sessions (forward with exactly the values the backward
+ * needs as outputs; backward fed by them and by the seed).
+ */
+import type * as ort from 'onnxruntime-node';
+import type { RuntimeOptions } from '../api';
+import { buildBackward, ProbedValue } from '../autodiff/buildBackward';
+import { findGradientPath } from '../autodiff/paths';
+import type { LoadedModel } from '../onnx/loadModel';
+import { ModelProto, ValueInfoProto, encodeModel } from '../onnx/proto';
+import { OpenedSession, openSession } from '../runtime/session';
+import { DTYPE_TO_ELEM, ortNumbers, toOrt } from '../runtime/tensors';
+import type { HostTensor } from '../tensor/hostTensor';
+
+export interface CompiledAttribution {
+  activations: string[];
+  output: string;
+  forward: OpenedSession;
+  /** Names the forward session returns: the output, the activations that are not graph inputs, and backward's needs. */
+  forwardOutputs: string[];
+  backward: OpenedSession;
+  backwardForwardFeeds: string[];
+  backwardInputFeeds: string[];
+  seedName: string;
+  gradOutputs: string[];
+  compileMs: number;
+  dispose(): Promise<void>;
+}
+
+/** The model with its graph outputs replaced, so onnxruntime keeps (and returns) exactly those values. */
+export function withOutputs(model: LoadedModel, outputs: string[]): ModelProto {
+  const g = model.graph;
+  const graph = model.proto.graph!;
+  const declared = new Map((graph.output ?? []).map((o) => [o.name ?? '', o]));
+  const out: ValueInfoProto[] = outputs.map((name) => {
+    const existing = declared.get(name);
+    if (existing) return existing;
+    const elemType = g.elemType(name);
+    return elemType !== undefined ? { name, type: { tensorType: { elemType } } } : { name };
+  });
+  return { ...model.proto, graph: { ...graph, output: out } } as ModelProto;
+}
+
+export async function probeValues(
+  model: LoadedModel,
+  names: string[],
+  feeds: Record<string, ort.Tensor>,
+  runtime: RuntimeOptions,
+): Promise<Map<string, ProbedValue>> {
+  const g = model.graph;
+  const fetch = names.filter((n) => !g.inputs.includes(n) && !g.initializers.has(n));
+  const probe = new Map<string, ProbedValue>();
+  for (const [i, name] of g.inputs.entries()) {
+    const t = feeds[name];
+    if (t) probe.set(name, { elemType: DTYPE_TO_ELEM[t.type as keyof typeof DTYPE_TO_ELEM], dims: [...t.dims] });
+    void i;
+  }
+  if (!fetch.length) return probe;
+  const opened = await openSession(encodeModel(withOutputs(model, fetch)), { provider: 'cpu', threads: runtime.threads });
+  try {
+    const res = await opened.session.run(feeds, fetch);
+    for (const name of fetch) {
+      const t = res[name];
+      const elemType = DTYPE_TO_ELEM[t.type as keyof typeof DTYPE_TO_ELEM];
+      const isStatic = g.staticValues.has(name) && t.size <= 4096 && t.type !== 'string';
+      probe.set(name, { elemType, dims: [...t.dims], numbers: isStatic ? ortNumbers(t) : undefined });
+    }
+  } finally {
+    await opened.session.release();
+  }
+  return probe;
+}
+
+export async function compileAttribution(
+  model: LoadedModel,
+  activations: string[],
+  output: string,
+  inputs: HostTensor[],
+  runtime: RuntimeOptions,
+): Promise<CompiledAttribution> {
+  const t0 = performance.now();
+  const g = model.graph;
+  const path = findGradientPath(g, activations, output);
+  const feeds: Record<string, ort.Tensor> = {};
+  g.inputs.forEach((name, i) => (feeds[name] = toOrt(inputs[i])));
+  const probe = await probeValues(model, [...path.touched], feeds, runtime);
+  const bw = buildBackward(g, path, activations, output, probe);
+
+  const forwardOutputs = unique([output, ...activations, ...bw.forwardFetches].filter((v) => !g.inputs.includes(v)));
+  const forward = await openSession(encodeModel(withOutputs(model, forwardOutputs)), runtime);
+  let backward: OpenedSession;
+  try {
+    backward = await openSession(encodeModel(bw.model), { ...runtime, provider: forward.provider });
+  } catch (e) {
+    await forward.session.release();
+    throw e;
+  }
+  return {
+    activations,
+    output,
+    forward,
+    forwardOutputs,
+    backward,
+    backwardForwardFeeds: bw.forwardFetches,
+    backwardInputFeeds: bw.graphInputs,
+    seedName: bw.seedName,
+    gradOutputs: bw.gradOutputs,
+    compileMs: performance.now() - t0,
+    dispose: async () => {
+      await forward.session.release();
+      await backward.session.release();
+    },
+  };
+}
+
+function unique<T>(xs: T[]): T[] {
+  return [...new Set(xs)];
+}

@@ -1,0 +1,99 @@
+/**
+ * Captum's target semantics, turned into the seed of the backward pass: a mask shaped like the output
+ * with a 1 at every selected element, so s = Σ_i out[i, target_i] and ∂s/∂out = mask.
+ */
+import type { TargetSpec } from '../api';
+import { LayerLensError } from '../errors';
+
+export function describeTarget(t: TargetSpec): string {
+  switch (t.kind) {
+    case 'none': return 'none';
+    case 'index': return String(t.index);
+    case 'perExample': return t.indices.join(',');
+    case 'tuple': return `(${t.tuple.join(',')})`;
+    case 'tuples': return t.tuples.map((x) => `(${x.join(',')})`).join(',');
+  }
+}
+
+/** Flat offsets (into the output tensor) of the selected element of each example. */
+export function targetOffsets(target: TargetSpec, outDims: readonly number[]): number[] {
+  const fail = (why: string) => new LayerLensError(`target ${describeTarget(target)}: ${why}`, 'target-invalid');
+  if (outDims.length === 0) throw fail('the output is a scalar with no batch dimension');
+  const n = outDims[0];
+  const rest = outDims.slice(1);
+  const perExample = rest.reduce((a, b) => a * b, 1);
+  const strides = rest.map((_, i) => rest.slice(i + 1).reduce((a, b) => a * b, 1));
+  const shapeText = `[${outDims.join(', ')}]`;
+
+  const resolve = (idx: readonly number[]): number => {
+    if (idx.length !== rest.length) {
+      if (idx.length > rest.length)
+        throw fail(`too many indices (${idx.length}) for an output of shape ${shapeText}`);
+      throw fail(
+        `selects ${rest.length - idx.length} more dimension(s) than it indexes; each example must select one element of the output of shape ${shapeText} (give an index tuple of length ${rest.length})`,
+      );
+    }
+    let off = 0;
+    idx.forEach((raw, d) => {
+      if (!Number.isInteger(raw)) throw fail(`index ${raw} is not an integer`);
+      const size = rest[d];
+      const k = raw < 0 ? raw + size : raw;
+      if (k < 0 || k >= size) throw fail(`index ${raw} is out of range for dimension ${d + 1} of size ${size} (output shape ${shapeText})`);
+      off += k * strides[d];
+    });
+    return off;
+  };
+
+  let within: number[];
+  switch (target.kind) {
+    case 'none':
+      if (perExample !== 1)
+        throw fail(`a target is required: each example's output has ${perExample} elements (output shape ${shapeText})`);
+      within = new Array(n).fill(0);
+      break;
+    case 'index':
+      if (rest.length === 0) throw fail(`an integer target needs an output of rank 2 or more; this output has shape ${shapeText}`);
+      within = new Array(n).fill(resolve([target.index]));
+      break;
+    case 'tuple':
+      within = new Array(n).fill(resolve(target.tuple));
+      break;
+    case 'perExample':
+      if (target.indices.length !== n) throw fail(`gives ${target.indices.length} targets for a batch of ${n}`);
+      if (rest.length !== 1) throw fail(`per-example integer targets need a 2-D output; this output has shape ${shapeText}`);
+      within = target.indices.map((t) => resolve([t]));
+      break;
+    case 'tuples':
+      if (target.tuples.length !== n) throw fail(`gives ${target.tuples.length} targets for a batch of ${n}`);
+      within = target.tuples.map((t) => resolve(t));
+      break;
+  }
+  return within.map((w, i) => i * perExample + w);
+}
+
+export function buildSeed(target: TargetSpec, outDims: readonly number[], float64 = false): Float32Array | Float64Array {
+  const total = outDims.reduce((a, b) => a * b, 1);
+  const seed = float64 ? new Float64Array(total) : new Float32Array(total);
+  for (const off of targetOffsets(target, outDims)) seed[off] += 1;
+  return seed;
+}
+
+/** Parses the CLI's SPEC: `3` · `3,1,2` · `(0,1,1)` · `(0,1,1),(1,1,0)` · `none`. */
+export function parseTargetSpec(spec: string | undefined): TargetSpec {
+  if (spec === undefined || spec.trim() === '' || spec.trim() === 'none') return { kind: 'none' };
+  const s = spec.replace(/\s+/g, '');
+  const int = (t: string) => {
+    if (!/^-?\d+$/.test(t)) throw new LayerLensError(`invalid target '${spec}': '${t}' is not an integer`, 'target-invalid');
+    return Number(t);
+  };
+  if (s.startsWith('(') || s.startsWith('[')) {
+    const groups = [...s.matchAll(/[([]([^()[\]]*)[)\]]/g)];
+    const rebuilt = groups.map((g) => g[0]).join(',');
+    if (!groups.length || rebuilt !== s) throw new LayerLensError(`invalid target '${spec}': expected (a,b,…) or (a,b,…),(c,d,…)`, 'target-invalid');
+    const tuples = groups.map((g) => (g[1] === '' ? [] : g[1].split(',').map(int)));
+    return tuples.length === 1 ? { kind: 'tuple', tuple: tuples[0] } : { kind: 'tuples', tuples };
+  }
+  const parts = s.split(',');
+  if (parts.length === 1) return { kind: 'index', index: int(parts[0]) };
+  return { kind: 'perExample', indices: parts.map(int) };
+}

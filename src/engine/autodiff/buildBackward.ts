@@ -1,0 +1,199 @@
+/**
+ * Builds the backward (VJP) model: standard ONNX nodes that map the seed (∂s/∂output, the target mask)
+ * to ∂s/∂A for every layer tensor A. Runs as its own model at BACKWARD_OPSET, fed by forward values.
+ */
+import type { OnnxGraph } from '../onnx/graph';
+import { ElemType, ModelProto, ValueInfoProto, elemTypeName } from '../onnx/proto';
+import { makeTensor, tensorToNumbers } from '../onnx/tensorData';
+import { VjpContext, contextError, unbroadcastWith } from './context';
+import { AttrInput, BACKWARD_OPSET, Emitter } from './emitter';
+import { GradientPath } from './paths';
+import { findRule } from './registry';
+import './rules';
+
+/** A value computed by one probe run of the forward model at the compiled input shapes. */
+export interface ProbedValue {
+  elemType: number;
+  dims: number[];
+  /** Present for static (shape- or constant-derived) values only. */
+  numbers?: number[];
+}
+
+export interface BackwardModel {
+  model: ModelProto;
+  /** Forward values (node outputs, not graph inputs) that the backward model reads, by name. */
+  forwardFetches: string[];
+  /** Graph inputs the backward model reads, by name. */
+  graphInputs: string[];
+  seedName: string;
+  /** Gradient output name for each activation, in the order given. */
+  gradOutputs: string[];
+}
+
+export const SEED_NAME = 'll_seed';
+
+export function buildBackward(
+  g: OnnxGraph,
+  path: GradientPath,
+  activations: string[],
+  output: string,
+  probe: Map<string, ProbedValue>,
+): BackwardModel {
+  const e = new Emitter();
+  const opset = g.opset;
+  const grads = new Map<string, string[]>();
+  const usedForward = new Set<string>();
+  const usedInitializers = new Set<string>();
+  const embedded = new Set<string>();
+
+  const valueShape = (v: string): number[] => {
+    const p = probe.get(v);
+    if (p) return p.dims;
+    const init = g.initializers.get(v);
+    if (init) return (init.dims ?? []).map(Number);
+    throw new Error(`internal: no shape for '${v}'`);
+  };
+  const valueType = (v: string): number => probe.get(v)?.elemType ?? g.elemType(v) ?? ElemType.FLOAT;
+  const addContribution = (v: string, grad: string) => {
+    const list = grads.get(v);
+    if (list) list.push(grad);
+    else grads.set(v, [grad]);
+  };
+  const total = (v: string): string | undefined => {
+    const list = grads.get(v);
+    if (!list || !list.length) return undefined;
+    if (list.length === 1) return list[0];
+    const sum = list.length === 2 ? e.op1('Add', list) : e.op1('Sum', list);
+    grads.set(v, [sum]);
+    return sum;
+  };
+  /** Makes a forward value readable in the backward graph. */
+  const readForward = (v: string): string => {
+    if (g.initializers.has(v)) {
+      usedInitializers.add(v);
+      return v;
+    }
+    const p = probe.get(v);
+    if (g.staticValues.has(v) && p?.numbers && !g.inputs.includes(v)) {
+      if (!embedded.has(v)) {
+        embedded.add(v);
+        e.addInitializer(makeTensor(v, p.elemType, p.dims, p.numbers));
+      }
+      return v;
+    }
+    usedForward.add(v);
+    return v;
+  };
+
+  addContribution(output, SEED_NAME);
+
+  for (let ni = path.nodes.length - 1; ni >= 0; ni--) {
+    const node = path.nodes[ni];
+    const dys = node.outputs.map((o) => (o && path.requiresGrad.has(o) ? total(o) : undefined));
+    if (dys.every((d) => d === undefined)) continue;
+    const entry = findRule(node.domain, node.opType, node.domain === '' ? opset : g.opsetOf(node.domain) ?? 1);
+    if (!entry) {
+      const dom = node.domain ? `${node.domain}.` : '';
+      throw contextError(
+        node,
+        opset,
+        `no gradient rule for op ${dom}${node.opType}; this op lies between the layer and the output, so the attribution cannot be computed`,
+      );
+    }
+    const firstFloat = [...node.inputs, ...node.outputs].find((v) => v && path.requiresGrad.has(v));
+    const floatType = firstFloat ? valueType(firstFloat) : ElemType.FLOAT;
+    const ctx: VjpContext = {
+      node,
+      opset,
+      e,
+      floatType,
+      inputCount: node.inputs.filter((v) => v).length,
+      attr: <T>(name: string, fallback: T) => (node.attrs.has(name) ? (node.attrs.get(name) as T) : fallback),
+      hasAttr: (name) => node.attrs.has(name),
+      hasInput: (i) => !!node.inputs[i],
+      shape: valueShape,
+      inShape: (i) => valueShape(node.inputs[i]),
+      outShape: (i = 0) => valueShape(node.outputs[i]),
+      elemType: valueType,
+      x: (i) => readForward(node.inputs[i]),
+      y: (i = 0) => readForward(node.outputs[i]),
+      values: (i) => {
+        const v = node.inputs[i];
+        const nums = v ? staticNumbers(g, probe, v) : undefined;
+        if (!nums) throw contextError(node, opset, `input ${i} ('${v}') must be a constant or computed from shapes only`);
+        return nums;
+      },
+      maybeValues: (i) => {
+        const v = node.inputs[i];
+        if (!v) return undefined;
+        const nums = staticNumbers(g, probe, v);
+        if (!nums) throw contextError(node, opset, `input ${i} ('${v}') must be a constant or computed from shapes only`);
+        return nums;
+      },
+      dy: (i = 0) => dys[i],
+      dyOrZeros: (i) => dys[i] ?? ctx.zeros(valueShape(node.outputs[i])),
+      needs: (i) => !!node.inputs[i] && path.requiresGrad.has(node.inputs[i]),
+      addGrad: (i, grad) => {
+        const v = node.inputs[i];
+        if (v && path.requiresGrad.has(v)) addContribution(v, grad);
+      },
+      op: (opType, inputs, attrs: Record<string, AttrInput | undefined> = {}) => e.op1(opType, inputs, attrs),
+      scalar: (v) => e.scalar(v, floatType),
+      constant: (dims, values) => e.constant(floatType, dims, values),
+      i64: (values) => e.i64(values),
+      unbroadcast: (grad, from, to) => unbroadcastWith(e, grad, from, to),
+      zeros: (shape) =>
+        e.op1('ConstantOfShape', [e.i64(shape)], { value: { t: makeTensor('zero', floatType, [1], [0]) } }),
+      fail: (message) => {
+        throw contextError(node, opset, message);
+      },
+    };
+    entry.rule(ctx);
+  }
+
+  const gradOutputs = activations.map((a, i) => {
+    const gsum = total(a);
+    if (!gsum) throw contextError(path.nodes[0] ?? g.nodes[0], opset, `internal: no gradient reached '${a}'`);
+    const name = `ll_grad_${i}`;
+    e.nodes.push({ name: `ll_out_${i}`, opType: 'Identity', input: [gsum], output: [name] });
+    return name;
+  });
+
+  const graphInputs = [...usedForward].filter((v) => g.inputs.includes(v));
+  const forwardFetches = [...usedForward].filter((v) => !g.inputs.includes(v));
+  const vi = (name: string): ValueInfoProto => ({
+    name,
+    type: { tensorType: { elemType: valueType(name), shape: { dim: valueShape(name).map((d) => ({ dimValue: d })) } } },
+  });
+  const seedInfo: ValueInfoProto = {
+    name: SEED_NAME,
+    type: { tensorType: { elemType: valueType(output), shape: { dim: valueShape(output).map((d) => ({ dimValue: d })) } } },
+  };
+  const model: ModelProto = {
+    irVersion: 8,
+    producerName: 'layerlens-backward',
+    opsetImport: [{ domain: '', version: BACKWARD_OPSET }],
+    graph: {
+      name: 'layerlens_backward',
+      node: e.nodes,
+      input: [seedInfo, ...[...usedForward].map(vi)],
+      initializer: [...[...usedInitializers].map((n) => g.initializers.get(n)!), ...e.initializers],
+      output: activations.map((a, i) => ({
+        name: gradOutputs[i],
+        type: { tensorType: { elemType: valueType(a) } },
+      })),
+    },
+  };
+  return { model, forwardFetches, graphInputs, seedName: SEED_NAME, gradOutputs };
+}
+
+function staticNumbers(g: OnnxGraph, probe: Map<string, ProbedValue>, v: string): number[] | undefined {
+  const init = g.initializers.get(v);
+  if (init) return tensorToNumbers(init, v);
+  if (!g.staticValues.has(v)) return undefined;
+  return probe.get(v)?.numbers;
+}
+
+export function describeType(t: number): string {
+  return elemTypeName(t);
+}

@@ -1,0 +1,84 @@
+/** What a VJP rule sees: the forward node, static shapes, forward values, and the gradient accumulator. */
+import { LayerLensError } from '../errors';
+import type { GraphNode } from '../onnx/graph';
+import { ElemType } from '../onnx/proto';
+import type { AttrInput, Emitter } from './emitter';
+
+export interface VjpContext {
+  readonly node: GraphNode;
+  /** The model's default-domain opset (the forward node's semantics). */
+  readonly opset: number;
+  readonly e: Emitter;
+
+  attr<T>(name: string, fallback: T): T;
+  hasAttr(name: string): boolean;
+  /** Number of real (non-empty) inputs the node was given. */
+  readonly inputCount: number;
+  /** Whether optional input i is present. */
+  hasInput(i: number): boolean;
+
+  shape(value: string): number[];
+  inShape(i: number): number[];
+  outShape(i?: number): number[];
+  elemType(value: string): number;
+  /** Element type of the gradients (the float type of the node's first float input/output). */
+  readonly floatType: number;
+
+  /** Forward input i, readable in the backward graph. */
+  x(i: number): string;
+  /** Forward output i, readable in the backward graph. */
+  y(i?: number): string;
+  /** Compile-time values of input i (must be static: constant or computed from shapes only). */
+  values(i: number): number[];
+  /** Like `values`, but undefined for an absent optional input. */
+  maybeValues(i: number): number[] | undefined;
+
+  /** Gradient flowing into output i, or undefined when nothing downstream uses it. */
+  dy(i?: number): string | undefined;
+  /** Gradient of output i, zeros when nothing downstream uses it. */
+  dyOrZeros(i: number): string;
+  /** Whether input i needs a gradient (float and on a path from a layer tensor). */
+  needs(i: number): boolean;
+  /** Contributes `grad` (shaped like input i) to input i's gradient. */
+  addGrad(i: number, grad: string): void;
+
+  // Helpers every family uses.
+  op(opType: string, inputs: string[], attrs?: Record<string, AttrInput | undefined>): string;
+  /** A float constant of the gradient's element type. */
+  scalar(v: number): string;
+  constant(dims: number[], values: ArrayLike<number>): string;
+  i64(values: number[]): string;
+  /** Sums `grad` (shaped `from`) over broadcast axes so it has shape `to` (numpy broadcasting). */
+  unbroadcast(grad: string, from: number[], to: number[]): string;
+  zeros(shape: number[]): string;
+  fail(message: string): never;
+}
+
+export function unsupported(c: VjpContext, what: string): never {
+  return c.fail(`${what} is not supported for differentiation`);
+}
+
+/** Shared implementation detail: broadcasting reduction with ReduceSum (axes as input, opset ≥ 13). */
+export function unbroadcastWith(e: Emitter, grad: string, from: number[], to: number[]): string {
+  if (sameShape(from, to)) return grad;
+  const lead = from.length - to.length;
+  const axes: number[] = [];
+  for (let i = 0; i < from.length; i++) {
+    const t = i - lead;
+    if (t < 0 || (to[t] === 1 && from[i] !== 1)) axes.push(i);
+  }
+  let g = grad;
+  if (axes.length) g = e.op1('ReduceSum', [g, e.i64(axes)], { keepdims: 1 });
+  if (lead > 0 || axes.length) g = e.op1('Reshape', [g, e.i64(to)]);
+  return g;
+}
+
+export function sameShape(a: readonly number[], b: readonly number[]): boolean {
+  return a.length === b.length && a.every((d, i) => d === b[i]);
+}
+
+export function contextError(node: GraphNode, opset: number, message: string): LayerLensError {
+  return new LayerLensError(`${node.opType} node '${node.name}' (opset ${opset}): ${message}`, 'unsupported-op');
+}
+
+export const FLOAT_TYPES = new Set<number>([ElemType.FLOAT, ElemType.DOUBLE, ElemType.FLOAT16, ElemType.BFLOAT16]);

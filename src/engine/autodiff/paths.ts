@@ -1,0 +1,50 @@
+/**
+ * Path pruning: only nodes on a path from a layer tensor to the target output get VJPs. Gradients travel
+ * through float values only, so `Shape`, `Size`, comparisons, integer casts and index inputs are stop edges.
+ */
+import { LayerLensError } from '../errors';
+import type { GraphNode, OnnxGraph } from '../onnx/graph';
+import { isFloatElemType } from '../onnx/proto';
+
+export interface GradientPath {
+  /** Nodes to differentiate, in forward topological order. */
+  nodes: GraphNode[];
+  /** Float values that depend on a layer tensor and reach the output. */
+  requiresGrad: Set<string>;
+  /** Every non-initializer value a node on the path reads or writes (whose shapes the builder needs). */
+  touched: Set<string>;
+}
+
+export function findGradientPath(g: OnnxGraph, activations: string[], output: string): GradientPath {
+  const isFloat = (v: string) => isFloatElemType(g.elemType(v));
+  // Forward: float values reachable from the activations.
+  const forward = new Set<string>(activations);
+  for (const node of g.nodes) {
+    if (!node.inputs.some((v) => v && forward.has(v))) continue;
+    for (const o of node.outputs) if (o && isFloat(o)) forward.add(o);
+  }
+  // Backward: values the output depends on (through any node).
+  const ancestors = new Set<string>([output]);
+  for (let i = g.nodes.length - 1; i >= 0; i--) {
+    const node = g.nodes[i];
+    if (!node.outputs.some((o) => o && ancestors.has(o))) continue;
+    for (const v of node.inputs) if (v) ancestors.add(v);
+  }
+  const requiresGrad = new Set<string>();
+  for (const v of forward) if (ancestors.has(v) && isFloat(v)) requiresGrad.add(v);
+  const nodes = g.nodes.filter(
+    (n) => n.inputs.some((v) => v && requiresGrad.has(v)) && n.outputs.some((o) => o && requiresGrad.has(o)),
+  );
+  for (const a of activations) {
+    if (!requiresGrad.has(a))
+      throw new LayerLensError(
+        `tensor '${a}' does not influence output '${output}', so its gradient is undefined (Captum raises here too)`,
+        'unknown-layer',
+      );
+  }
+  const touched = new Set<string>();
+  for (const n of nodes) for (const v of [...n.inputs, ...n.outputs]) if (v && !g.initializers.has(v)) touched.add(v);
+  for (const a of activations) touched.add(a);
+  touched.add(output);
+  return { nodes, requiresGrad, touched };
+}

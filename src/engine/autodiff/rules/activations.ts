@@ -1,0 +1,2 @@
+/** VJP rules: activations (to be filled). */
+export {};

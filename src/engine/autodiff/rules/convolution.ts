@@ -1,0 +1,2 @@
+/** VJP rules: convolution (to be filled). */
+export {};

@@ -1,0 +1,2 @@
+/** VJP rules: elementwise (to be filled). */
+export {};

@@ -1,0 +1,2 @@
+/** VJP rules: indexing (to be filled). */
+export {};

@@ -1,0 +1,2 @@
+/** VJP rules: linalg (to be filled). */
+export {};

@@ -1,0 +1,2 @@
+/** VJP rules: normalization (to be filled). */
+export {};

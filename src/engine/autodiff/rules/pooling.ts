@@ -1,0 +1,2 @@
+/** VJP rules: pooling (to be filled). */
+export {};

@@ -1,0 +1,2 @@
+/** VJP rules: reduction (to be filled). */
+export {};

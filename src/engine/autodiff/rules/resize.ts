@@ -1,0 +1,2 @@
+/** VJP rules: resize (to be filled). */
+export {};

@@ -1,0 +1,2 @@
+/** VJP rules: shape (to be filled). */
+export {};

@@ -1,0 +1,2 @@
+/** VJP rules: softmax (to be filled). */
+export {};

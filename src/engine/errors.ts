@@ -1,0 +1,37 @@
+/**
+ * A problem the user can fix (bad file, unknown layer, wrong target…). Its message is shown as-is,
+ * on one line, with no stack trace. Anything else that escapes the engine is a bug.
+ */
+export class LayerLensError extends Error {
+  constructor(
+    message: string,
+    /** Machine-readable category, stable across versions. */
+    readonly code: LayerLensErrorCode = 'invalid-argument',
+  ) {
+    super(message.replace(/\s*\n\s*/g, ' '));
+    this.name = 'LayerLensError';
+  }
+}
+
+export type LayerLensErrorCode =
+  | 'invalid-argument'
+  | 'model-unreadable'
+  | 'model-invalid'
+  | 'unknown-layer'
+  | 'unsupported-op'
+  | 'target-invalid'
+  | 'input-invalid'
+  | 'provider-unavailable'
+  | 'cancelled'
+  | 'internal';
+
+export function isLayerLensError(e: unknown): e is LayerLensError {
+  return e instanceof LayerLensError;
+}
+
+/** One line for the user: our own errors verbatim, anything else prefixed as internal. */
+export function describeError(e: unknown): string {
+  if (e instanceof LayerLensError) return e.message;
+  const msg = e instanceof Error ? e.message : String(e);
+  return `internal error: ${msg.split('\n')[0]}`;
+}

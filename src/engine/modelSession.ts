@@ -1,0 +1,212 @@
+/**
+ * One opened model: its layer tree, predictions, and Layer Gradient × Activation attributions, with
+ * compiled forward/backward sessions cached per (layers, direction, output, input shapes, provider).
+ */
+import type * as ort from 'onnxruntime-node';
+import type { AttributeRequest, AttributeResult, PredictResult, Prediction, RuntimeOptions } from './api';
+import { CompiledAttribution, compileAttribution, withOutputs } from './attribution/compile';
+import { buildSeed } from './attribution/targets';
+import { LayerLensError } from './errors';
+import { findLabels } from './labels';
+import { LayerTree } from './onnx/layerTree';
+import { LoadedModel, loadModel } from './onnx/loadModel';
+import { elemTypeName, encodeModel, isFloatElemType } from './onnx/proto';
+import { OpenedSession, openSession } from './runtime/session';
+import { ELEM_TO_DTYPE, fromOrt, toOrt } from './runtime/tensors';
+import { HostTensor, elementCount } from './tensor/hostTensor';
+
+const MAX_COMPILED = 6;
+
+export interface InputInfo {
+  name: string;
+  dtype: string;
+  shape: (number | string | null)[] | undefined;
+}
+
+export class ModelSession {
+  private tree?: LayerTree;
+  private readonly compiled = new Map<string, Promise<CompiledAttribution>>();
+  private readonly predictSessions = new Map<string, Promise<OpenedSession>>();
+
+  private constructor(
+    readonly model: LoadedModel,
+    readonly loadMs: number,
+  ) {}
+
+  static async open(file: string): Promise<ModelSession> {
+    const t0 = performance.now();
+    const model = await loadModel(file);
+    return new ModelSession(model, performance.now() - t0);
+  }
+
+  get layers(): LayerTree {
+    if (!this.tree) this.tree = new LayerTree(this.model.graph);
+    return this.tree;
+  }
+
+  get inputs(): InputInfo[] {
+    const g = this.model.graph;
+    return g.inputs.map((name) => ({ name, dtype: elemTypeName(g.elemType(name)), shape: g.type(name)?.dims }));
+  }
+
+  get outputs(): InputInfo[] {
+    const g = this.model.graph;
+    return g.outputs.map((name) => ({ name, dtype: elemTypeName(g.elemType(name)), shape: g.type(name)?.dims }));
+  }
+
+  resolveOutput(spec: string | number | undefined): string {
+    const outs = this.model.graph.outputs;
+    if (spec === undefined) return outs[0];
+    if (typeof spec === 'number' || /^\d+$/.test(spec)) {
+      const i = Number(spec);
+      if (i < 0 || i >= outs.length) throw new LayerLensError(`output index ${i} is out of range: the model has ${outs.length} output(s)`, 'invalid-argument');
+      return outs[i];
+    }
+    if (!outs.includes(spec)) throw new LayerLensError(`the model has no output '${spec}' (outputs: ${outs.join(', ')})`, 'invalid-argument');
+    return spec;
+  }
+
+  /** Checks count, element type and static dimensions of the inputs against the graph's declared inputs. */
+  validateInputs(inputs: HostTensor[]): void {
+    const g = this.model.graph;
+    if (inputs.length !== g.inputs.length)
+      throw new LayerLensError(`the model takes ${g.inputs.length} input(s) (${g.inputs.join(', ')}), ${inputs.length} given`, 'input-invalid');
+    inputs.forEach((t, i) => {
+      const name = g.inputs[i];
+      const want = g.elemType(name);
+      const wantName = want !== undefined ? ELEM_TO_DTYPE[want] : undefined;
+      if (wantName && t.dtype !== wantName)
+        throw new LayerLensError(`input ${i} ('${name}') must be ${wantName}, got ${t.dtype}`, 'input-invalid');
+      if (elementCount(t.dims) !== t.data.length)
+        throw new LayerLensError(`input ${i} ('${name}') has ${t.data.length} values for shape [${t.dims}]`, 'input-invalid');
+      const dims = g.type(name)?.dims;
+      if (!dims) return;
+      const shown = `[${dims.map((d) => d ?? '?').join(', ')}]`;
+      if (dims.length !== t.dims.length)
+        throw new LayerLensError(`input ${i} ('${name}') must have shape ${shown}, got [${t.dims.join(', ')}]`, 'input-invalid');
+      dims.forEach((d, k) => {
+        if (typeof d === 'number' && d !== t.dims[k])
+          throw new LayerLensError(`input ${i} ('${name}') must have shape ${shown}, got [${t.dims.join(', ')}]`, 'input-invalid');
+      });
+    });
+  }
+
+  async attribute(req: AttributeRequest): Promise<AttributeResult> {
+    if (!req.layers.length) throw new LayerLensError('no layer given', 'invalid-argument');
+    this.validateInputs(req.inputs);
+    const output = this.resolveOutput(req.output);
+    if (!isFloatElemType(this.model.graph.elemType(output)) && this.model.graph.elemType(output) !== undefined)
+      throw new LayerLensError(`output '${output}' is ${elemTypeName(this.model.graph.elemType(output))}, not a float tensor`, 'target-invalid');
+    const perLayer = req.layers.map((id) => this.layers.activations(id, !!req.layerInput));
+    const activations = [...new Set(perLayer.flat())];
+    const compiled = await this.getCompiled(activations, output, req.inputs, req);
+    throwIfAborted(req.signal);
+
+    const t0 = performance.now();
+    const g = this.model.graph;
+    const feeds: Record<string, ort.Tensor> = {};
+    g.inputs.forEach((name, i) => (feeds[name] = toOrt(req.inputs[i])));
+    const fwd = await compiled.forward.session.run(feeds, compiled.forwardOutputs);
+    throwIfAborted(req.signal);
+    const out = fwd[output];
+    const seed = buildSeed(req.target, [...out.dims], out.type === 'float64');
+    const seedTensor = toOrt({ dtype: out.type === 'float64' ? 'float64' : 'float32', dims: [...out.dims], data: seed });
+    const bwFeeds: Record<string, ort.Tensor> = { [compiled.seedName]: seedTensor };
+    for (const v of compiled.backwardForwardFeeds) bwFeeds[v] = fwd[v];
+    for (const v of compiled.backwardInputFeeds) bwFeeds[v] = feeds[v];
+    if (out.type === 'float16') throw new LayerLensError('float16 model outputs are not supported yet', 'unsupported-op');
+    const bw = await compiled.backward.session.run(bwFeeds, compiled.gradOutputs);
+    throwIfAborted(req.signal);
+
+    const attributionOf = new Map<string, HostTensor>();
+    activations.forEach((a, i) => {
+      const grad = fromOrt(bw[compiled.gradOutputs[i]]);
+      if (req.gradientOnly) {
+        attributionOf.set(a, grad);
+        return;
+      }
+      const act = g.inputs.includes(a) ? fromOrt(feeds[a]) : fromOrt(fwd[a]);
+      const gd = grad.data as Float32Array | Float64Array;
+      const ad = act.data as Float32Array | Float64Array;
+      const prod = gd instanceof Float64Array ? new Float64Array(gd.length) : new Float32Array(gd.length);
+      for (let k = 0; k < gd.length; k++) prod[k] = gd[k] * ad[k];
+      attributionOf.set(a, { dtype: grad.dtype, dims: grad.dims, data: prod });
+    });
+    const runMs = performance.now() - t0;
+    return {
+      attributions: perLayer.map((vals) => vals.map((v) => attributionOf.get(v)!)),
+      valueNames: perLayer,
+      output: fromOrt(out),
+      outputName: output,
+      provider: compiled.forward.provider,
+      providerNotes: compiled.forward.notes,
+      timings: { load: this.loadMs, compile: compiled.compileMs, run: runMs },
+    };
+  }
+
+  async predict(inputs: HostTensor[], opts: RuntimeOptions & { top?: number; output?: string | number } = {}): Promise<PredictResult> {
+    this.validateInputs(inputs);
+    const output = this.resolveOutput(opts.output);
+    const key = `${output}|${opts.provider ?? 'auto'}|${opts.threads ?? 0}`;
+    let sessionP = this.predictSessions.get(key);
+    const tc = performance.now();
+    if (!sessionP) {
+      sessionP = openSession(encodeModel(withOutputs(this.model, [output])), opts);
+      this.predictSessions.set(key, sessionP);
+      sessionP.catch(() => this.predictSessions.delete(key));
+    }
+    const opened = await sessionP;
+    const compileMs = performance.now() - tc;
+    const t0 = performance.now();
+    const feeds: Record<string, ort.Tensor> = {};
+    this.model.graph.inputs.forEach((name, i) => (feeds[name] = toOrt(inputs[i])));
+    const res = await opened.session.run(feeds, [output]);
+    const out = res[output];
+    const runMs = performance.now() - t0;
+    const labels = findLabels(this.model)?.labels;
+    const dims = [...out.dims];
+    const n = dims[0] ?? 1;
+    const per = n ? out.size / n : 0;
+    const data = out.data as Float32Array;
+    const k = Math.max(1, Math.min(opts.top ?? 5, per));
+    const top: Prediction[][] = [];
+    for (let i = 0; i < n; i++) {
+      const row = Array.from(data.subarray(i * per, (i + 1) * per));
+      const order = row.map((_, j) => j).sort((a, b) => row[b] - row[a]).slice(0, k);
+      top.push(order.map((j) => ({ index: j, score: row[j], label: labels?.[j] })));
+    }
+    return { outputName: output, outputShape: dims, top, provider: opened.provider, timings: { load: this.loadMs, compile: compileMs, run: runMs } };
+  }
+
+  private async getCompiled(activations: string[], output: string, inputs: HostTensor[], rt: RuntimeOptions): Promise<CompiledAttribution> {
+    const key = JSON.stringify([activations, output, inputs.map((t) => [t.dtype, t.dims]), rt.provider ?? 'auto', rt.threads ?? 0]);
+    let p = this.compiled.get(key);
+    if (p) {
+      // Refresh LRU position.
+      this.compiled.delete(key);
+      this.compiled.set(key, p);
+      return p;
+    }
+    p = compileAttribution(this.model, activations, output, inputs, rt);
+    this.compiled.set(key, p);
+    p.catch(() => this.compiled.delete(key));
+    while (this.compiled.size > MAX_COMPILED) {
+      const [oldKey, old] = this.compiled.entries().next().value as [string, Promise<CompiledAttribution>];
+      this.compiled.delete(oldKey);
+      old.then((c) => c.dispose()).catch(() => undefined);
+    }
+    return p;
+  }
+
+  async dispose(): Promise<void> {
+    const all = [...this.compiled.values()];
+    this.compiled.clear();
+    for (const p of all) await p.then((c) => c.dispose()).catch(() => undefined);
+    for (const p of this.predictSessions.values()) await p.then((s) => s.session.release()).catch(() => undefined);
+    this.predictSessions.clear();
+  }
+}
+
+function throwIfAborted(signal: AbortSignal | undefined): void {
+  if (signal?.aborted) throw new LayerLensError('cancelled', 'cancelled');
+}

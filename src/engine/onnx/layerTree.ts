@@ -1,0 +1,235 @@
+/**
+ * The layer tree: the module hierarchy recovered from node-name scopes (PyTorch's `/a/b.0/c/Op_n`, or
+ * `a/b/op` from other exporters), plus one entry per node. Layer ids are module paths (`layer1.0.conv1`),
+ * `node:<ONNX node name>` or `value:<value name>`.
+ */
+import { LayerLensError } from '../errors';
+import type { GraphNode, OnnxGraph } from './graph';
+import { elemTypeName, isFloatElemType } from './proto';
+import { tensorElementCount } from './tensorData';
+
+export interface LayerEntry {
+  id: string;
+  /** Short name for display (last path component, or the node name). */
+  label: string;
+  kind: 'module' | 'node';
+  parent?: string;
+  children: string[];
+  /** Op types of the nodes in the (last) invocation, in order, de-duplicated. */
+  opTypes: string[];
+  /** Float activations the layer returns (last invocation). */
+  outputs: string[];
+  /** Float, non-constant activations the layer is called with (last invocation). */
+  inputs: string[];
+  /** How many times the module was called; attributions use the last call (as Captum's hook does). */
+  invocations: number;
+  nodeCount: number;
+  paramCount: number;
+}
+
+export interface ValueSummary {
+  name: string;
+  dtype: string;
+  shape?: (number | string | null)[];
+}
+
+interface Invocation {
+  nodes: GraphNode[];
+}
+
+/** Splits a node name into (module base name, call index) scope components; null when unscoped. */
+export function scopeComponents(name: string): { base: string; call: number }[] | null {
+  if (!name.includes('/')) return null;
+  const torchStyle = name.startsWith('/');
+  const parts = name.split('/');
+  const comps = torchStyle ? parts.slice(1, -1) : parts.slice(0, -1);
+  if (!comps.length || comps.some((c) => c === '')) return comps.length ? null : null;
+  return comps.map((c) => {
+    if (!torchStyle) return { base: c, call: 0 };
+    const m = /^(.*)_(\d+)$/.exec(c);
+    return m && m[1] ? { base: m[1], call: Number(m[2]) } : { base: c, call: 0 };
+  });
+}
+
+/** The README rule: Sequential children extend their container's path; other scopes nest with a dot. */
+export function modulePaths(comps: { base: string; call: number }[]): { path: string; call: number }[] {
+  const out: { path: string; call: number }[] = [];
+  let path = '';
+  let prev: string | null = null;
+  for (const { base, call } of comps) {
+    const rest = prev !== null && base.startsWith(prev + '.') ? base.slice(prev.length) : null;
+    if (rest !== null && /^(\.\d+)+$/.test(rest)) path = path + rest;
+    else path = path === '' ? base : `${path}.${base}`;
+    out.push({ path, call });
+    prev = base;
+  }
+  return out;
+}
+
+export class LayerTree {
+  readonly entries = new Map<string, LayerEntry>();
+  readonly roots: string[] = [];
+  private readonly invocations = new Map<string, Map<number, Invocation>>();
+
+  constructor(readonly graph: OnnxGraph) {
+    this.build();
+  }
+
+  get size(): number {
+    return this.entries.size;
+  }
+
+  get(id: string): LayerEntry | undefined {
+    return this.resolveEntry(id);
+  }
+
+  /** The activation tensors behind a layer id (output or input side), float only. */
+  activations(id: string, layerInput: boolean): string[] {
+    const g = this.graph;
+    if (id.startsWith('value:')) {
+      const v = id.slice('value:'.length);
+      if (!g.producer.has(v) && !g.inputs.includes(v) && !g.initializers.has(v))
+        throw new LayerLensError(`unknown layer '${id}': the model has no value named '${v}'`, 'unknown-layer');
+      if (!isFloatElemType(g.elemType(v)))
+        throw new LayerLensError(`value '${v}' is ${elemTypeName(g.elemType(v))}, not a float tensor; it has no gradient`, 'unknown-layer');
+      return [v];
+    }
+    const entry = this.resolveEntry(id);
+    if (!entry) throw this.unknown(id);
+    const vals = layerInput ? entry.inputs : entry.outputs;
+    if (!vals.length)
+      throw new LayerLensError(
+        `layer '${id}' has no float ${layerInput ? 'inputs' : 'outputs'} to attribute to${layerInput ? ' (its inputs are integer ids or constants)' : ''}`,
+        'unknown-layer',
+      );
+    return vals;
+  }
+
+  describeValue(v: string): ValueSummary {
+    const t = this.graph.type(v);
+    return { name: v, dtype: elemTypeName(this.graph.elemType(v)), shape: t?.dims };
+  }
+
+  private resolveEntry(id: string): LayerEntry | undefined {
+    const e = this.entries.get(id);
+    if (e) return e;
+    // Accept `node:` ids of unnamed/renamed nodes by their synthesized name only; nothing else to try.
+    return undefined;
+  }
+
+  private unknown(id: string): LayerLensError {
+    const near = [...this.entries.keys()].filter((k) => k.endsWith(id) || id.endsWith(k.replace(/^node:/, ''))).slice(0, 3);
+    const hint = near.length ? `; did you mean ${near.map((n) => `'${n}'`).join(', ')}?` : `; run 'layerlens layers' to list them`;
+    return new LayerLensError(`unknown layer '${id}'${hint}`, 'unknown-layer');
+  }
+
+  private build(): void {
+    const g = this.graph;
+    for (const node of g.nodes) {
+      const comps = scopeComponents(node.name);
+      if (!comps) continue;
+      for (const { path, call } of modulePaths(comps)) {
+        let calls = this.invocations.get(path);
+        if (!calls) this.invocations.set(path, (calls = new Map()));
+        let inv = calls.get(call);
+        if (!inv) calls.set(call, (inv = { nodes: [] }));
+        inv.nodes.push(node);
+      }
+    }
+    // Modules, parents before children (a parent path is a prefix of the child's module path list).
+    const modules = [...this.invocations.keys()];
+    const parentOf = new Map<string, string | undefined>();
+    for (const node of g.nodes) {
+      const comps = scopeComponents(node.name);
+      if (!comps) continue;
+      const paths = modulePaths(comps).map((p) => p.path);
+      paths.forEach((p, i) => {
+        if (!parentOf.has(p)) parentOf.set(p, i > 0 ? paths[i - 1] : undefined);
+      });
+    }
+    for (const path of modules) {
+      const calls = this.invocations.get(path)!;
+      const last = Math.max(...calls.keys());
+      const inv = calls.get(last)!;
+      const parent = parentOf.get(path);
+      const entry: LayerEntry = {
+        id: path,
+        label: parent ? path.slice(parent.length).replace(/^\./, '') : path,
+        kind: 'module',
+        parent,
+        children: [],
+        opTypes: uniq(inv.nodes.map((n) => n.opType)),
+        outputs: [],
+        inputs: [],
+        invocations: calls.size,
+        nodeCount: inv.nodes.length,
+        paramCount: 0,
+      };
+      this.fillBoundary(entry, inv.nodes);
+      this.entries.set(path, entry);
+    }
+    for (const e of this.entries.values()) {
+      if (e.parent && this.entries.has(e.parent)) this.entries.get(e.parent)!.children.push(e.id);
+      else this.roots.push(e.id);
+    }
+    // One entry per node, under the innermost module of its scope (last call wins for display too).
+    for (const node of g.nodes) {
+      const comps = scopeComponents(node.name);
+      const owner = comps ? modulePaths(comps).at(-1)!.path : undefined;
+      const id = `node:${node.name}`;
+      const entry: LayerEntry = {
+        id,
+        label: node.name.split('/').pop() || node.name,
+        kind: 'node',
+        parent: owner,
+        children: [],
+        opTypes: [node.opType],
+        outputs: [],
+        inputs: [],
+        invocations: 1,
+        nodeCount: 1,
+        paramCount: 0,
+      };
+      this.fillBoundary(entry, [node], true);
+      this.entries.set(id, entry);
+      if (owner && this.entries.has(owner)) this.entries.get(owner)!.children.push(id);
+      else this.roots.push(id);
+    }
+  }
+
+  private fillBoundary(entry: LayerEntry, nodes: GraphNode[], single = false): void {
+    const g = this.graph;
+    const inSet = new Set(nodes);
+    const produced = new Set<string>();
+    for (const n of nodes) for (const o of n.outputs) if (o) produced.add(o);
+    const graphOutputs = new Set(g.outputs);
+    const isFloat = (v: string) => isFloatElemType(g.elemType(v));
+    const byFile = [...nodes].sort((a, b) => a.fileIndex - b.fileIndex);
+    for (const n of byFile) {
+      n.outputs.forEach((o) => {
+        if (!o || !isFloat(o)) return;
+        const leaves = single || graphOutputs.has(o) || (g.consumers.get(o) ?? []).some((c) => !inSet.has(c.node));
+        if (leaves && !g.isConstant(o)) entry.outputs.push(o);
+      });
+    }
+    const seen = new Set<string>();
+    const params = new Set<string>();
+    for (const n of byFile) {
+      for (const v of n.inputs) {
+        if (!v || produced.has(v) || seen.has(v)) continue;
+        seen.add(v);
+        if (g.initializers.has(v)) {
+          if (isFloat(v)) params.add(v);
+          continue;
+        }
+        if (g.isConstant(v) || !isFloat(v)) continue;
+        entry.inputs.push(v);
+      }
+    }
+    for (const p of params) entry.paramCount += tensorElementCount(g.initializers.get(p)!);
+  }
+}
+
+function uniq<T>(xs: T[]): T[] {
+  return [...new Set(xs)];
+}

@@ -1,0 +1,61 @@
+/**
+ * How an image becomes a model input for a given model: the model's own metadata (`layerlens.preprocess`),
+ * the per-model sidecar the extension writes (`<model>.layerlens.json`), or what the input shape implies.
+ */
+import * as fs from 'node:fs';
+import type { ModelSession } from './modelSession';
+import type { ImagePreprocess } from './tensor/image';
+
+export function sidecarPath(modelPath: string): string {
+  return `${modelPath}.layerlens.json`;
+}
+
+export function parsePreprocess(text: string): ImagePreprocess | undefined {
+  try {
+    const v = JSON.parse(text) as Record<string, unknown>;
+    if (!v || typeof v !== 'object') return undefined;
+    const p = (v.preprocess && typeof v.preprocess === 'object' ? v.preprocess : v) as Record<string, unknown>;
+    const out: ImagePreprocess = {};
+    const nums = (x: unknown) => (Array.isArray(x) && x.every((n) => typeof n === 'number') ? (x as number[]) : undefined);
+    const size = nums(p.size);
+    if (size && size.length === 2) out.size = [size[0], size[1]];
+    if (p.channels === 1 || p.channels === 3) out.channels = p.channels;
+    const range = nums(p.range);
+    if (range && range.length === 2) out.range = [range[0], range[1]];
+    if (nums(p.mean)) out.mean = nums(p.mean);
+    if (nums(p.std)) out.std = nums(p.std);
+    if (p.layout === 'nchw' || p.layout === 'nhwc') out.layout = p.layout;
+    if (p.channelOrder === 'rgb' || p.channelOrder === 'bgr') out.channelOrder = p.channelOrder;
+    if (p.resize === 'stretch' || p.resize === 'center-crop') out.resize = p.resize;
+    return out;
+  } catch {
+    return undefined;
+  }
+}
+
+/** What the input's declared shape implies: layout, channels and size when they are static. */
+export function preprocessFromShape(dims: (number | string | null)[] | undefined): ImagePreprocess {
+  if (!dims || dims.length !== 4) return {};
+  const [, a, b, c] = dims;
+  if (a === 1 || a === 3) {
+    return { layout: 'nchw', channels: a, ...(typeof b === 'number' && typeof c === 'number' ? { size: [b, c] as const } : {}) };
+  }
+  if (c === 1 || c === 3) {
+    return { layout: 'nhwc', channels: c, ...(typeof a === 'number' && typeof b === 'number' ? { size: [a, b] as const } : {}) };
+  }
+  return {};
+}
+
+export function modelPreprocess(session: ModelSession, inputIndex = 0): { preprocess: ImagePreprocess; source: string } {
+  const fromShape = preprocessFromShape(session.inputs[inputIndex]?.shape);
+  try {
+    const side = parsePreprocess(fs.readFileSync(sidecarPath(session.model.path), 'utf8'));
+    if (side) return { preprocess: { ...fromShape, ...side }, source: 'sidecar' };
+  } catch {
+    // no sidecar
+  }
+  const meta = (session.model.proto.metadataProps ?? []).find((p) => p.key === 'layerlens.preprocess');
+  const fromMeta = meta?.value ? parsePreprocess(meta.value) : undefined;
+  if (fromMeta) return { preprocess: { ...fromShape, ...fromMeta }, source: 'model metadata' };
+  return { preprocess: fromShape, source: 'input shape' };
+}

@@ -1,0 +1,63 @@
+/**
+ * Execution-provider selection. Asking onnxruntime for a provider that cannot start throws (there is no
+ * automatic fallback), so `auto` tries the GPU providers that can exist on this platform in order, records
+ * why each one was skipped, and ends with CPU.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { ProviderName } from '../api';
+
+export type ConcreteProvider = Exclude<ProviderName, 'auto'>;
+
+export const ALL_PROVIDERS: ConcreteProvider[] = ['cpu', 'webgpu', 'cuda', 'dml', 'coreml'];
+
+/** GPU providers worth trying on a platform, most capable first. */
+export function gpuCandidates(platform: NodeJS.Platform = process.platform): ConcreteProvider[] {
+  const table: Partial<Record<NodeJS.Platform, ConcreteProvider[]>> = {
+    linux: ['cuda', 'webgpu'],
+    win32: ['cuda', 'dml', 'webgpu'],
+    darwin: ['coreml', 'webgpu'],
+  };
+  return table[platform] ?? [];
+}
+
+/** onnxruntime-node's CUDA provider only exists when its optional install step put the libraries next to the binding. */
+export function cudaLibrariesPresent(): boolean {
+  try {
+    const ortDir = path.dirname(require.resolve('onnxruntime-node/package.json'));
+    const binDir = path.join(ortDir, 'bin', 'napi-v6', process.platform, process.arch);
+    const lib = process.platform === 'win32' ? 'onnxruntime_providers_cuda.dll' : 'libonnxruntime_providers_cuda.so';
+    return fs.existsSync(path.join(binDir, lib));
+  } catch {
+    return false;
+  }
+}
+
+export interface ProviderPlan {
+  /** Providers to try, in order. */
+  order: ConcreteProvider[];
+  /** Providers left out before trying, with the reason. */
+  skipped: string[];
+}
+
+export function planProviders(requested: ProviderName = 'auto', platform: NodeJS.Platform = process.platform, cudaPresent = cudaLibrariesPresent()): ProviderPlan {
+  if (requested !== 'auto') return { order: [requested], skipped: [] };
+  const order: ConcreteProvider[] = [];
+  const skipped: string[] = [];
+  for (const p of gpuCandidates(platform)) {
+    if (p === 'cuda' && !cudaPresent) {
+      skipped.push('cuda: provider libraries not installed (see README, GPU section)');
+      continue;
+    }
+    order.push(p);
+  }
+  order.push('cpu');
+  return { order, skipped };
+}
+
+/** First line of an onnxruntime error, without its source-file prefix. */
+export function shortProviderError(e: unknown): string {
+  const msg = (e instanceof Error ? e.message : String(e)).split('\n').find((l) => l.trim()) ?? '';
+  const m = /(Failed to get a WebGPU adapter:.*|Failed to load shared library|backend not found|No supported adapters)/.exec(msg);
+  return (m ? m[1] : msg.replace(/^\/?[^\s]*\.(cc|cpp|h):\d+\s+/, '')).slice(0, 200);
+}

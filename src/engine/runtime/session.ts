@@ -1,0 +1,55 @@
+/** onnxruntime sessions with provider fallback and the session options the engine uses everywhere. */
+import * as ort from 'onnxruntime-node';
+import type { ProviderName } from '../api';
+import { LayerLensError } from '../errors';
+import { ConcreteProvider, planProviders, shortProviderError } from './providers';
+
+export interface SessionRequest {
+  provider?: ProviderName;
+  threads?: number;
+}
+
+export interface OpenedSession {
+  session: ort.InferenceSession;
+  provider: ConcreteProvider;
+  /** Why providers before the one that ran were not used. */
+  notes: string[];
+}
+
+export type SessionFactory = (bytes: Uint8Array, provider: ConcreteProvider, threads: number | undefined) => Promise<ort.InferenceSession>;
+
+export const createOrtSession: SessionFactory = (bytes, provider, threads) => {
+  const opts: ort.InferenceSession.SessionOptions = {
+    executionProviders: [provider],
+    graphOptimizationLevel: 'all',
+    // Spinning worker threads burn a core while the editor idles; the engine's runs are short and bursty.
+    extra: { session: { 'intra_op.allow_spinning': '0', 'inter_op.allow_spinning': '0' } },
+  };
+  if (threads && threads > 0) {
+    opts.intraOpNumThreads = threads;
+    opts.interOpNumThreads = 1;
+  }
+  return ort.InferenceSession.create(bytes, opts);
+};
+
+export async function openSession(bytes: Uint8Array, req: SessionRequest, factory: SessionFactory = createOrtSession): Promise<OpenedSession> {
+  const plan = planProviders(req.provider ?? 'auto');
+  const notes = [...plan.skipped];
+  let lastError: unknown;
+  for (const provider of plan.order) {
+    try {
+      const session = await factory(bytes, provider, req.threads);
+      return { session, provider, notes };
+    } catch (e) {
+      lastError = e;
+      notes.push(`${provider}: ${shortProviderError(e)}`);
+    }
+  }
+  if (req.provider && req.provider !== 'auto') {
+    const reason = shortProviderError(lastError);
+    const isProviderProblem = /adapter|shared library|backend not found|provider/i.test(reason);
+    if (isProviderProblem)
+      throw new LayerLensError(`execution provider '${req.provider}' is not available here: ${reason}`, 'provider-unavailable');
+  }
+  throw new LayerLensError(`onnxruntime could not load the model: ${shortProviderError(lastError)}`, 'model-invalid');
+}

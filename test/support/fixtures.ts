@@ -1,0 +1,106 @@
+/** Reading Captum reference cases (../shared/fixtures/lgxa format) and comparing with their tolerance rule. */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { AttributeRequest, TargetSpec } from '../../src/engine/api';
+import { readNpy } from '../../src/engine/tensor/npy';
+import type { HostTensor } from '../../src/engine/tensor/hostTensor';
+
+export const REPO_ROOT = path.resolve(__dirname, '..', '..', '..');
+export const FIXTURE_SET = process.env.LAYERLENS_FIXTURES ?? path.resolve(REPO_ROOT, '..', 'shared', 'fixtures', 'lgxa');
+
+export interface FixtureCase {
+  id: string;
+  dir: string;
+  modelPath: string;
+  json: {
+    model: string;
+    inputs: string[];
+    layers: string[];
+    layer_is_list: boolean;
+    target: unknown;
+    attribute_to_layer_input: boolean;
+    multiply_by_inputs: boolean;
+    expected: string[][];
+    rtol: number;
+    atol: number;
+    atol_per_tensor?: number[][];
+    expect_error?: string;
+    optional?: boolean;
+    note?: string;
+  };
+}
+
+export function listCases(setDir = FIXTURE_SET): FixtureCase[] {
+  const index = JSON.parse(fs.readFileSync(path.join(setDir, 'index.json'), 'utf8')) as { cases: string[] };
+  return index.cases.map((id) => {
+    const dir = path.join(setDir, 'cases', id);
+    const json = JSON.parse(fs.readFileSync(path.join(dir, 'case.json'), 'utf8')) as FixtureCase['json'];
+    return { id, dir, modelPath: path.join(setDir, json.model), json };
+  });
+}
+
+export function fixtureTarget(t: unknown): TargetSpec {
+  if (t === null || t === undefined) return { kind: 'none' };
+  if (typeof t === 'number') return { kind: 'index', index: t };
+  if (Array.isArray(t)) {
+    if (t.length && Array.isArray(t[0])) return { kind: 'tuples', tuples: t as number[][] };
+    return { kind: 'perExample', indices: t as number[] };
+  }
+  const o = t as { tuple?: number[]; tuples?: number[][] };
+  if (o.tuple) return { kind: 'tuple', tuple: o.tuple };
+  if (o.tuples) return { kind: 'tuples', tuples: o.tuples };
+  throw new Error(`unknown target form ${JSON.stringify(t)}`);
+}
+
+/** CLI SPEC text for a fixture target (DESIGN §4). */
+export function fixtureTargetSpec(t: unknown): string | undefined {
+  const s = fixtureTarget(t);
+  switch (s.kind) {
+    case 'none': return undefined;
+    case 'index': return String(s.index);
+    case 'perExample': return s.indices.join(',');
+    case 'tuple': return `(${s.tuple.join(',')})`;
+    case 'tuples': return s.tuples.map((x) => `(${x.join(',')})`).join(',');
+  }
+}
+
+export async function fixtureRequest(c: FixtureCase): Promise<AttributeRequest> {
+  const inputs = await Promise.all(c.json.inputs.map((f) => readNpy(path.join(c.dir, f))));
+  return {
+    layers: c.json.layers,
+    layerList: c.json.layer_is_list,
+    inputs,
+    target: fixtureTarget(c.json.target),
+    layerInput: c.json.attribute_to_layer_input,
+    gradientOnly: !c.json.multiply_by_inputs,
+    threads: 1,
+  };
+}
+
+export interface Comparison {
+  ok: boolean;
+  message: string;
+  maxAbs: number;
+}
+
+/** numpy.allclose semantics with the case's per-tensor atol; NaN/Inf never pass. */
+export function compareTensor(cand: HostTensor, exp: HostTensor, rtol: number, atol: number): Comparison {
+  if (cand.dims.join(',') !== exp.dims.join(','))
+    return { ok: false, message: `shape [${cand.dims}] != expected [${exp.dims}]`, maxAbs: Infinity };
+  const a = cand.data as Float32Array;
+  const b = exp.data as Float32Array;
+  let maxAbs = 0;
+  let bad = -1;
+  for (let i = 0; i < b.length; i++) {
+    const x = Number(a[i]);
+    const y = Number(b[i]);
+    const d = Math.abs(x - y);
+    if (!Number.isFinite(x) || !(d <= atol + rtol * Math.abs(y))) {
+      if (bad < 0) bad = i;
+    }
+    if (d > maxAbs || Number.isNaN(d)) maxAbs = Number.isNaN(d) ? Infinity : d;
+  }
+  return bad < 0
+    ? { ok: true, message: `max abs ${maxAbs.toExponential(2)}`, maxAbs }
+    : { ok: false, message: `element ${bad}: ${a[bad]} vs ${b[bad]} (atol ${atol}, rtol ${rtol}); max abs ${maxAbs.toExponential(2)}`, maxAbs };
+}
