@@ -88,12 +88,11 @@ class FashionCNN(nn.Module):
         self.features.add_module("pool2", nn.MaxPool2d(2))      # 14 -> 7
         self.features.add_module("conv3", nn.Conv2d(32, 64, 3, padding=1))
         self.features.add_module("relu3", nn.ReLU())
-        self.pool = nn.AdaptiveAvgPool2d(1)                     # 7x7 -> 1x1
-        self.classifier = nn.Linear(64, 10)
+        self.features.add_module("pool3", nn.MaxPool2d(2))      # 7 -> 3
+        self.classifier = nn.Linear(64 * 3 * 3, 10)
 
     def forward(self, x):
         x = self.features(x)
-        x = self.pool(x)
         x = torch.flatten(x, 1)
         return self.classifier(x)
 
@@ -132,7 +131,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--data", default="/usr/share/datasets/fashion-mnist")
     ap.add_argument("--out", default=os.path.join(REPO, "media", "demo"))
-    ap.add_argument("--epochs", type=int, default=4)
+    ap.add_argument("--epochs", type=int, default=5)
     ap.add_argument("--batch-size", type=int, default=128)
     ap.add_argument("--lr", type=float, default=3e-3)
     ap.add_argument("--seed", type=int, default=20240601)
@@ -211,7 +210,7 @@ def main():
     }
     acc_str = f"{test_accuracy:.4f}"
     description = (
-        "LayerLens demo: small CNN (3 conv layers, global average pool, linear) "
+        "LayerLens demo: small CNN (3 conv layers, max-pool, linear) "
         "trained on Fashion-MNIST (Zalando Research, MIT licence) by "
         "scripts/demo-model/train.py; input 'image' [N,1,28,28] normalised "
         f"grayscale, output 'logits' [N,10]; test accuracy {acc_str}.")
@@ -293,8 +292,8 @@ node scripts/demo-model/verify.js   # checks the samples with onnxruntime-node
 ```
 
 - Architecture: `features.conv1` (1→16, 3×3, pad 1) → `bn1` → ReLU → max-pool 2,
-  `features.conv2` (16→32) → `bn2` → ReLU → max-pool 2, `features.conv3` (32→64) → ReLU,
-  global average pool, `classifier` (linear 64→10). Batch norms are folded into
+  `features.conv2` (16→32) → `bn2` → ReLU → max-pool 2, `features.conv3` (32→64) → ReLU → max-pool 2,
+  flatten (64×3×3 = 576), `classifier` (linear 576→10). Batch norms are folded into
   the convolutions in the exported graph.
 - Training: {args.epochs} epochs, batch size {args.batch_size}, AdamW
   (weight decay 1e-4) with a one-cycle schedule peaking at lr {args.lr},

@@ -98,7 +98,7 @@ installed_version() {
   [ -x "$cs_bin" ] || return 0
   # XDG_* + --config: otherwise even --version writes ~/.config/code-server/config.yaml
   mkdir -p "$CACHE/xdg"; : > "$CACHE/empty-config.yaml"
-  XDG_CONFIG_HOME=$CACHE/xdg XDG_DATA_HOME=$CACHE/xdg \
+  XDG_CONFIG_HOME=$CACHE/xdg XDG_DATA_HOME=$CACHE/xdg XDG_CACHE_HOME=$CACHE/xdg/cache \
     "$cs_bin" --config "$CACHE/empty-config.yaml" --version 2>/dev/null | head -1 | awk '{ print $1 }' || true
 }
 

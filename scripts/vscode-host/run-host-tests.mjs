@@ -101,7 +101,6 @@ async function main() {
       extensionDevelopmentPath: o.extension,
       extensionTestsPath: o.tests,
       timeout: o.timeout * 1000,
-      console: undefined,
       beforeGoto: async (p) => {
         attachConsole(p, (line) => console.log(line), { all: o.allConsole });
         // VS Code calls window.codeAutomationExit(code) when the tests module settles: expose it BEFORE goto.

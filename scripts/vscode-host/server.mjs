@@ -256,7 +256,8 @@ async function spawnAndWait({ port, workspace, tmpDir, userDataDir, extensionsDi
     if (exitCode !== undefined) break;
     try {
       const res = await fetch(url, { signal: AbortSignal.timeout(2000) });
-      if (res.ok) return { ok: true, child, exited };
+      // ...and it is OUR server answering (not another one that already held an explicit --port)
+      if (res.ok && readText(logFile).includes('HTTP server listening on')) return { ok: true, child, exited };
     } catch {
       // not up yet
     }
@@ -271,7 +272,7 @@ async function spawnAndWait({ port, workspace, tmpDir, userDataDir, extensionsDi
   return {
     ok: false,
     addrInUse,
-    error: new Error(`code-server ${why}; log ${logFile}:\n${tail(log)}`),
+    error: new Error(`code-server ${why}; its log ends with:\n${tail(log)}`),
   };
 }
 

@@ -150,19 +150,18 @@ export async function waitForActivityBarItem(page, title, { timeout = 60_000 } =
   return item;
 }
 
-/** Opens a view container by clicking its activity-bar item (no-op if it is already the visible one). */
+/**
+ * Shows a view container (`contributes.viewsContainers.activitybar[].id` + its title) by clicking its
+ * activity-bar item unless it is already the visible one (a second click would collapse the side bar).
+ * Returns the container's locator.
+ */
 export async function openViewContainer(page, title, containerId) {
   const item = await waitForActivityBarItem(page, title);
-  if (containerId) {
-    const view = page.locator(`[id="workbench.view.extension.${escapeCss(containerId)}"]`);
-    if (await view.isVisible()) return view;
-    await item.click();
-    await view.waitFor({ state: 'visible' });
-    return view;
-  }
-  const checked = (await item.getAttribute('aria-expanded')) === 'true' || (await item.locator('xpath=..').getAttribute('aria-selected')) === 'true';
-  if (!checked) await item.click();
-  return item;
+  const view = page.locator(`[id="workbench.view.extension.${escapeCss(containerId)}"]`);
+  if (await view.isVisible()) return view;
+  await item.click();
+  await view.waitFor({ state: 'visible' });
+  return view;
 }
 
 const quickInput = (page) => page.locator('.quick-input-widget input[type="text"]');

@@ -11,7 +11,7 @@ import { findLabels } from './labels';
 import { LayerTree } from './onnx/layerTree';
 import { LoadedModel, loadModel } from './onnx/loadModel';
 import { elemTypeName, encodeModel, isFloatElemType } from './onnx/proto';
-import { OpenedSession, openSession } from './runtime/session';
+import { OpenedSession, SessionFactory, createOrtSession, openSession } from './runtime/session';
 import { ELEM_TO_DTYPE, fromOrt, toOrt } from './runtime/tensors';
 import { HostTensor, elementCount } from './tensor/hostTensor';
 
@@ -28,15 +28,20 @@ export class ModelSession {
   private readonly compiled = new Map<string, Promise<CompiledAttribution>>();
   private readonly predictSessions = new Map<string, Promise<OpenedSession>>();
 
+  /** Set when a GPU provider's first result disagreed with CPU: later runs use CPU. */
+  private gpuRejected?: string;
+  private gpuValidated = false;
+
   private constructor(
     readonly model: LoadedModel,
     readonly loadMs: number,
+    private readonly factory: SessionFactory,
   ) {}
 
-  static async open(file: string): Promise<ModelSession> {
+  static async open(file: string, opts: { sessionFactory?: SessionFactory } = {}): Promise<ModelSession> {
     const t0 = performance.now();
     const model = await loadModel(file);
-    return new ModelSession(model, performance.now() - t0);
+    return new ModelSession(model, performance.now() - t0, opts.sessionFactory ?? createOrtSession);
   }
 
   get layers(): LayerTree {
@@ -92,6 +97,25 @@ export class ModelSession {
   }
 
   async attribute(req: AttributeRequest): Promise<AttributeResult> {
+    if (this.gpuRejected && (req.provider ?? 'auto') === 'auto') {
+      const res = await this.attributeOnce({ ...req, provider: 'cpu' });
+      return { ...res, providerNotes: [...res.providerNotes, this.gpuRejected] };
+    }
+    const res = await this.attributeOnce(req);
+    if (res.provider === 'cpu' || this.gpuValidated) return res;
+    // First GPU result for this model: check it against CPU with the fixtures' tolerance rule.
+    const cpu = await this.attributeOnce({ ...req, provider: 'cpu' });
+    const mismatch = firstMismatch(res.attributions, cpu.attributions);
+    if (!mismatch) {
+      this.gpuValidated = true;
+      return { ...res, providerNotes: [...res.providerNotes, `${res.provider}: checked against cpu on the first attribution`] };
+    }
+    this.gpuRejected = `${res.provider} results disagreed with cpu (${mismatch}); using cpu for this model`;
+    if ((req.provider ?? 'auto') !== 'auto') throw new LayerLensError(this.gpuRejected.replace('; using cpu for this model', ''), 'provider-unavailable');
+    return { ...cpu, providerNotes: [...cpu.providerNotes, this.gpuRejected] };
+  }
+
+  private async attributeOnce(req: AttributeRequest): Promise<AttributeResult> {
     if (!req.layers.length) throw new LayerLensError('no layer given', 'invalid-argument');
     this.validateInputs(req.inputs);
     const output = this.resolveOutput(req.output);
@@ -151,7 +175,7 @@ export class ModelSession {
     let sessionP = this.predictSessions.get(key);
     const tc = performance.now();
     if (!sessionP) {
-      sessionP = openSession(encodeModel(withOutputs(this.model, [output])), opts);
+      sessionP = openSession(encodeModel(withOutputs(this.model, [output])), this.gpuRejected ? { ...opts, provider: 'cpu' } : opts, this.factory);
       this.predictSessions.set(key, sessionP);
       sessionP.catch(() => this.predictSessions.delete(key));
     }
@@ -187,7 +211,7 @@ export class ModelSession {
       this.compiled.set(key, p);
       return p;
     }
-    p = compileAttribution(this.model, activations, output, inputs, rt);
+    p = compileAttribution(this.model, activations, output, inputs, rt, this.factory);
     this.compiled.set(key, p);
     p.catch(() => this.compiled.delete(key));
     while (this.compiled.size > MAX_COMPILED) {
@@ -205,6 +229,25 @@ export class ModelSession {
     for (const p of this.predictSessions.values()) await p.then((s) => s.session.release()).catch(() => undefined);
     this.predictSessions.clear();
   }
+}
+
+/** Same tolerance rule as the Captum fixtures, loosened to 1e-3 relative for GPU arithmetic. */
+export function firstMismatch(a: HostTensor[][], b: HostTensor[][]): string | undefined {
+  for (let L = 0; L < b.length; L++) {
+    for (let K = 0; K < b[L].length; K++) {
+      const x = a[L]?.[K]?.data as Float32Array | undefined;
+      const y = b[L][K].data as Float32Array;
+      if (!x || x.length !== y.length) return `layer ${L} tensor ${K}: shape differs`;
+      let max = 0;
+      for (let i = 0; i < y.length; i++) max = Math.max(max, Math.abs(y[i]));
+      const atol = Math.max(1e-5 * max, 1e-9);
+      for (let i = 0; i < y.length; i++) {
+        const d = Math.abs(x[i] - y[i]);
+        if (!(d <= atol * 10 + 1e-3 * Math.abs(y[i]))) return `layer ${L} tensor ${K} element ${i}: ${x[i]} vs ${y[i]}`;
+      }
+    }
+  }
+  return undefined;
 }
 
 function throwIfAborted(signal: AbortSignal | undefined): void {

@@ -9,7 +9,7 @@ import { buildBackward, ProbedValue } from '../autodiff/buildBackward';
 import { findGradientPath } from '../autodiff/paths';
 import type { LoadedModel } from '../onnx/loadModel';
 import { ModelProto, ValueInfoProto, encodeModel } from '../onnx/proto';
-import { OpenedSession, openSession } from '../runtime/session';
+import { OpenedSession, SessionFactory, createOrtSession, openSession } from '../runtime/session';
 import { DTYPE_TO_ELEM, ortNumbers, toOrt } from '../runtime/tensors';
 import type { HostTensor } from '../tensor/hostTensor';
 
@@ -78,6 +78,7 @@ export async function compileAttribution(
   output: string,
   inputs: HostTensor[],
   runtime: RuntimeOptions,
+  factory: SessionFactory = createOrtSession,
 ): Promise<CompiledAttribution> {
   const t0 = performance.now();
   const g = model.graph;
@@ -88,10 +89,10 @@ export async function compileAttribution(
   const bw = buildBackward(g, path, activations, output, probe);
 
   const forwardOutputs = unique([output, ...activations, ...bw.forwardFetches].filter((v) => !g.inputs.includes(v)));
-  const forward = await openSession(encodeModel(withOutputs(model, forwardOutputs)), runtime);
+  const forward = await openSession(encodeModel(withOutputs(model, forwardOutputs)), runtime, factory);
   let backward: OpenedSession;
   try {
-    backward = await openSession(encodeModel(bw.model), { ...runtime, provider: forward.provider });
+    backward = await openSession(encodeModel(bw.model), { ...runtime, provider: forward.provider }, factory);
   } catch (e) {
     await forward.session.release();
     throw e;

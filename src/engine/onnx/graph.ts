@@ -106,7 +106,7 @@ export class OnnxGraph {
         vt.dims = (tt.shape.dim ?? []).map((d) => {
           const which = (d as { value?: string }).value;
           if (which === 'dimParam' || d.dimParam) return d.dimParam || null;
-          if (which === 'dimValue' || toNum(d.dimValue) > 0) return toNum(d.dimValue);
+          if (toNum(d.dimValue) > 0) return toNum(d.dimValue);
           return null;
         });
       }

@@ -192,6 +192,8 @@ export class LayerTree {
       };
       this.fillBoundary(entry, [node], true);
       this.entries.set(id, entry);
+      // Constants and shape arithmetic stay addressable by id but are not listed: nothing to attribute there.
+      if (!entry.outputs.length) continue;
       if (owner && this.entries.has(owner)) this.entries.get(owner)!.children.push(id);
       else this.roots.push(id);
     }

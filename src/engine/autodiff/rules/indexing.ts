@@ -1,2 +1,91 @@
-/** VJP rules: indexing (to be filled). */
-export {};
+/**
+ * VJP rules: gathers. The gradient w.r.t. the data is a scatter-add of dy into zeros (repeated indices
+ * accumulate); indices are forward values, so they may be data-dependent. Only the data is differentiable.
+ */
+import type { VjpContext } from '../context';
+import { ElemType } from '../../onnx/proto';
+import { registerRule } from '../registry';
+import { adjointIndexMaps } from './shape';
+
+const prod = (dims: readonly number[]) => dims.reduce((a, b) => a * b, 1);
+
+function normAxis(c: VjpContext, axis: number, rank: number): number {
+  const a = axis < 0 ? axis + rank : axis;
+  if (a < 0 || a >= rank) c.fail(`axis ${axis} is out of range for rank ${rank}`);
+  return a;
+}
+
+/** Compile-time indices when input i is constant or shape-derived, else undefined (read at run time). */
+function staticIndices(c: VjpContext, i: number): number[] | undefined {
+  try {
+    return c.values(i);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Indices as int64 with negative entries wrapped (`bound` broadcasts against them: one axis size or one per column). */
+function wrappedIndices(c: VjpContext, i: number, bound: string): string {
+  let idx = c.x(i);
+  if (c.elemType(c.node.inputs[i]) !== ElemType.INT64) idx = c.op('Cast', [idx], { to: ElemType.INT64 });
+  return c.op('Where', [c.op('Less', [idx, c.i64([0])]), c.op('Add', [idx, bound]), idx]);
+}
+
+registerRule('Gather', {}, (c) => {
+  const dy = c.dy(0);
+  if (!dy || !c.needs(0)) return;
+  const dims = c.inShape(0);
+  const axis = normAxis(c, c.attr('axis', 0), dims.length);
+  const n = dims[axis];
+  const pre = prod(dims.slice(0, axis));
+  const post = prod(dims.slice(axis + 1));
+  const m = prod(c.inShape(1));
+  if (m === 0 || prod(dims) === 0) return c.addGrad(0, c.zeros(dims));
+  // View dy as [pre, M, post] and dx as [pre, N, post]: output position j along the middle axis read index[j].
+  const dy3 = c.op('Reshape', [dy, c.i64([pre, m, post])]);
+  const known = staticIndices(c, 1);
+  let dx3: string;
+  if (known) {
+    const map = known.map((v) => (v < 0 ? v + n : v));
+    if (map.some((v) => v < 0 || v >= n)) c.fail('an index is out of range');
+    dx3 = adjointIndexMaps(c, dy3, [pre, m, post], [{ axis: 1, map, inDim: n }]);
+  } else {
+    const idx = c.op('Reshape', [wrappedIndices(c, 1, c.i64([n])), c.i64([1, m, 1])]);
+    const full = c.op('Expand', [idx, c.i64([pre, m, post])]);
+    dx3 = c.op('ScatterElements', [c.zeros([pre, n, post]), full, dy3], { axis: 1, reduction: 'add' });
+  }
+  c.addGrad(0, c.op('Reshape', [dx3, c.i64(dims)]));
+});
+
+registerRule('GatherElements', { since: 11 }, (c) => {
+  const dy = c.dy(0);
+  if (!dy || !c.needs(0)) return;
+  const dims = c.inShape(0);
+  const axis = normAxis(c, c.attr('axis', 0), dims.length);
+  if (prod(c.inShape(1)) === 0) return c.addGrad(0, c.zeros(dims));
+  const idx = wrappedIndices(c, 1, c.i64([dims[axis]]));
+  c.addGrad(0, c.op('ScatterElements', [c.zeros(dims), idx, dy], { axis, reduction: 'add' }));
+});
+
+registerRule('GatherND', { since: 11 }, (c) => {
+  const dy = c.dy(0);
+  if (!dy || !c.needs(0)) return;
+  const dims = c.inShape(0);
+  const q = c.inShape(1);
+  const b = c.attr('batch_dims', 0);
+  const k = q[q.length - 1];
+  if (b < 0 || b >= q.length || b + k > dims.length) c.fail(`batch_dims=${b} does not fit the shapes`);
+  if (prod(q) === 0) return c.addGrad(0, c.zeros(dims));
+  let idx = wrappedIndices(c, 1, c.i64(dims.slice(b, b + k)));
+  if (b > 0) {
+    // ScatterND has no batch_dims: prepend each batch coordinate to the index tuples.
+    const lead = q.slice(0, -1);
+    const coords = Array.from({ length: b }, (_, j) => {
+      const view = q.map((_, i) => (i === j ? q[j] : 1));
+      const range = c.e.constant(ElemType.INT64, view, Array.from({ length: q[j] }, (_, v) => v));
+      return c.op('Expand', [range, c.i64([...lead, 1])]);
+    });
+    idx = c.op('Concat', [...coords, idx], { axis: q.length - 1 });
+  }
+  c.addGrad(0, c.op('ScatterND', [c.zeros(dims), idx, dy], { reduction: 'add' }));
+});

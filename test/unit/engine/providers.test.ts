@@ -1,0 +1,87 @@
+/** Execution-provider selection: plans per platform, fallback on failure, GPU results checked against CPU. */
+import assert from 'node:assert/strict';
+import * as ort from 'onnxruntime-node';
+import { describe, test } from 'node:test';
+import { LayerLensError } from '../../../src/engine/errors';
+import { ModelSession } from '../../../src/engine/modelSession';
+import { planProviders } from '../../../src/engine/runtime/providers';
+import { SessionFactory, createOrtSession, openSession } from '../../../src/engine/runtime/session';
+import { encodeModel } from '../../../src/engine/onnx/proto';
+import { tinyMlp, writeModel } from '../../support/tinyModels';
+
+const input = { dtype: 'float32' as const, dims: [2, 4], data: Float32Array.from([1, 2, 3, 4, -1, 0.5, 0.25, 2]) };
+
+describe('provider plans', () => {
+  test('linux without CUDA libraries: webgpu then cpu, cuda skipped with a reason', () => {
+    const p = planProviders('auto', 'linux', false);
+    assert.deepEqual(p.order, ['webgpu', 'cpu']);
+    assert.match(p.skipped[0], /^cuda: provider libraries not installed/);
+  });
+  test('linux with CUDA libraries: cuda first', () => assert.deepEqual(planProviders('auto', 'linux', true).order, ['cuda', 'webgpu', 'cpu']));
+  test('windows: dml and webgpu', () => assert.deepEqual(planProviders('auto', 'win32', false).order, ['dml', 'webgpu', 'cpu']));
+  test('macOS: coreml and webgpu', () => assert.deepEqual(planProviders('auto', 'darwin', false).order, ['coreml', 'webgpu', 'cpu']));
+  test('an explicit provider is the only one tried', () => assert.deepEqual(planProviders('cpu').order, ['cpu']));
+});
+
+describe('opening sessions', () => {
+  const bytes = encodeModel(tinyMlp());
+  test('auto on this machine falls back to cpu and says why', async () => {
+    const s = await openSession(bytes, { provider: 'auto' });
+    assert.equal(s.provider, 'cpu');
+    if (process.platform === 'linux') assert.ok(s.notes.some((n) => n.startsWith('webgpu: ')), s.notes.join('; '));
+    await s.session.release();
+  });
+  test('a provider that throws at session creation is skipped', async () => {
+    const failing: SessionFactory = async (b, p, t) => {
+      if (p !== 'cpu') throw new Error(`${p} exploded`);
+      return createOrtSession(b, p, t);
+    };
+    const s = await openSession(bytes, { provider: 'auto' }, failing);
+    assert.equal(s.provider, 'cpu');
+    assert.ok(s.notes.some((n) => /exploded/.test(n)));
+    await s.session.release();
+  });
+  test('an explicit provider that is not available is a one-line error', async () => {
+    await assert.rejects(openSession(bytes, { provider: 'webgpu' }), (e: unknown) => e instanceof LayerLensError && /^execution provider 'webgpu' is not available here/.test(e.message) && !e.message.includes('\n'));
+  });
+});
+
+/** A stand-in "GPU": a CPU session reported as webgpu, optionally with its results perturbed. */
+function fakeGpu(perturb: boolean): SessionFactory {
+  return async (bytes, provider, threads) => {
+    const real = await createOrtSession(bytes, 'cpu', threads);
+    if (provider === 'cpu' || !perturb) return real;
+    return new Proxy(real, {
+      get(target, prop, recv) {
+        if (prop !== 'run') return Reflect.get(target, prop, recv);
+        return async (...args: Parameters<ort.InferenceSession['run']>) => {
+          const out = await target.run(...args);
+          for (const t of Object.values(out)) {
+            const d = t.data as Float32Array;
+            for (let i = 0; i < d.length; i++) d[i] *= 1.1;
+          }
+          return out;
+        };
+      },
+    });
+  };
+}
+
+describe('GPU results are checked against CPU', () => {
+  test('a matching GPU result is kept and reported as checked', async () => {
+    const s = await ModelSession.open(writeModel(tinyMlp()), { sessionFactory: fakeGpu(false) });
+    const r = await s.attribute({ layers: ['block.act'], inputs: [input], target: { kind: 'index', index: 2 } });
+    assert.equal(r.provider, 'webgpu');
+    assert.ok(r.providerNotes.some((n) => /checked against cpu/.test(n)));
+    await s.dispose();
+  });
+  test('a mismatching GPU result falls back to CPU with a visible warning, and stays on CPU', async () => {
+    const s = await ModelSession.open(writeModel(tinyMlp()), { sessionFactory: fakeGpu(true) });
+    const r = await s.attribute({ layers: ['block.act'], inputs: [input], target: { kind: 'index', index: 2 } });
+    assert.equal(r.provider, 'cpu');
+    assert.ok(r.providerNotes.some((n) => /webgpu results disagreed with cpu/.test(n)), r.providerNotes.join('; '));
+    const again = await s.attribute({ layers: ['block.scale'], inputs: [input], target: { kind: 'index', index: 1 } });
+    assert.equal(again.provider, 'cpu');
+    await s.dispose();
+  });
+});
