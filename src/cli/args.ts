@@ -71,7 +71,22 @@ function numbers(name: string, v: string | undefined, counts: number[]): number[
   return parts.map(Number);
 }
 
+/** `--target -1` would read as an option: join values that start with '-' to their option. */
+function joinNegativeValues(argv: string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    const next = argv[i + 1];
+    if (/^--(target|mean|range|std)$/.test(a) && next !== undefined && /^-[\d.(]/.test(next)) {
+      out.push(`${a}=${next}`);
+      i++;
+    } else out.push(a);
+  }
+  return out;
+}
+
 export function parseCommand(argv: string[]): Command {
+  argv = joinNegativeValues(argv);
   let parsed;
   try {
     parsed = parseArgs({

@@ -18,6 +18,8 @@ export interface RuntimeOptions {
   provider?: ProviderName;
   /** Intra-op threads; 0 or undefined = onnxruntime's default. */
   threads?: number;
+  /** Overrides which providers count as installed (tests and diagnostics). */
+  probes?: { cuda: () => boolean; vulkan: () => boolean };
 }
 
 export interface AttributeRequest extends RuntimeOptions {

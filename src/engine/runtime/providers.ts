@@ -33,6 +33,33 @@ export function cudaLibrariesPresent(): boolean {
   }
 }
 
+/** Dawn's WebGPU needs the Vulkan loader on Linux; without it session creation prints native warnings and fails. */
+export function vulkanLoaderPresent(): boolean {
+  if (process.platform !== 'linux') return true;
+  const dirs = ['/usr/lib/x86_64-linux-gnu', '/usr/lib/aarch64-linux-gnu', '/usr/lib64', '/usr/lib', '/lib/x86_64-linux-gnu', '/usr/local/lib'];
+  const extra = (process.env.LD_LIBRARY_PATH ?? '').split(':').filter(Boolean);
+  return [...extra, ...dirs].some((d) => fs.existsSync(path.join(d, 'libvulkan.so.1')));
+}
+
+export interface ProviderProbes {
+  cuda: () => boolean;
+  vulkan: () => boolean;
+}
+
+export const DEFAULT_PROBES: ProviderProbes = { cuda: cudaLibrariesPresent, vulkan: vulkanLoaderPresent };
+
+/** A reason a provider cannot start here, known without trying (undefined: worth trying). */
+export function precheckProvider(p: ConcreteProvider, platform: NodeJS.Platform = process.platform, probes: ProviderProbes = DEFAULT_PROBES): string | undefined {
+  const table: Record<ConcreteProvider, () => string | undefined> = {
+    cpu: () => undefined,
+    cuda: () => (platform === 'darwin' ? 'not available on macOS' : probes.cuda() ? undefined : 'provider libraries not installed (see README, GPU section)'),
+    webgpu: () => (platform === 'linux' && !probes.vulkan() ? 'the Vulkan loader (libvulkan.so.1) is not installed' : undefined),
+    dml: () => (platform === 'win32' ? undefined : 'DirectML exists on Windows only'),
+    coreml: () => (platform === 'darwin' ? undefined : 'CoreML exists on macOS only'),
+  };
+  return table[p]();
+}
+
 export interface ProviderPlan {
   /** Providers to try, in order. */
   order: ConcreteProvider[];
@@ -40,16 +67,21 @@ export interface ProviderPlan {
   skipped: string[];
 }
 
-export function planProviders(requested: ProviderName = 'auto', platform: NodeJS.Platform = process.platform, cudaPresent = cudaLibrariesPresent()): ProviderPlan {
-  if (requested !== 'auto') return { order: [requested], skipped: [] };
+export function planProviders(
+  requested: ProviderName = 'auto',
+  platform: NodeJS.Platform = process.platform,
+  probes: ProviderProbes = DEFAULT_PROBES,
+): ProviderPlan {
+  if (requested !== 'auto') {
+    const why = precheckProvider(requested, platform, probes);
+    return why ? { order: [], skipped: [`${requested}: ${why}`] } : { order: [requested], skipped: [] };
+  }
   const order: ConcreteProvider[] = [];
   const skipped: string[] = [];
   for (const p of gpuCandidates(platform)) {
-    if (p === 'cuda' && !cudaPresent) {
-      skipped.push('cuda: provider libraries not installed (see README, GPU section)');
-      continue;
-    }
-    order.push(p);
+    const why = precheckProvider(p, platform, probes);
+    if (why) skipped.push(`${p}: ${why}`);
+    else order.push(p);
   }
   order.push('cpu');
   return { order, skipped };

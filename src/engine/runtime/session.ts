@@ -2,7 +2,7 @@
 import * as ort from 'onnxruntime-node';
 import type { ProviderName } from '../api';
 import { LayerLensError } from '../errors';
-import { ConcreteProvider, planProviders, shortProviderError } from './providers';
+import { ConcreteProvider, ProviderProbes, planProviders, shortProviderError } from './providers';
 
 export interface SessionRequest {
   provider?: ProviderName;
@@ -22,6 +22,8 @@ export const createOrtSession: SessionFactory = (bytes, provider, threads) => {
   const opts: ort.InferenceSession.SessionOptions = {
     executionProviders: [provider],
     graphOptimizationLevel: 'all',
+    // Warnings (e.g. "initializer appears in graph inputs") are for model authors, not for our users' terminals.
+    logSeverityLevel: 3,
     // Spinning worker threads burn a core while the editor idles; the engine's runs are short and bursty.
     extra: { session: { 'intra_op.allow_spinning': '0', 'inter_op.allow_spinning': '0' } },
   };
@@ -32,9 +34,16 @@ export const createOrtSession: SessionFactory = (bytes, provider, threads) => {
   return ort.InferenceSession.create(bytes, opts);
 };
 
+export interface SessionRequest {
+  /** Overrides the library checks that decide which providers are worth trying (tests, diagnostics). */
+  probes?: ProviderProbes;
+}
+
 export async function openSession(bytes: Uint8Array, req: SessionRequest, factory: SessionFactory = createOrtSession): Promise<OpenedSession> {
-  const plan = planProviders(req.provider ?? 'auto');
+  const plan = planProviders(req.provider ?? 'auto', process.platform, req.probes);
   const notes = [...plan.skipped];
+  if (!plan.order.length)
+    throw new LayerLensError(`execution provider '${req.provider}' is not available here: ${plan.skipped[0].replace(/^\w+: /, '')}`, 'provider-unavailable');
   let lastError: unknown;
   for (const provider of plan.order) {
     try {

@@ -119,19 +119,19 @@ unary('Shrink', { since: 9 }, (c) => {
 function clipGrad(c: VjpContext, min: string | undefined, max: string | undefined): void {
   const dy = c.dy(0)!;
   const x = c.x(0);
-  const zero = c.scalar(0);
+  const zero = () => c.scalar(0);
   if (c.needs(0)) {
     const conds = [min && gt(c, x, min), max && lt(c, x, max)].filter((v): v is string => !!v);
     const inside = conds.length === 2 ? c.op('And', conds) : conds[0];
-    c.addGrad(0, inside ? where(c, inside, dy, zero) : dy);
+    c.addGrad(0, inside ? where(c, inside, dy, zero()) : dy);
   }
   if (min && c.needs(1)) {
     const sel = max ? c.op('And', [lt(c, x, min), lt(c, min, max)]) : lt(c, x, min);
-    c.addGrad(1, c.unbroadcast(where(c, sel, dy, zero), c.outShape(0), c.inShape(1)));
+    c.addGrad(1, c.unbroadcast(where(c, sel, dy, zero()), c.outShape(0), c.inShape(1)));
   }
   if (max && c.needs(2)) {
     const sel = min ? c.op('Or', [gt(c, x, max), lt(c, max, min)]) : gt(c, x, max);
-    c.addGrad(2, c.unbroadcast(where(c, sel, dy, zero), c.outShape(0), c.inShape(2)));
+    c.addGrad(2, c.unbroadcast(where(c, sel, dy, zero()), c.outShape(0), c.inShape(2)));
   }
 }
 

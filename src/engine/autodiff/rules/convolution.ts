@@ -1,2 +1,234 @@
-/** VJP rules: convolution (to be filled). */
-export {};
+/**
+ * VJP rules: Conv and ConvTranspose. Each one's input gradient is the other with the same weight; padding
+ * (auto_pad, output_shape) is resolved to explicit numbers from the static shapes, the way onnxruntime does.
+ */
+import type { VjpContext } from '../context';
+import { registerRule } from '../registry';
+
+/** A strided, dilated, padded window over the spatial axes (what Conv, ConvTranspose and pooling share). */
+export interface SpatialWindow {
+  kernel: number[];
+  strides: number[];
+  dilations: number[];
+  /** Resolved begin pads (one per spatial axis). */
+  padBegin: number[];
+}
+
+const range = (a: number, b: number) => Array.from({ length: b - a }, (_, i) => a + i);
+const prod = (v: readonly number[]) => v.reduce((a, b) => a * b, 1);
+
+/** `attr` as a list of `rank` integers, or `fallback` repeated when absent or empty. */
+export function intsAttr(c: VjpContext, name: string, rank: number, fallback: number): number[] {
+  const v = c.attr<number[] | undefined>(name, undefined);
+  if (!v || !v.length) return new Array<number>(rank).fill(fallback);
+  if (v.length !== rank) c.fail(`attribute ${name}=[${v}] does not have ${rank} values`);
+  return v;
+}
+
+/**
+ * Begin/end pads of a window read (Conv, pooling) after auto_pad, as onnxruntime resolves them:
+ * SAME_* pads to ceil(in/stride) outputs, the odd unit at the end (UPPER) or the beginning (LOWER).
+ * `sameKernel` is the extent SAME padding is computed with (onnxruntime's pooling uses the undilated kernel).
+ */
+export function resolveReadPads(
+  c: VjpContext,
+  inSp: number[],
+  strides: number[],
+  sameKernel: number[],
+): { begin: number[]; end: number[] } {
+  const r = inSp.length;
+  const autoPad = c.attr<string>('auto_pad', 'NOTSET') || 'NOTSET';
+  if (autoPad === 'NOTSET') {
+    const pads = intsAttr(c, 'pads', 2 * r, 0);
+    return { begin: pads.slice(0, r), end: pads.slice(r) };
+  }
+  if (autoPad === 'VALID') return { begin: new Array<number>(r).fill(0), end: new Array<number>(r).fill(0) };
+  if (autoPad !== 'SAME_UPPER' && autoPad !== 'SAME_LOWER') c.fail(`attribute auto_pad=${autoPad} is not supported`);
+  const begin: number[] = [];
+  const end: number[] = [];
+  for (let i = 0; i < r; i++) {
+    const need = (Math.ceil(inSp[i] / strides[i]) - 1) * strides[i] + sameKernel[i] - inSp[i];
+    // C++ integer division truncates toward zero (need can be negative when kernel < stride).
+    const head = autoPad === 'SAME_LOWER' ? Math.trunc((need + 1) / 2) : Math.trunc(need / 2);
+    begin.push(head);
+    end.push(need - head);
+  }
+  return { begin, end };
+}
+
+/**
+ * The adjoint of a window read: scatters `g` (shaped like the read's output, spatial `outSp`) back onto the
+ * read's input positions (spatial `inSp`) through weight `w` laid out as ConvTranspose wants it. The end pad
+ * and output_padding are chosen so the result has exactly `inSp` (taps past the input are cropped).
+ */
+export function windowAdjoint(
+  c: VjpContext,
+  g: string,
+  w: string,
+  inSp: number[],
+  outSp: number[],
+  win: SpatialWindow,
+  group: number,
+): string {
+  const endPads: number[] = [];
+  const outputPadding: number[] = [];
+  inSp.forEach((n, i) => {
+    // One past the last input position the last window reaches.
+    const reach = (outSp[i] - 1) * win.strides[i] + (win.kernel[i] - 1) * win.dilations[i] + 1 - win.padBegin[i];
+    endPads.push(Math.max(0, reach - n));
+    outputPadding.push(Math.max(0, n - reach));
+  });
+  const attrs: Record<string, number | number[]> = {
+    kernel_shape: win.kernel,
+    strides: win.strides,
+    dilations: win.dilations,
+    pads: [...win.padBegin, ...endPads],
+    group,
+  };
+  // Always below the stride for non-negative end pads; onnxruntime rejects output_padding ≥ max(stride, dilation).
+  if (outputPadding.some((p, i) => p >= Math.max(win.strides[i], win.dilations[i])))
+    c.fail(`the input tail [${outputPadding}] left unread by the windows is too long to differentiate`);
+  if (outputPadding.some((p) => p > 0)) attrs.output_padding = outputPadding;
+  return c.op('ConvTranspose', [g, w], attrs);
+}
+
+/**
+ * Weight gradient of a window read y = conv(x, W): dW[m, c, k] = Σ_{n,o} dy[n, m, o] · xpad[n, c, o·s + k·d],
+ * itself a Conv of x (batch and channel axes swapped, groups kept apart) with dy as the kernel, strides and
+ * dilations exchanged. x: [N, Cin, inSp], dy: [N, Cout, outSp]; returns [Cout, Cin/group, kernel].
+ */
+export function weightGradient(
+  c: VjpContext,
+  x: string,
+  dy: string,
+  xShape: number[],
+  dyShape: number[],
+  win: SpatialWindow,
+  group: number,
+): string {
+  const r = xShape.length - 2;
+  const [n, cin] = xShape;
+  const cout = dyShape[1];
+  const inSp = xShape.slice(2);
+  const outSp = dyShape.slice(2);
+  const sp = range(3, 3 + r);
+  // x → [Cin/G, G·N, inSp]: each group's batch becomes its input channels.
+  const xg = c.op('Reshape', [x, c.i64([n, group, cin / group, ...inSp])]);
+  const xt = c.op('Transpose', [xg], { perm: [2, 1, 0, ...sp] });
+  const xr = c.op('Reshape', [xt, c.i64([cin / group, group * n, ...inSp])]);
+  // dy → [Cout, N, outSp] (group-major, as Conv orders output channels).
+  const dyt = c.op('Transpose', [dy], { perm: [1, 0, ...range(2, 2 + r)] });
+  const endPads: number[] = [];
+  const kOut: number[] = [];
+  inSp.forEach((len, i) => {
+    const reach = (outSp[i] - 1) * win.strides[i] + (win.kernel[i] - 1) * win.dilations[i] + 1 - win.padBegin[i];
+    const pe = Math.max(0, reach - len);
+    endPads.push(pe);
+    kOut.push(Math.floor((len + win.padBegin[i] + pe - ((outSp[i] - 1) * win.strides[i] + 1)) / win.dilations[i]) + 1);
+  });
+  const conv = c.op('Conv', [xr, dyt], {
+    kernel_shape: outSp,
+    strides: win.dilations,
+    dilations: win.strides,
+    pads: [...win.padBegin, ...endPads],
+    group,
+  });
+  // [Cin/G, Cout, k'] → [Cout, Cin/G, k'], cropped to the kernel.
+  let gw = c.op('Transpose', [conv], { perm: [1, 0, ...range(2, 2 + r)] });
+  if (kOut.some((k, i) => k !== win.kernel[i])) {
+    gw = c.op('Slice', [gw, c.i64(new Array<number>(r).fill(0)), c.i64(win.kernel), c.i64(range(2, 2 + r))]);
+  }
+  return gw;
+}
+
+/** Sum over every axis but the channel axis (bias gradient). */
+function biasGradient(c: VjpContext, dy: string, rank: number): string {
+  return c.op('ReduceSum', [dy, c.i64([0, ...range(2, rank)])], { keepdims: 0 });
+}
+
+function checkNonNegative(c: VjpContext, pads: number[]): void {
+  if (pads.some((p) => p < 0)) c.fail(`negative padding [${pads}] is not supported`);
+}
+
+registerRule('Conv', {}, (c) => {
+  const dy = c.dy(0);
+  if (!dy) return;
+  const xShape = c.inShape(0);
+  const wShape = c.inShape(1);
+  const yShape = c.outShape(0);
+  const r = xShape.length - 2;
+  const inSp = xShape.slice(2);
+  const outSp = yShape.slice(2);
+  const kernel = wShape.slice(2);
+  const strides = intsAttr(c, 'strides', r, 1);
+  const dilations = intsAttr(c, 'dilations', r, 1);
+  const group = c.attr<number>('group', 1);
+  const dilated = kernel.map((k, i) => (k - 1) * dilations[i] + 1);
+  const pads = resolveReadPads(c, inSp, strides, dilated);
+  checkNonNegative(c, pads.begin);
+  // The end pad only matters through the output size, which is static: check the resolution agrees with it.
+  inSp.forEach((n, i) => {
+    const expect = Math.floor((n + pads.begin[i] + pads.end[i] - dilated[i]) / strides[i]) + 1;
+    if (expect !== outSp[i])
+      c.fail(`could not resolve the padding (output size ${outSp[i]}, expected ${expect} on spatial axis ${i})`);
+  });
+  const win: SpatialWindow = { kernel, strides, dilations, padBegin: pads.begin };
+  if (c.needs(0)) c.addGrad(0, windowAdjoint(c, dy, c.x(1), inSp, outSp, win, group));
+  if (c.needs(1)) c.addGrad(1, weightGradient(c, c.x(0), dy, xShape, yShape, win, group));
+  if (c.needs(2)) c.addGrad(2, biasGradient(c, dy, yShape.length));
+});
+
+/**
+ * The ONNX spec's split of a ConvTranspose total padding, which onnxruntime 1.30 follows (its older releases
+ * did the opposite): the odd unit goes to the end for SAME_UPPER, to the beginning otherwise.
+ */
+function transposeHead(autoPad: string, total: number): number {
+  return autoPad === 'SAME_UPPER' ? Math.floor(total / 2) : total - Math.floor(total / 2);
+}
+
+registerRule('ConvTranspose', {}, (c) => {
+  const dy = c.dy(0);
+  if (!dy) return;
+  const xShape = c.inShape(0);
+  const wShape = c.inShape(1);
+  const yShape = c.outShape(0);
+  const r = xShape.length - 2;
+  const inSp = xShape.slice(2);
+  const outSp = yShape.slice(2);
+  const kernel = wShape.slice(2);
+  const strides = intsAttr(c, 'strides', r, 1);
+  const dilations = intsAttr(c, 'dilations', r, 1);
+  const outputPadding = intsAttr(c, 'output_padding', r, 0);
+  const group = c.attr<number>('group', 1);
+  const autoPad = c.attr<string>('auto_pad', 'NOTSET') || 'NOTSET';
+  const outputShape = c.attr<number[]>('output_shape', []);
+  const full = inSp.map((n, i) => (n - 1) * strides[i] + outputPadding[i] + (kernel[i] - 1) * dilations[i] + 1);
+  let padBegin: number[];
+  if (outputShape.length) {
+    const target = outputShape.length === r ? outputShape : outputShape.slice(2);
+    padBegin = full.map((f, i) => transposeHead(autoPad, Math.max(0, f - target[i])));
+  } else if (autoPad === 'SAME_UPPER' || autoPad === 'SAME_LOWER') {
+    padBegin = full.map((f, i) => transposeHead(autoPad, Math.max(0, f - inSp[i] * strides[i])));
+  } else if (autoPad === 'NOTSET' || autoPad === 'VALID') {
+    padBegin = autoPad === 'VALID' ? new Array<number>(r).fill(0) : intsAttr(c, 'pads', 2 * r, 0).slice(0, r);
+  } else {
+    return c.fail(`attribute auto_pad=${autoPad} is not supported`);
+  }
+  checkNonNegative(c, padBegin);
+  // y[o] gathers x[i] through tap k where o = i·s + k·d − p_begin: dx is the Conv reading dy at those positions.
+  const win: SpatialWindow = { kernel, strides, dilations, padBegin };
+  if (c.needs(0)) {
+    const dilated = kernel.map((k, i) => (k - 1) * dilations[i] + 1);
+    const endPads = inSp.map((n, i) => Math.max(0, (n - 1) * strides[i] + dilated[i] - padBegin[i] - outSp[i]));
+    const pads = [...padBegin, ...endPads];
+    // Exactly the input size while output_padding < stride (which onnxruntime enforces on the forward node).
+    const convOut = outSp.map((o, i) => Math.floor((o + padBegin[i] + endPads[i] - dilated[i]) / strides[i]) + 1);
+    if (convOut.some((n, i) => n !== inSp[i])) c.fail(`output_padding=[${outputPadding}] is not supported`);
+    c.addGrad(0, c.op('Conv', [dy, c.x(1)], { kernel_shape: kernel, strides, dilations, pads, group }));
+  }
+  // Seen from y's side, the weight [C, M/G, k] is that of a Conv reading dy and producing x.
+  if (c.needs(1)) c.addGrad(1, weightGradient(c, dy, c.x(0), yShape, xShape, win, group));
+  if (c.needs(2)) c.addGrad(2, biasGradient(c, dy, yShape.length));
+});
+
+export { prod, range };

@@ -2,29 +2,26 @@
  * VJP rules: gathers. The gradient w.r.t. the data is a scatter-add of dy into zeros (repeated indices
  * accumulate); indices are forward values, so they may be data-dependent. Only the data is differentiable.
  */
+import { LayerLensError } from '../../errors';
 import type { VjpContext } from '../context';
 import { ElemType } from '../../onnx/proto';
 import { registerRule } from '../registry';
-import { adjointIndexMaps } from './shape';
-
-const prod = (dims: readonly number[]) => dims.reduce((a, b) => a * b, 1);
-
-function normAxis(c: VjpContext, axis: number, rank: number): number {
-  const a = axis < 0 ? axis + rank : axis;
-  if (a < 0 || a >= rank) c.fail(`axis ${axis} is out of range for rank ${rank}`);
-  return a;
-}
+import { adjointIndexMaps, normAxis, prod } from './shape';
 
 /** Compile-time indices when input i is constant or shape-derived, else undefined (read at run time). */
 function staticIndices(c: VjpContext, i: number): number[] | undefined {
   try {
     return c.values(i);
-  } catch {
-    return undefined;
+  } catch (err) {
+    if (err instanceof LayerLensError) return undefined;
+    throw err;
   }
 }
 
-/** Indices as int64 with negative entries wrapped (`bound` broadcasts against them: one axis size or one per column). */
+/**
+ * Input i as int64 with negative entries wrapped by `bound` (one axis size, or one per index column), so the
+ * scatter never depends on how a provider treats negative indices.
+ */
 function wrappedIndices(c: VjpContext, i: number, bound: string): string {
   let idx = c.x(i);
   if (c.elemType(c.node.inputs[i]) !== ElemType.INT64) idx = c.op('Cast', [idx], { to: ElemType.INT64 });

@@ -11,10 +11,10 @@ import { registerRule } from '../registry';
 registerRule('Gemm', {}, (c) => {
   const dy = c.dy(0);
   if (!dy) return;
-  const alpha = c.attr('alpha', 1);
-  const beta = c.attr('beta', 1);
-  const transA = c.attr('transA', 0) ? 1 : 0;
-  const transB = c.attr('transB', 0) ? 1 : 0;
+  const alpha = c.attr<number>('alpha', 1);
+  const beta = c.attr<number>('beta', 1);
+  const transA = c.attr<number>('transA', 0) ? 1 : 0;
+  const transB = c.attr<number>('transB', 0) ? 1 : 0;
   const gemm = (a: string, b: string, tA: number, tB: number) =>
     c.op('Gemm', [a, b], { alpha: alpha === 1 ? undefined : F(alpha), transA: tA || undefined, transB: tB || undefined });
   // dA' = alpha·dY·B'ᵀ, so dA = transA ? alpha·B'·dYᵀ : dA'.
@@ -137,7 +137,7 @@ registerRule('Einsum', {}, (c) => {
   if (!dy) return;
   const count = c.node.inputs.length;
   const shapes = Array.from({ length: count }, (_, i) => c.inShape(i));
-  const spec = parseEinsum(c, c.attr('equation', ''), shapes);
+  const spec = parseEinsum(c, c.attr<string>('equation', ''), shapes);
   const full = (term: string) => [...term].map((l) => spec.sizes.get(l)!);
   for (let k = 0; k < count; k++) {
     if (!c.needs(k)) continue;

@@ -26,7 +26,7 @@ function reduction(c: VjpContext, axesInput: boolean): Reduction {
     const given = c.maybeValues(1);
     // An absent or empty axes input reduces everything unless noop_with_empty_axes is set.
     if (given && given.length) axes = given;
-    else if (c.attr('noop_with_empty_axes', 0)) axes = [];
+    else if (c.attr<number>('noop_with_empty_axes', 0)) axes = [];
   } else {
     const given = c.attr<number[] | undefined>('axes', undefined);
     if (given && given.length) axes = given;
@@ -34,7 +34,7 @@ function reduction(c: VjpContext, axesInput: boolean): Reduction {
   const resolved = axes === undefined ? inShape.map((_, i) => i) : axes.map((a) => (a < 0 ? a + rank : a));
   for (const a of resolved) if (a < 0 || a >= rank) c.fail(`axis ${a} is out of range for rank ${rank}`);
   const sorted = [...new Set(resolved)].sort((p, q) => p - q);
-  const keepdims = c.attr('keepdims', 1) !== 0;
+  const keepdims = c.attr<number>('keepdims', 1) !== 0;
   return {
     axes: sorted,
     inShape,

@@ -1,15 +1,17 @@
 /**
  * VJP rules: shape and data-movement ops. Every shape is static in the backward graph, so each gradient is a
- * fixed rearrangement of dy (Reshape/Transpose/Slice/Pad/Gather) or, where forward elements are read more than
- * once (Expand, Tile, reflect/edge Pad), a sum computed from index maps built here in JS.
+ * fixed rearrangement of dy (Reshape/Transpose/Slice/Pad/Gather) built from index maps computed here in JS, or,
+ * where a forward element is read more than once, a sum (ReduceSum for Expand/Tile, a scatter-add for
+ * reflect/edge/wrap Pad).
  */
 import type { VjpContext } from '../context';
 import { ElemType } from '../../onnx/proto';
 import { registerRule, registerRules } from '../registry';
 
-const prod = (dims: readonly number[]) => dims.reduce((a, b) => a * b, 1);
+export const prod = (dims: readonly number[]) => dims.reduce((a, b) => a * b, 1);
 
-function normAxis(c: VjpContext, axis: number, rank: number): number {
+/** Resolves a possibly negative axis, failing clearly when it is out of range. */
+export function normAxis(c: VjpContext, axis: number, rank: number): number {
   const a = axis < 0 ? axis + rank : axis;
   if (a < 0 || a >= rank) c.fail(`axis ${axis} is out of range for rank ${rank}`);
   return a;
@@ -91,8 +93,6 @@ export function adjointIndexMaps(c: VjpContext, g: string, shape: readonly numbe
 
   for (const m of rest) {
     const valid = m.map.filter((v) => v >= 0);
-    const next = [...cur];
-    next[m.axis] = m.inDim;
     if (new Set(valid).size === valid.length) {
       // Injective (e.g. a strided or reversed Slice): dx is a Gather of dy, unread inputs take a zero slot.
       const zeroSlot = m.map.length;
@@ -109,11 +109,7 @@ export function adjointIndexMaps(c: VjpContext, g: string, shape: readonly numbe
       // Inputs read several times (reflect/edge/wrap Pad): scatter-add dy; unread positions go to a dummy slot.
       const dummy = valid.length < m.map.length ? 1 : 0;
       const idxDims = cur.map((d, i) => (i === m.axis ? d : 1));
-      const idx = c.e.constant(
-        ElemType.INT64,
-        idxDims,
-        m.map.map((v) => (v >= 0 ? v : m.inDim)),
-      );
+      const idx = c.e.constant(ElemType.INT64, idxDims, m.map.map((v) => (v >= 0 ? v : m.inDim)));
       const target = [...cur];
       target[m.axis] = m.inDim + dummy;
       g = c.op('ScatterElements', [c.zeros(target), c.op('Expand', [idx, c.i64(cur)]), g], {
@@ -162,8 +158,9 @@ export type PadMode = 'constant' | 'reflect' | 'edge' | 'wrap';
 export function padIndexMap(n: number, begin: number, end: number, mode: PadMode): number[] {
   const offset = Math.max(-begin, 0);
   const m = n + Math.min(begin, 0) + Math.min(end, 0);
-  const len = Math.max(m, 0) + Math.max(begin, 0) + Math.max(end, 0);
-  if (m <= 0 && len > 0 && mode !== 'constant') throw new Error(`${mode} padding of an empty axis`);
+  // onnxruntime's output length is n + begin + end even when the crops exceed the axis (all constant then).
+  const len = Math.max(n + begin + end, 0);
+  if (m <= 0 && mode !== 'constant') throw new Error(`${mode} padding of an empty axis`);
   if (mode === 'reflect' && m < 2 && len > m) throw new Error('reflect padding needs at least 2 elements');
   if (mode === 'reflect' && Math.max(begin, end) > m - 1) throw new Error('reflect padding larger than the axis minus one');
   // onnxruntime's wrap differs from numpy's once a pad exceeds the axis; refuse rather than guess.
@@ -344,4 +341,21 @@ registerRule('SpaceToDepth', {}, (c) => {
   if (c.inShape(0).length !== 4) c.fail('only 4-D inputs are supported');
   const b = c.attr('blocksize', 0);
   rearrangeBack(c, [n, ch, h / b, b, w / b, b], [0, 3, 5, 1, 2, 4]);
+});
+
+/** Crops or zero-pads each listed axis to the target length, centred with the smaller half first. */
+registerRule('CenterCropPad', { since: 18 }, (c) => {
+  const dy = c.dy(0);
+  if (!dy || !c.needs(0)) return;
+  const dims = c.inShape(0);
+  const target = c.values(1);
+  const axes = c.attr<number[]>('axes', dims.map((_, i) => i)).map((a) => normAxis(c, a, dims.length));
+  if (target.length !== axes.length) c.fail(`shape has ${target.length} values for ${axes.length} axes`);
+  const maps: AxisMap[] = axes.map((axis, i) => {
+    const [n, t] = [dims[axis], target[i]];
+    const shift = t <= n ? Math.floor((n - t) / 2) : -Math.floor((t - n) / 2);
+    const map = Array.from({ length: t }, (_, o) => (o + shift >= 0 && o + shift < n ? o + shift : -1));
+    return { axis, map, inDim: n };
+  });
+  c.addGrad(0, adjointIndexMaps(c, dy, c.outShape(0), maps));
 });

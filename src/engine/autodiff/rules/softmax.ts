@@ -9,7 +9,7 @@ import { registerRule } from '../registry';
 /** The axes the op normalizes over, with the forward opset's semantics. */
 function normalizedAxes(c: VjpContext, legacy: boolean): number[] {
   const rank = c.inShape(0).length;
-  const given = c.attr('axis', legacy ? 1 : -1);
+  const given = c.attr<number>('axis', legacy ? 1 : -1);
   const axis = given < 0 ? given + rank : given;
   if (axis < 0 || axis > rank || (!legacy && axis === rank)) c.fail(`axis ${given} is out of range for rank ${rank}`);
   return legacy ? Array.from({ length: rank - axis }, (_, i) => axis + i) : [axis];

@@ -92,6 +92,13 @@ describe('VJP rules: elementwise arithmetic', () => {
     assert.ok(Math.abs(g[1] - 2 ** 1.5 * Math.log(2)) < 1e-5);
   });
 
+  test('Pow: base gradient is 0 (not NaN) where the exponent is 0, also at a zero base', async () => {
+    const b = makeTensor('b', FLOAT, [3], [0, 2, 0.5]);
+    assert.deepEqual(await backward([node('Pow', ['x0', 'b'], 'y')], [0, 0, 4], [3], [1, 1, 1], [b]), [0, 0, 0.25]);
+    const zero = makeTensor('z', FLOAT, [], [0]);
+    assert.deepEqual(await backward([node('Pow', ['x0', 'z'], 'y')], [0, 3], [2], [1, 1], [zero]), [0, 0]);
+  });
+
   test('Neg', () => gradCheck({ op: 'Neg', opset: 13, inputs: [{ dims: [3, 4] }] }));
   test('Abs', () => gradCheck({ op: 'Abs', opset: 13, inputs: [{ dims: [3, 4] }] }));
   test('Abs at 0 is 0', async () => assert.deepEqual(await backward([node('Abs', ['x0'], 'y')], [0, -1, 2], [3], [1, 1, 1]), [0, -1, 1]));
@@ -175,7 +182,7 @@ describe('VJP rules: casts and piecewise-constant ops', () => {
     const t64 = makeTensor('t64', DOUBLE, [], [0]);
     const nodes = [node('CastLike', ['x0', 't64'], 'd'), node('Mul', ['d', 'd'], 'sq'), node('CastLike', ['sq', 'x0'], 'y')];
     // y = x² read back as float32; x0 is also CastLike's target_type, whose (zero) contribution must not change the sum.
-    assert.deepEqual(await backward(nodes, [0.5, -1.5], [2], [2, 1]), [2, -3]);
+    assert.deepEqual(await backward(nodes, [0.5, -1.5], [2], [2, 1], [t64]), [2, -3]);
   });
   for (const op of ['Floor', 'Ceil', 'Round', 'Sign']) {
     test(`${op} has a zero gradient`, () => gradCheck({ op, opset: op === 'Round' || op === 'Sign' ? 11 : 13, inputs: [{ dims: [3, 4], range: [-3.3, 3.3] }] }));

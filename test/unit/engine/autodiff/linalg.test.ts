@@ -1,3 +1,4 @@
+import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { gradCheck } from '../../../support/gradcheck';
 
@@ -32,7 +33,8 @@ describe('VJP rules: linalg', () => {
   const einsum: [string, number[][]][] = [
     ['ij,jk->ik', [[3, 4], [4, 5]]],
     ['bij,bjk->bik', [[2, 3, 4], [2, 4, 2]]],
-    ['...ij,...jk->...ik', [[2, 1, 3, 4], [3, 4, 2]]],
+    ['...ij,...jk->...ik', [[2, 1, 3, 4], [2, 3, 4, 2]]],
+    ['bij,bjk->bik (b broadcast from 1)', [[1, 3, 4], [2, 4, 2]]],
     ['ij,kj', [[3, 4], [2, 4]]],
     ['ij->ji', [[3, 4]]],
     ['ij->', [[3, 4]]],
@@ -42,5 +44,7 @@ describe('VJP rules: linalg', () => {
     ['bhqd,bhkd->bhqk', [[1, 2, 3, 2], [1, 2, 4, 2]]],
   ];
   for (const [equation, shapes] of einsum)
-    test(`Einsum '${equation}'`, () => gradCheck({ op: 'Einsum', opset: 12, inputs: shapes.map((dims, i) => (equation.startsWith('ii') && i === 0 ? { dims, constant: 'float' } : { dims })), attrs: { equation } }));
+    test(`Einsum '${equation}'`, () => gradCheck({ op: 'Einsum', opset: 12, inputs: shapes.map((dims, i) => (equation.startsWith('ii') && i === 0 ? { dims, constant: 'float' } : { dims })), attrs: { equation: equation.split(' ')[0] } }));
+  test('Einsum with a differentiated diagonal operand fails clearly', () =>
+    assert.rejects(gradCheck({ op: 'Einsum', opset: 12, inputs: [{ dims: [3, 3] }], attrs: { equation: 'ii->i' } }), /repeats a letter.*not supported/));
 });

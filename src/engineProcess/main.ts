@@ -1,0 +1,80 @@
+/**
+ * The engine child process: forked by the extension host (src/host/engineClient.ts), it answers JSON-RPC
+ * requests over Node's IPC channel. A crash, an out-of-memory abort or a hung native call here never takes
+ * the editor down; the host restarts this process.
+ *
+ * argv: --request-timeout-ms=N (0: none) --memory-limit-mb=N (informational; the ceiling itself is the
+ * `--max-old-space-size` the host passes in execArgv).
+ */
+import { CancellationToken, IPCMessageReader, IPCMessageWriter, ResponseError, createMessageConnection } from 'vscode-jsonrpc/node';
+import { LayerLensError, describeError } from '../engine/errors';
+import { EngineState } from './engineState';
+import {
+  Attribute,
+  DisposeModel,
+  ENGINE_ERROR,
+  EngineErrorData,
+  Hello,
+  Layers,
+  LoadInput,
+  LocateLayer,
+  ModelTree,
+  OpenModel,
+  Predict,
+  REQUEST_CANCELLED,
+} from './rpc';
+
+function numberArg(name: string, fallback: number): number {
+  const a = process.argv.find((x) => x.startsWith(`--${name}=`));
+  const v = a ? Number(a.slice(name.length + 3)) : NaN;
+  return Number.isFinite(v) && v >= 0 ? v : fallback;
+}
+
+const requestTimeoutMs = numberArg('request-timeout-ms', 0);
+const memoryLimitMb = numberArg('memory-limit-mb', 0);
+
+if (!process.send) {
+  process.stderr.write('engine-process: must be started by the LayerLens extension (no IPC channel)\n');
+  process.exit(2);
+}
+
+const state = new EngineState();
+const connection = createMessageConnection(new IPCMessageReader(process), new IPCMessageWriter(process));
+
+/** Wraps a handler: cancellation token and timeout → AbortSignal; errors → one-line JSON-RPC errors. */
+function handler<P, R>(fn: (params: P, signal: AbortSignal) => Promise<R>): (params: P, token: CancellationToken) => Promise<R> {
+  return async (params, token) => {
+    const cancel = new AbortController();
+    const sub = token.onCancellationRequested(() => cancel.abort());
+    const timeout = requestTimeoutMs > 0 ? AbortSignal.timeout(requestTimeoutMs) : undefined;
+    const signal = timeout ? AbortSignal.any([cancel.signal, timeout]) : cancel.signal;
+    try {
+      return await fn(params, signal);
+    } catch (e) {
+      if (token.isCancellationRequested) throw new ResponseError<EngineErrorData>(REQUEST_CANCELLED, 'cancelled', { code: 'cancelled' });
+      if (timeout?.aborted)
+        throw new ResponseError<EngineErrorData>(ENGINE_ERROR, `timed out after ${Math.round(requestTimeoutMs / 1000)} s`, { code: 'timeout' });
+      if (!(e instanceof LayerLensError)) process.stderr.write(`engine-process: ${(e as Error)?.stack ?? String(e)}\n`);
+      throw new ResponseError<EngineErrorData>(ENGINE_ERROR, describeError(e), { code: e instanceof LayerLensError ? e.code : 'internal' });
+    } finally {
+      sub.dispose();
+    }
+  };
+}
+
+connection.onRequest(Hello, () => ({ pid: process.pid, node: process.version, memoryLimitMb }));
+connection.onRequest(OpenModel, handler((p) => state.openModel(p.model)));
+connection.onRequest(Layers, handler((p) => state.layers(p)));
+connection.onRequest(ModelTree, handler((p) => state.modelTree(p.model)));
+connection.onRequest(LocateLayer, handler((p) => state.locateLayer(p.model, p.id)));
+connection.onRequest(Predict, handler((p, signal) => state.predict(p, signal)));
+connection.onRequest(Attribute, handler((p, signal) => state.attribute(p, signal)));
+connection.onRequest(LoadInput, handler((p) => state.loadInput(p)));
+connection.onRequest(DisposeModel, handler((p) => state.disposeModel(p.model)));
+
+// The host went away (closed window, crashed extension host): nothing left to serve.
+process.on('disconnect', () => process.exit(0));
+connection.onClose(() => process.exit(0));
+process.on('unhandledRejection', (e) => process.stderr.write(`engine-process: unhandled rejection: ${(e as Error)?.stack ?? String(e)}\n`));
+
+connection.listen();

@@ -1,0 +1,52 @@
+/** HostTensor ⇄ WireTensor (base64 of the element bytes). Pure Node; shared by the engine process and the host. */
+import * as os from 'node:os';
+import type { DType, HostTensor, TensorData } from '../engine/tensor/hostTensor';
+import { elementCount } from '../engine/tensor/hostTensor';
+import type { WireTensor } from './rpc';
+
+const LITTLE_ENDIAN = os.endianness() === 'LE';
+
+const CTORS: Record<DType, { new (buf: ArrayBuffer, offset: number, length: number): TensorData; BYTES_PER_ELEMENT: number }> = {
+  float32: Float32Array,
+  float64: Float64Array,
+  float16: Uint16Array,
+  int64: BigInt64Array,
+  int32: Int32Array,
+  int16: Int16Array,
+  int8: Int8Array,
+  uint8: Uint8Array,
+  bool: Uint8Array,
+};
+
+export function isDType(x: unknown): x is DType {
+  return typeof x === 'string' && Object.prototype.hasOwnProperty.call(CTORS, x);
+}
+
+export function toWire(t: HostTensor): WireTensor {
+  if (!LITTLE_ENDIAN) throw new Error('big-endian hosts are not supported');
+  const bytes = Buffer.from(t.data.buffer, t.data.byteOffset, t.data.byteLength);
+  return { dtype: t.dtype, dims: [...t.dims], data: bytes.toString('base64') };
+}
+
+/** Decodes a wire tensor; throws a plain Error (the caller words it) when it is malformed. */
+export function fromWire(w: WireTensor): HostTensor {
+  if (!w || typeof w !== 'object') throw new Error('tensor: not an object');
+  if (!isDType(w.dtype)) throw new Error(`tensor: unknown dtype '${String(w.dtype)}'`);
+  if (!Array.isArray(w.dims) || !w.dims.every((d) => Number.isSafeInteger(d) && d >= 0)) throw new Error('tensor: invalid dims');
+  if (typeof w.data !== 'string') throw new Error('tensor: data must be a base64 string');
+  const ctor = CTORS[w.dtype];
+  const raw = Buffer.from(w.data, 'base64');
+  const n = elementCount(w.dims);
+  if (raw.length !== n * ctor.BYTES_PER_ELEMENT) throw new Error(`tensor: ${raw.length} bytes for ${w.dtype}[${w.dims.join(',')}]`);
+  // Copy into a fresh, aligned buffer: Buffer.from(base64) may share an unaligned pool slab.
+  const ab = new ArrayBuffer(raw.length);
+  new Uint8Array(ab).set(raw);
+  return { dtype: w.dtype, dims: [...w.dims], data: new ctor(ab, 0, n) };
+}
+
+/** Float32 view of a float32 wire tensor's data (the usual attribution payload). */
+export function wireFloat32(w: WireTensor): Float32Array {
+  const t = fromWire(w);
+  if (!(t.data instanceof Float32Array)) throw new Error(`tensor: expected float32, got ${t.dtype}`);
+  return t.data;
+}

@@ -1,0 +1,118 @@
+/**
+ * The host's thin layer over src/shared/protocol.ts: checking what the webview sends, and turning engine
+ * answers (wire tensors, engine errors) into protocol payloads. Pure (no `vscode`), unit-tested.
+ */
+import type { ImagePreprocess } from '../engine/tensor/image';
+import type { AttributeResult as WireAttributeResult, LoadInputResult } from '../engineProcess/rpc';
+import { fromWire } from '../engineProcess/wire';
+import {
+  AttributeResponse,
+  ErrorInfo,
+  InputInfo,
+  PreprocessSpec,
+  TensorPayload,
+  WebviewToHostMessage,
+  errorResponseOf,
+  requestIdOf,
+  validateWebviewMessage,
+  type ResponseMessage,
+} from '../shared/protocol';
+import { EngineError } from './engineClient';
+import { S } from './strings';
+
+export type Checked = { ok: true; message: WebviewToHostMessage } | { ok: false; reason: string; reply?: ResponseMessage<never> };
+
+/** Every message from the webview goes through here first; a refused request with an id gets an error reply. */
+export function checkWebviewMessage(raw: unknown): Checked {
+  const res = validateWebviewMessage(raw);
+  if (typeof res !== 'string') return { ok: true, message: res };
+  const id = requestIdOf(raw);
+  return { ok: false, reason: res, reply: id !== undefined ? errorResponseOf(id, { message: S.invalidMessage(res), code: 'invalid-message' }) : undefined };
+}
+
+export function toImagePreprocess(p: PreprocessSpec): ImagePreprocess {
+  const out: { -readonly [K in keyof ImagePreprocess]: ImagePreprocess[K] } = {};
+  if (p.size) out.size = [p.size[0], p.size[1]];
+  if (p.resize) out.resize = p.resize;
+  if (p.channels) out.channels = p.channels;
+  if (p.channelOrder) out.channelOrder = p.channelOrder;
+  if (p.range) out.range = [p.range[0], p.range[1]];
+  if (p.mean) out.mean = [...p.mean];
+  if (p.std) out.std = [...p.std];
+  if (p.layout) out.layout = p.layout;
+  return out;
+}
+
+export function toPreprocessSpec(p: ImagePreprocess | undefined): PreprocessSpec {
+  const out: PreprocessSpec = {};
+  if (!p) return out;
+  if (p.size) out.size = [p.size[0], p.size[1]];
+  if (p.resize) out.resize = p.resize;
+  if (p.channels) out.channels = p.channels;
+  if (p.channelOrder) out.channelOrder = p.channelOrder;
+  if (p.range) out.range = [p.range[0], p.range[1]];
+  if (p.mean) out.mean = [...p.mean];
+  if (p.std) out.std = [...p.std];
+  if (p.layout) out.layout = p.layout;
+  return out;
+}
+
+export function attributeResponse(layerIds: string[], res: WireAttributeResult): AttributeResponse {
+  return {
+    layers: layerIds.map((layerId, L) => ({
+      layerId,
+      tensors: res.attributions[L].map((w, K) => {
+        const t = fromWire(w);
+        if (!(t.data instanceof Float32Array)) throw new Error(`attribution ${L}/${K} is ${t.dtype}, not float32`);
+        return { dims: t.dims, data: t.data, valueName: res.valueNames[L][K] };
+      }),
+    })),
+    output: { name: res.outputName, dims: res.output.dims },
+    provider: res.provider,
+    providerNotes: res.providerNotes,
+    timings: res.timings,
+  };
+}
+
+export function inputInfo(name: string, kind: 'image' | 'npy', res: LoadInputResult): InputInfo {
+  const info: InputInfo = { name, kind, tensorDims: res.tensor.dims, dtype: res.tensor.dtype };
+  if (res.preview) {
+    const bytes = Buffer.from(res.preview.rgba, 'base64');
+    // A fresh, whole buffer so postMessage can move it.
+    const rgba = new Uint8Array(bytes.length);
+    rgba.set(bytes);
+    info.image = { width: res.preview.width, height: res.preview.height, rgba };
+  }
+  if (res.preprocess) info.preprocess = toPreprocessSpec(res.preprocess);
+  return info;
+}
+
+/** A float32 payload from the webview as the engine's tensor type (for `.npy` export). */
+export function payloadTensor(t: TensorPayload): { dtype: 'float32'; dims: number[]; data: Float32Array } {
+  return { dtype: 'float32', dims: [...t.dims], data: t.data };
+}
+
+/** One-line error info for the webview; node and op are picked out of engine messages that name them. */
+export function errorInfo(e: unknown): ErrorInfo {
+  const message = e instanceof Error ? e.message : String(e);
+  const info: ErrorInfo = { message: message.replace(/\s*\n\s*/g, ' ').trim() };
+  const code = (e as { code?: unknown } | null)?.code;
+  if (e instanceof EngineError || (e instanceof Error && typeof code === 'string')) info.code = code as string;
+  const m = /\b([A-Z][A-Za-z0-9_.]*) node '([^']+)'/.exec(message);
+  if (m) {
+    info.op = m[1];
+    info.node = m[2];
+  } else {
+    const n = /\bnode '([^']+)'/.exec(message);
+    if (n) info.node = n[1];
+    const op = /\bop (?:type )?'?([A-Za-z][\w.]*)'?/.exec(message);
+    if (op) info.op = op[1].split('.').pop();
+  }
+  return info;
+}
+
+/** `data:image/png;base64,…` or PNG bytes → bytes. (The protocol validator has checked the form.) */
+export function pngBytes(png: Uint8Array | string): Uint8Array {
+  if (typeof png !== 'string') return png;
+  return new Uint8Array(Buffer.from(png.slice(png.indexOf(',') + 1), 'base64'));
+}

@@ -1,0 +1,493 @@
+/**
+ * The inspector: one webview (a panel, a restored panel, or the custom editor's) showing one model.
+ * It answers the webview's requests (src/shared/protocol.ts) through the engine client. Every message from
+ * the webview is validated before use; the webview is a web page and its messages are untrusted input.
+ */
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import type { ImagePreprocess } from '../engine/tensor/image';
+import { encodeNpy } from '../engine/tensor/npy';
+import type { ModelInfo as EngineModelInfo } from '../engineProcess/rpc';
+import {
+  AttributeParams,
+  AttributeResponse,
+  ExportResult,
+  HostEvents,
+  InputInfo,
+  ModelInfo,
+  PROTOCOL_VERSION,
+  ParamsOf,
+  PredictParams,
+  PredictResponse,
+  PreprocessSpec,
+  ResponseMessage,
+  ResultOf,
+  WebviewToHostMessage,
+  errorResponseOf,
+  eventOf,
+  responseOf,
+} from '../shared/protocol';
+import { settings } from './config';
+import { isCancellation } from './engineClient';
+import {
+  attributeResponse,
+  checkWebviewMessage,
+  errorInfo,
+  inputInfo,
+  payloadTensor,
+  pngBytes,
+  toImagePreprocess,
+  toPreprocessSpec,
+} from './inspectorMessages';
+import { INPUT_EXTENSIONS, IMAGE_EXTENSIONS, isInsideAny } from './paths';
+import { withEngineProgress } from './progress';
+import { Services, allowedRoots, isDemoModel } from './services';
+import { SidecarCorruptError, readSidecar, sidecarPath, writeSidecar } from './sidecar';
+import { S } from './strings';
+import { inspectorHtml } from './webviewHtml';
+
+export const PANEL_VIEW_TYPE = 'layerlens.inspectorPanel';
+
+/** A user-facing failure that is not the engine's (no input yet, declined trust, a file problem…). */
+export class InspectorError extends Error {
+  constructor(
+    message: string,
+    readonly code: string,
+  ) {
+    super(message);
+  }
+}
+
+interface LoadedInput {
+  file: string;
+  kind: 'image' | 'npy';
+  info: InputInfo;
+}
+
+export function webviewOptions(s: Services): vscode.WebviewOptions & vscode.WebviewPanelOptions {
+  return { enableScripts: true, localResourceRoots: [s.webviewRoot, s.mediaRoot], retainContextWhenHidden: false };
+}
+
+export class InspectorPanel implements vscode.Disposable {
+  private static readonly open = new Set<InspectorPanel>();
+  private static lastActive?: InspectorPanel;
+  private static seq = 0;
+
+  readonly id = ++InspectorPanel.seq;
+  private readonly disposables: vscode.Disposable[] = [];
+  private readonly pending = new Map<number, vscode.CancellationTokenSource>();
+  private model?: EngineModelInfo;
+  /** Preprocessing chosen in the inspector (overrides the model's own until the panel closes). */
+  private preprocess?: ImagePreprocess;
+  private input?: LoadedInput;
+  /** The layer to select when the model info is (re)sent. */
+  private selectLayer?: string;
+  private disposed = false;
+  private readonly disposeEmitter = new vscode.EventEmitter<void>();
+  readonly onDidDispose = this.disposeEmitter.event;
+
+  /** Opens (or reveals) the inspector for `model`, selecting `layerId` when given. */
+  static show(s: Services, model: vscode.Uri, layerId?: string): InspectorPanel {
+    const existing = InspectorPanel.forModel(model);
+    if (existing) {
+      existing.panel.reveal();
+      if (layerId) existing.showLayer(layerId);
+      return existing;
+    }
+    const panel = vscode.window.createWebviewPanel(PANEL_VIEW_TYPE, S.panelTitle(path.basename(model.fsPath)), vscode.ViewColumn.Active, webviewOptions(s));
+    return new InspectorPanel(s, panel, model, layerId);
+  }
+
+  /** The custom editor's webview, or a panel VS Code restored after a reload. */
+  static attach(s: Services, panel: vscode.WebviewPanel, model: vscode.Uri): InspectorPanel {
+    panel.webview.options = webviewOptions(s);
+    return new InspectorPanel(s, panel, model, undefined);
+  }
+
+  static forModel(model: vscode.Uri): InspectorPanel | undefined {
+    return [...InspectorPanel.open].find((p) => p.modelUri.fsPath === model.fsPath);
+  }
+
+  /** The inspector the user looked at last (for "Explain Layer" without a model argument). */
+  static get active(): InspectorPanel | undefined {
+    const a = InspectorPanel.lastActive;
+    return a && !a.disposed ? a : undefined;
+  }
+
+  static get all(): readonly InspectorPanel[] {
+    return [...InspectorPanel.open];
+  }
+
+  private constructor(
+    private readonly s: Services,
+    readonly panel: vscode.WebviewPanel,
+    readonly modelUri: vscode.Uri,
+    layerId: string | undefined,
+  ) {
+    this.selectLayer = layerId;
+    InspectorPanel.open.add(this);
+    InspectorPanel.lastActive = this;
+    const iconPath = vscode.Uri.joinPath(s.mediaRoot, 'icon.png');
+    if (fs.existsSync(iconPath.fsPath)) panel.iconPath = iconPath;
+    panel.webview.html = this.html();
+    this.disposables.push(
+      panel.webview.onDidReceiveMessage((m: unknown) => this.onMessage(m)),
+      panel.onDidChangeViewState((e) => {
+        if (e.webviewPanel.active) InspectorPanel.lastActive = this;
+      }),
+      panel.onDidDispose(() => this.dispose()),
+    );
+  }
+
+  get modelPath(): string {
+    return this.modelUri.fsPath;
+  }
+
+  /** The layer the inspector should show; sent with the next model info (now, if the webview is up). */
+  showLayer(layerId: string): void {
+    this.selectLayer = layerId;
+    if (this.model) void this.sendModel();
+  }
+
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    for (const cts of this.pending.values()) cts.cancel();
+    this.pending.clear();
+    InspectorPanel.open.delete(this);
+    if (InspectorPanel.lastActive === this) InspectorPanel.lastActive = undefined;
+    for (const d of this.disposables) d.dispose();
+    this.panel.dispose();
+    this.disposeEmitter.fire();
+    this.disposeEmitter.dispose();
+  }
+
+  private html(): string {
+    const web = this.panel.webview;
+    const script = vscode.Uri.joinPath(this.s.webviewRoot, 'main.js');
+    const styles = [
+      { file: 'codicon.css', id: 'vscode-codicon-stylesheet' },
+      { file: 'main.css', id: undefined },
+    ]
+      .map(({ file, id }) => ({ uri: vscode.Uri.joinPath(this.s.webviewRoot, file), id }))
+      .filter(({ uri }) => fs.existsSync(uri.fsPath))
+      .map(({ uri, id }) => ({ href: web.asWebviewUri(uri).toString(), id }));
+    if (!fs.existsSync(script.fsPath)) this.s.log.error(S.webviewScriptMissing);
+    return inspectorHtml({
+      cspSource: web.cspSource,
+      scriptUri: web.asWebviewUri(script).toString(),
+      styles,
+      title: S.panelTitle(path.basename(this.modelPath)),
+    });
+  }
+
+  private post(msg: unknown): void {
+    if (!this.disposed) void this.panel.webview.postMessage(msg);
+  }
+
+  private event<E extends keyof HostEvents>(name: E, payload: HostEvents[E]): void {
+    this.post(eventOf(name, payload));
+  }
+
+  // ---------------------------------------------------------------------------------------------------
+  // Requests from the webview
+
+  private onMessage(raw: unknown): void {
+    void this.receive(raw);
+  }
+
+  /**
+   * Handles one message exactly as if the webview had sent it, and returns the reply it posted (the
+   * extension-host tests drive the inspector through here).
+   */
+  async receive(raw: unknown): Promise<ResponseMessage | undefined> {
+    const checked = checkWebviewMessage(raw);
+    if (!checked.ok) {
+      this.s.log.warn(`inspector: refused a message: ${checked.reason}`);
+      if (checked.reply) this.post(checked.reply);
+      return checked.reply;
+    }
+    const msg = checked.message;
+    let reply: ResponseMessage;
+    try {
+      const result = await this.dispatch(msg);
+      reply = responseOf(msg.id, msg.method, result as never);
+    } catch (e) {
+      const info = errorInfo(e);
+      if (!isCancellation(e)) this.s.log.warn(`inspector: ${msg.method} failed: ${info.message}`);
+      reply = errorResponseOf(msg.id, info);
+    }
+    this.post(reply);
+    if (msg.method === 'ready' && !reply.error) await this.afterReady();
+    return reply;
+  }
+
+  private async dispatch(msg: WebviewToHostMessage): Promise<ResultOf<typeof msg.method>> {
+    switch (msg.method) {
+      case 'ready':
+        return { protocolVersion: PROTOCOL_VERSION };
+      case 'selectLayer':
+        this.s.revealLayer?.(this.modelUri, msg.params.layerId);
+        return null;
+      case 'pickInput':
+        return this.pickInput(msg.params);
+      case 'setPreprocess':
+        return this.setPreprocess(msg.params);
+      case 'attribute':
+        return this.attribute(msg.id, msg.params);
+      case 'predict':
+        return this.predict(msg.id, msg.params);
+      case 'cancel':
+        this.pending.get(msg.params.requestId)?.cancel();
+        return null;
+      case 'exportPng':
+        return this.exportFile(msg.params.suggestedName, 'png', pngBytes(msg.params.png));
+      case 'exportNpy':
+        return this.exportFile(msg.params.suggestedName, 'npy', encodeNpy(payloadTensor(msg.params.tensor)));
+    }
+  }
+
+  /** After `ready`: the model, then the input (the one in use, the one remembered, or the demo's sample). */
+  private async afterReady(): Promise<void> {
+    if (!(await this.sendModel())) return;
+    if (this.input) {
+      this.event('inputLoaded', this.input.info);
+      return;
+    }
+    const file = this.defaultInput();
+    if (!file) return;
+    try {
+      await this.loadInput(file);
+    } catch (e) {
+      if (!isCancellation(e)) this.event('error', errorInfo(e));
+    }
+  }
+
+  /** (Re)sends the model info; false when the model cannot be read (the error is shown in the inspector). */
+  private async sendModel(): Promise<boolean> {
+    try {
+      const [info, tree] = await Promise.all([this.s.engine.openModel(this.modelPath), this.s.engine.modelTree(this.modelPath)]);
+      this.model = info;
+      if (this.preprocess === undefined) this.preprocess = this.rememberedPreprocess();
+      const payload: ModelInfo = {
+        modelKey: this.modelUri.toString(),
+        modelName: path.basename(this.modelPath),
+        layers: tree.layers,
+        roots: tree.roots,
+        values: tree.values,
+        inputs: info.inputs,
+        outputs: info.outputs,
+        preprocess: toPreprocessSpec(this.preprocess ?? info.preprocess),
+        preprocessSource: this.preprocess ? (isDemoModel(this.s, this.modelUri) ? 'saved settings' : 'inspector') : info.preprocessSource,
+        labels: info.labels,
+        labelsSource: info.labelsSource,
+        initialLayer: this.selectLayer,
+      };
+      this.selectLayer = undefined;
+      this.event('modelLoaded', payload);
+      const side = await readSidecar(sidecarPath(this.modelPath));
+      if (side.status === 'corrupt') this.event('error', { message: S.sidecarIgnored(path.basename(sidecarPath(this.modelPath)), side.reason), code: 'sidecar-corrupt' });
+      return true;
+    } catch (e) {
+      this.event('error', errorInfo(e));
+      return false;
+    }
+  }
+
+  private currentPreprocess(): ImagePreprocess {
+    return this.preprocess ?? this.model?.preprocess ?? {};
+  }
+
+  private async pickInput(_p: ParamsOf<'pickInput'>): Promise<ResultOf<'pickInput'>> {
+    const picked = await vscode.window.showOpenDialog({
+      canSelectMany: false,
+      canSelectFolders: false,
+      title: S.pickInputTitle,
+      openLabel: S.pickInputLabel,
+      defaultUri: this.inputFolder(),
+      filters: { [S.imagesFilter]: IMAGE_EXTENSIONS, [S.npyFilter]: ['npy'] },
+    });
+    const uri = picked?.[0];
+    if (!uri) return { picked: false };
+    if (uri.scheme !== 'file') throw new InspectorError(S.notLocal(uri.toString()), 'not-local');
+    await this.loadInput(uri.fsPath);
+    return { picked: true };
+  }
+
+  /** Loads an input file through the engine and shows it; the file was chosen by the user or checked by the caller. */
+  async loadInput(file: string): Promise<InputInfo> {
+    const kind = path.extname(file).toLowerCase() === '.npy' ? 'npy' : 'image';
+    const res = await this.s.engine.loadInput(
+      { file, model: this.modelPath, preprocess: kind === 'image' ? this.currentPreprocess() : undefined, previewMaxSide: 512 },
+      { supersedeKey: `${this.id}:input` },
+    );
+    const info = inputInfo(path.basename(file), kind, res);
+    this.input = { file, kind, info };
+    void this.s.context.workspaceState.update(inputKey(this.modelPath), file);
+    this.event('inputLoaded', info);
+    return info;
+  }
+
+  private defaultInput(): string | undefined {
+    const remembered = this.s.context.workspaceState.get<string>(inputKey(this.modelPath));
+    // The remembered path came from this extension's storage, but it is checked like any path we did not just pick.
+    if (remembered && isInsideAny(remembered, allowedRoots(this.s)) && fs.existsSync(remembered) && INPUT_EXTENSIONS.includes(path.extname(remembered).slice(1).toLowerCase()))
+      return remembered;
+    if (isDemoModel(this.s, this.modelUri)) {
+      const dir = path.join(path.dirname(this.modelPath), 'samples');
+      const first = safeReaddir(dir).filter((f) => f.endsWith('.png')).sort()[0];
+      return first ? path.join(dir, first) : undefined;
+    }
+    return undefined;
+  }
+
+  private inputFolder(): vscode.Uri | undefined {
+    if (this.input) return vscode.Uri.file(path.dirname(this.input.file));
+    if (isDemoModel(this.s, this.modelUri)) return vscode.Uri.file(path.join(path.dirname(this.modelPath), 'samples'));
+    return vscode.Uri.file(path.dirname(this.modelPath));
+  }
+
+  private async setPreprocess(p: ParamsOf<'setPreprocess'>): Promise<ResultOf<'setPreprocess'>> {
+    const pre = toImagePreprocess(p.preprocess);
+    if (p.remember) await this.savePreprocess(pre);
+    this.preprocess = pre;
+    if (this.input?.kind === 'image') await this.loadInput(this.input.file);
+    return { preprocess: toPreprocessSpec(pre) };
+  }
+
+  /** Models in the workspace get a sidecar file; LayerLens' own demo model keeps its settings in extension storage. */
+  private async savePreprocess(pre: ImagePreprocess): Promise<void> {
+    if (isDemoModel(this.s, this.modelUri)) {
+      await this.s.context.globalState.update(preprocessKey(this.modelPath), pre);
+      return;
+    }
+    try {
+      await writeSidecar(this.modelPath, pre);
+    } catch (e) {
+      if (!(e instanceof SidecarCorruptError)) throw new InspectorError(S.sidecarWriteFailed(sidecarPath(this.modelPath), (e as Error).message), 'sidecar-write');
+      // Reported, never silently replaced: the request fails, and a notification offers to overwrite.
+      const message = S.sidecarCorrupt(path.basename(e.file), e.reason);
+      void vscode.window.showWarningMessage(message, S.overwrite).then(async (choice) => {
+        if (choice !== S.overwrite || this.disposed) return;
+        try {
+          await writeSidecar(this.modelPath, pre, { overwriteCorrupt: true });
+          this.preprocess = pre;
+          await this.sendModel(); // shows the saved preprocessing
+          if (this.input?.kind === 'image') await this.loadInput(this.input.file);
+        } catch (err) {
+          void vscode.window.showErrorMessage(S.sidecarWriteFailed(e.file, (err as Error).message));
+        }
+      });
+      throw new InspectorError(message, 'sidecar-corrupt');
+    }
+  }
+
+  private rememberedPreprocess(): ImagePreprocess | undefined {
+    if (!isDemoModel(this.s, this.modelUri)) return undefined; // others: the sidecar, which the engine reads
+    return this.s.context.globalState.get<ImagePreprocess>(preprocessKey(this.modelPath));
+  }
+
+  private requireInput(): LoadedInput {
+    if (!this.input) throw new InspectorError(S.noInput, 'no-input');
+    return this.input;
+  }
+
+  private inputRefs(): { file: string; preprocess?: ImagePreprocess }[] {
+    const input = this.requireInput();
+    return [{ file: input.file, preprocess: input.kind === 'image' ? this.currentPreprocess() : undefined }];
+  }
+
+  private async attribute(requestId: number, p: AttributeParams): Promise<AttributeResponse> {
+    if (!(await this.s.gate.allowRun())) throw new InspectorError(S.untrustedDeclined, 'untrusted');
+    const inputs = this.inputRefs();
+    const cfg = settings();
+    const res = await this.tracked(requestId, S.attributeProgress(p.layers.join(', ')), (token) =>
+      this.s.engine.attribute(
+        {
+          model: this.modelPath,
+          layers: p.layers,
+          inputs,
+          target: p.target,
+          layerInput: p.layerInput,
+          gradientOnly: p.gradientOnly,
+          output: p.output,
+          provider: cfg.executionProvider,
+          threads: cfg.threads,
+        },
+        { token, supersedeKey: `${this.id}:attribute` },
+      ),
+    );
+    this.event('providerInfo', { requested: cfg.executionProvider, used: res.provider, available: [res.provider], notes: res.providerNotes });
+    return attributeResponse(p.layers, res);
+  }
+
+  private async predict(requestId: number, p: PredictParams): Promise<PredictResponse> {
+    if (!(await this.s.gate.allowRun())) throw new InspectorError(S.untrustedDeclined, 'untrusted');
+    const inputs = this.inputRefs();
+    const cfg = settings();
+    return this.tracked(requestId, S.predictProgress, (token) =>
+      this.s.engine.predict(
+        { model: this.modelPath, inputs, top: p.top ?? cfg.topK, output: p.output, provider: cfg.executionProvider, threads: cfg.threads },
+        { token, supersedeKey: `${this.id}:predict` },
+      ),
+    );
+  }
+
+  /** Runs engine work that the webview (`cancel`) or the progress notification can cancel. */
+  private async tracked<T>(requestId: number, title: string, run: (token: vscode.CancellationToken) => Promise<T>): Promise<T> {
+    const cts = new vscode.CancellationTokenSource();
+    this.pending.set(requestId, cts);
+    this.event('progress', { requestId, stage: 'run' });
+    try {
+      return await withEngineProgress(title, cts, () => run(cts.token));
+    } finally {
+      this.pending.delete(requestId);
+      cts.dispose();
+    }
+  }
+
+  private async exportFile(suggestedName: string, ext: 'png' | 'npy', bytes: Uint8Array): Promise<ExportResult> {
+    const name = suggestedName.toLowerCase().endsWith(`.${ext}`) ? suggestedName : `${suggestedName}.${ext}`;
+    const target = await vscode.window.showSaveDialog({
+      title: ext === 'png' ? S.exportPngTitle : S.exportNpyTitle,
+      defaultUri: vscode.Uri.joinPath(this.exportFolder(), name),
+      filters: ext === 'png' ? { [S.pngFilter]: ['png'] } : { [S.npyFilter]: ['npy'] },
+    });
+    if (!target) return { saved: false };
+    try {
+      await vscode.workspace.fs.writeFile(target, bytes);
+    } catch (e) {
+      throw new InspectorError(S.exportFailed(target.fsPath, (e as Error).message), 'export-failed');
+    }
+    return { saved: true, path: target.fsPath };
+  }
+
+  private exportFolder(): vscode.Uri {
+    if (!isDemoModel(this.s, this.modelUri)) return vscode.Uri.file(path.dirname(this.modelPath));
+    return vscode.workspace.workspaceFolders?.[0]?.uri ?? vscode.Uri.file(os.homedir());
+  }
+
+  /** For tests and the tree: what the inspector currently holds. */
+  get state(): { model?: string; input?: string; preprocess?: PreprocessSpec } {
+    return { model: this.model?.path, input: this.input?.file, preprocess: this.preprocess ? toPreprocessSpec(this.preprocess) : undefined };
+  }
+}
+
+function inputKey(modelPath: string): string {
+  return `layerlens.input:${modelPath}`;
+}
+
+function preprocessKey(modelPath: string): string {
+  return `layerlens.preprocess:${modelPath}`;
+}
+
+function safeReaddir(dir: string): string[] {
+  try {
+    return fs.readdirSync(dir);
+  } catch {
+    return [];
+  }
+}
+

@@ -1,0 +1,497 @@
+/**
+ * The one message protocol between the extension host and the inspector webview.
+ *
+ * Three envelopes cross `postMessage`:
+ *   webview → host  `{ kind: 'request', id, method, params }`
+ *   host → webview  `{ kind: 'response', id, result }` or `{ kind: 'response', id, error }`
+ *   host → webview  `{ kind: 'event', name, payload }`
+ * Bulk data (images, attribution tensors, exported files) travels as typed arrays, never as number lists.
+ *
+ * The host must pass every incoming message through `validateWebviewMessage` before acting on it: a webview
+ * is a web page, and its messages are untrusted input. This file is pure (no DOM, no Node, no `vscode`).
+ */
+import type { Prediction, PredictResult, TargetSpec, Timings } from '../engine/api';
+import type { LayerEntry, ValueSummary } from '../engine/onnx/layerTree';
+
+export type { LayerEntry, Prediction, PredictResult, TargetSpec, Timings, ValueSummary };
+
+export const PROTOCOL_VERSION = 1;
+
+// ---------------------------------------------------------------------------------------------------------
+// Payload types
+
+/** How an image becomes the model input (the wire form of the engine's `ImagePreprocess`). */
+export interface PreprocessSpec {
+  /** `[height, width]`; omitted: keep the image's own size. */
+  size?: [number, number];
+  resize?: 'stretch' | 'center-crop';
+  channels?: 1 | 3;
+  channelOrder?: 'rgb' | 'bgr';
+  /** Pixel values 0..255 map linearly onto `[lo, hi]`. */
+  range?: [number, number];
+  /** One value, or one per channel. */
+  mean?: number[];
+  std?: number[];
+  layout?: 'nchw' | 'nhwc';
+}
+
+/** One float32 tensor, row-major. `data.length` equals the product of `dims`. */
+export interface TensorPayload {
+  dims: number[];
+  data: Float32Array;
+}
+
+export interface ModelInfo {
+  /** Stable key for per-model webview state (e.g. the model's URI). */
+  modelKey: string;
+  /** File name for display. */
+  modelName: string;
+  layers: LayerEntry[];
+  /** Ids of the tree's top-level entries, in display order. */
+  roots: string[];
+  /** Shapes and dtypes of the tensors the layers read and return. */
+  values: ValueSummary[];
+  inputs: ValueSummary[];
+  outputs: ValueSummary[];
+  preprocess: PreprocessSpec;
+  /** Where `preprocess` came from: 'sidecar', 'model metadata', 'input shape'… */
+  preprocessSource: string;
+  labels?: string[];
+  labelsSource?: string;
+  /** A layer to select on arrival (the one the user picked in the quick pick or the sidebar). */
+  initialLayer?: string;
+}
+
+/** The image as the model sees it: after resize/crop, before value mapping, RGBA 8-bit, row-major. */
+export interface InputImage {
+  width: number;
+  height: number;
+  rgba: Uint8Array | Uint8ClampedArray;
+}
+
+export interface InputInfo {
+  /** File name for display. */
+  name: string;
+  kind: 'image' | 'npy';
+  /** Shape and dtype of the model input tensor built from it. */
+  tensorDims: number[];
+  dtype: string;
+  /** Present for images, and for `.npy` inputs that look like images; attributions are overlaid on it. */
+  image?: InputImage;
+  /** The preprocessing that produced the tensor (images only). */
+  preprocess?: PreprocessSpec;
+}
+
+export interface ProgressInfo {
+  /** The `attribute`/`predict` request this belongs to. */
+  requestId: number;
+  /** 'load' | 'compile' | 'run' or any short word the host chooses. */
+  stage: string;
+  /** 0..1 when known; omitted: indeterminate. */
+  fraction?: number;
+  message?: string;
+}
+
+/** A one-line, user-facing problem; `node`/`op` point at the ONNX node involved when there is one. */
+export interface ErrorInfo {
+  message: string;
+  /** The engine's machine-readable category ('unsupported-op', 'cancelled', …). */
+  code?: string;
+  node?: string;
+  op?: string;
+  /** Set when the error belongs to one request and arrives as an event rather than a response. */
+  requestId?: number;
+}
+
+export interface ProviderInfo {
+  requested: string;
+  /** The execution provider that actually ran. */
+  used: string;
+  available: string[];
+  /** Why other providers were not used. */
+  notes: string[];
+}
+
+export interface AttributeParams {
+  /** Layer ids: module paths, `node:<name>` or `value:<name>`. */
+  layers: string[];
+  target: TargetSpec;
+  /** Captum's attribute_to_layer_input. */
+  layerInput: boolean;
+  /** multiply_by_inputs = false: the gradient alone. */
+  gradientOnly: boolean;
+  /** Which graph output the target indexes (name or index); omitted: the first. */
+  output?: string | number;
+}
+
+export interface LayerAttribution {
+  layerId: string;
+  /** One tensor per activation of the layer (Captum returns a tuple when there are several). */
+  tensors: (TensorPayload & { valueName: string })[];
+}
+
+export interface AttributeResponse {
+  /** One entry per requested layer, in request order. */
+  layers: LayerAttribution[];
+  output: { name: string; dims: number[] };
+  provider: string;
+  providerNotes: string[];
+  timings: Timings;
+}
+
+export interface PredictParams {
+  output?: string | number;
+  /** How many classes per example. */
+  top: number;
+}
+
+export type PredictResponse = PredictResult;
+
+export interface ExportResult {
+  /** False when the user dismissed the save dialog. */
+  saved: boolean;
+  path?: string;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// The method and event maps
+
+/** Requests the webview sends; the host answers each with one response. */
+export interface WebviewMethods {
+  /** The webview is up; the host answers, then sends `modelLoaded` (and `inputLoaded` when it has one). */
+  ready: { params: { protocolVersion: number }; result: { protocolVersion: number } };
+  /** The user selected a layer (the host may reveal it in its sidebar tree). */
+  selectLayer: { params: { layerId: string }; result: null };
+  /** Show a file picker for an image or `.npy`; the input itself arrives as an `inputLoaded` event. */
+  pickInput: { params: { inputIndex: number }; result: { picked: boolean } };
+  /** Apply (and, with `remember`, save next to the model) a preprocessing; `inputLoaded` follows. */
+  setPreprocess: { params: { preprocess: PreprocessSpec; remember: boolean }; result: { preprocess: PreprocessSpec } };
+  attribute: { params: AttributeParams; result: AttributeResponse };
+  predict: { params: PredictParams; result: PredictResponse };
+  /** Cancels the pending request with that id; the host answers it with an error of code 'cancelled'. */
+  cancel: { params: { requestId: number }; result: null };
+  /** PNG bytes or a `data:image/png;base64,` URL; the host shows a save dialog. */
+  exportPng: { params: { suggestedName: string; png: Uint8Array | string }; result: ExportResult };
+  /** A float32 tensor to write as `.npy`; the host shows a save dialog. */
+  exportNpy: { params: { suggestedName: string; tensor: TensorPayload }; result: ExportResult };
+}
+
+/** Events the host sends on its own. */
+export interface HostEvents {
+  modelLoaded: ModelInfo;
+  inputLoaded: InputInfo;
+  progress: ProgressInfo;
+  error: ErrorInfo;
+  providerInfo: ProviderInfo;
+}
+
+export type MethodName = keyof WebviewMethods;
+export type EventName = keyof HostEvents;
+export type ParamsOf<M extends MethodName> = WebviewMethods[M]['params'];
+export type ResultOf<M extends MethodName> = WebviewMethods[M]['result'];
+
+export type RequestMessage<M extends MethodName = MethodName> = {
+  [K in M]: { kind: 'request'; id: number; method: K; params: ParamsOf<K> };
+}[M];
+
+export type ResponseMessage<R = unknown> =
+  | { kind: 'response'; id: number; result: R; error?: undefined }
+  | { kind: 'response'; id: number; error: ErrorInfo; result?: undefined };
+
+export type EventMessage<E extends EventName = EventName> = {
+  [K in E]: { kind: 'event'; name: K; payload: HostEvents[K] };
+}[E];
+
+export type WebviewToHostMessage = RequestMessage;
+export type HostToWebviewMessage = ResponseMessage | EventMessage;
+
+export const METHOD_NAMES: readonly MethodName[] = [
+  'ready',
+  'selectLayer',
+  'pickInput',
+  'setPreprocess',
+  'attribute',
+  'predict',
+  'cancel',
+  'exportPng',
+  'exportNpy',
+];
+export const EVENT_NAMES: readonly EventName[] = ['modelLoaded', 'inputLoaded', 'progress', 'error', 'providerInfo'];
+
+// ---------------------------------------------------------------------------------------------------------
+// Constructors for the host side (typed, so a result cannot drift from the method map)
+
+export function responseOf<M extends MethodName>(id: number, _method: M, result: ResultOf<M>): ResponseMessage<ResultOf<M>> {
+  return { kind: 'response', id, result };
+}
+
+export function errorResponseOf(id: number, error: ErrorInfo): ResponseMessage<never> {
+  return { kind: 'response', id, error: { ...error, message: oneLine(error.message) } };
+}
+
+export function eventOf<E extends EventName>(name: E, payload: HostEvents[E]): EventMessage<E> {
+  return { kind: 'event', name, payload } as EventMessage<E>;
+}
+
+/** The ArrayBuffers inside a message, for `postMessage`'s transfer list (each buffer once). */
+export function transferablesOf(value: unknown, out: ArrayBuffer[] = [], depth = 0): ArrayBuffer[] {
+  if (depth > 8 || value === null || typeof value !== 'object') return out;
+  if (ArrayBuffer.isView(value)) {
+    const b = value.buffer;
+    // Only whole, unshared buffers can move; a view into a larger buffer is copied instead.
+    if (b instanceof ArrayBuffer && value.byteOffset === 0 && value.byteLength === b.byteLength && !out.includes(b)) out.push(b);
+    return out;
+  }
+  if (Array.isArray(value)) {
+    for (const v of value) transferablesOf(v, out, depth + 1);
+    return out;
+  }
+  for (const v of Object.values(value)) transferablesOf(v, out, depth + 1);
+  return out;
+}
+
+function oneLine(s: string): string {
+  return s.replace(/\s*\n\s*/g, ' ').trim();
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Runtime validation of webview → host messages (plain checks: no eval, no Function, no schema compiler)
+
+/** Limits on what the webview may send. */
+export const LIMITS = Object.freeze({
+  idMax: 2 ** 31 - 1,
+  layerIdChars: 4096,
+  layersMax: 64,
+  outputNameChars: 4096,
+  targetIndexAbs: 2 ** 31 - 1,
+  targetTupleRank: 8,
+  targetExamplesMax: 65536,
+  topMax: 1000,
+  sideMax: 16384,
+  fileNameChars: 255,
+  pngBytesMax: 256 * 1024 * 1024,
+  npyElementsMax: 2 ** 28,
+  tensorRankMax: 8,
+});
+
+/** Checks `v` at `path`; returns an error message or null. The phantom `T` ties a checker to its type. */
+export interface Checker<T> {
+  (v: unknown, path: string): string | null;
+  readonly __type?: T;
+}
+
+function describe(v: unknown): string {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'an array';
+  if (ArrayBuffer.isView(v)) return Object.prototype.toString.call(v).slice(8, -1);
+  return typeof v === 'object' ? 'an object' : typeof v === 'string' ? 'a string' : String(typeof v);
+}
+
+const str = (maxChars: number, opts: { minChars?: number; pattern?: RegExp; what?: string } = {}): Checker<string> => (v, p) => {
+  const min = opts.minChars ?? 1;
+  if (typeof v !== 'string') return `${p}: expected a string, got ${describe(v)}`;
+  if (v.length < min || v.length > maxChars) return `${p}: expected ${min}..${maxChars} characters, got ${v.length}`;
+  if (opts.pattern && !opts.pattern.test(v)) return `${p}: ${opts.what ?? 'has a form that is not allowed'}`;
+  return null;
+};
+
+const int = (min: number, max: number): Checker<number> => (v, p) =>
+  typeof v === 'number' && Number.isInteger(v) && v >= min && v <= max ? null : `${p}: expected an integer in ${min}..${max}, got ${typeof v === 'number' ? v : describe(v)}`;
+
+const finite = (): Checker<number> => (v, p) =>
+  typeof v === 'number' && Number.isFinite(v) ? null : `${p}: expected a finite number, got ${typeof v === 'number' ? v : describe(v)}`;
+
+const bool = (): Checker<boolean> => (v, p) => (typeof v === 'boolean' ? null : `${p}: expected true or false, got ${describe(v)}`);
+
+const literal = <L extends string | number | null>(...values: L[]): Checker<L> => (v, p) =>
+  (values as unknown[]).includes(v) ? null : `${p}: expected one of ${values.map((x) => JSON.stringify(x)).join(', ')}`;
+
+const arr = <T>(item: Checker<T>, minLen: number, maxLen: number): Checker<T[]> => (v, p) => {
+  if (!Array.isArray(v)) return `${p}: expected an array, got ${describe(v)}`;
+  if (v.length < minLen || v.length > maxLen) return `${p}: expected ${minLen}..${maxLen} items, got ${v.length}`;
+  for (let i = 0; i < v.length; i++) {
+    const e = item(v[i], `${p}[${i}]`);
+    if (e) return e;
+  }
+  return null;
+};
+
+const tuple2 = <T>(item: Checker<T>): Checker<[T, T]> => arr(item, 2, 2) as Checker<[T, T]>;
+
+const either = <A, B>(a: Checker<A>, b: Checker<B>, what: string): Checker<A | B> => (v, p) =>
+  a(v, p) === null || b(v, p) === null ? null : `${p}: expected ${what}`;
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  if (v === null || typeof v !== 'object' || Array.isArray(v) || ArrayBuffer.isView(v)) return false;
+  const proto = Object.getPrototypeOf(v);
+  return proto === Object.prototype || proto === null;
+}
+
+type Shape<T> = { [K in keyof T]-?: Checker<T[K]> };
+type OptionalKeys<T> = { [K in keyof T]-?: undefined extends T[K] ? K : never }[keyof T];
+
+/** An object with exactly these keys (optional ones may be absent or undefined); unknown keys are refused. */
+function obj<T>(shape: Shape<T>, optional: readonly OptionalKeys<T>[] = []): Checker<T> {
+  const keys = Object.keys(shape) as (keyof T & string)[];
+  return (v, p) => {
+    if (!isPlainObject(v)) return `${p}: expected an object, got ${describe(v)}`;
+    for (const k of Object.keys(v)) if (!keys.includes(k as keyof T & string)) return `${p}: unexpected field '${k.slice(0, 64)}'`;
+    for (const k of keys) {
+      const val = v[k];
+      if (val === undefined) {
+        if ((optional as readonly string[]).includes(k)) continue;
+        return `${p}.${k}: missing`;
+      }
+      const e = shape[k](val, `${p}.${k}`);
+      if (e) return e;
+    }
+    return null;
+  };
+}
+
+const typedArray = <T extends ArrayBufferView>(tag: string, maxLen: number): Checker<T> => (v, p) => {
+  if (!ArrayBuffer.isView(v) || Object.prototype.toString.call(v) !== `[object ${tag}]`) return `${p}: expected a ${tag}, got ${describe(v)}`;
+  const len = (v as unknown as { length: number }).length;
+  return len <= maxLen ? null : `${p}: ${len} elements is more than the ${maxLen} allowed`;
+};
+
+/** Names for save dialogs: no folders, no control characters. */
+const fileName = str(LIMITS.fileNameChars, {
+  // eslint-disable-next-line no-control-regex
+  pattern: /^[^/\\\u0000-\u001f\u007f]+$/,
+  what: 'must be a plain file name (no folders or control characters)',
+});
+
+const layerId = str(LIMITS.layerIdChars);
+const outputRef: Checker<string | number> = either(str(LIMITS.outputNameChars), int(0, 4096), 'an output name or index');
+const targetInt = int(-LIMITS.targetIndexAbs, LIMITS.targetIndexAbs);
+const targetTuple = arr(targetInt, 1, LIMITS.targetTupleRank);
+
+const targetSpec: Checker<TargetSpec> = (v, p) => {
+  if (!isPlainObject(v)) return `${p}: expected an object, got ${describe(v)}`;
+  switch (v.kind) {
+    case 'none':
+      return obj<{ kind: 'none' }>({ kind: literal('none') })(v, p);
+    case 'index':
+      return obj<{ kind: 'index'; index: number }>({ kind: literal('index'), index: targetInt })(v, p);
+    case 'perExample':
+      return obj<{ kind: 'perExample'; indices: number[] }>({
+        kind: literal('perExample'),
+        indices: arr(targetInt, 1, LIMITS.targetExamplesMax),
+      })(v, p);
+    case 'tuple':
+      return obj<{ kind: 'tuple'; tuple: number[] }>({ kind: literal('tuple'), tuple: targetTuple })(v, p);
+    case 'tuples':
+      return obj<{ kind: 'tuples'; tuples: number[][] }>({
+        kind: literal('tuples'),
+        tuples: arr(targetTuple, 1, LIMITS.targetExamplesMax),
+      })(v, p);
+    default:
+      return `${p}.kind: expected one of "none", "index", "perExample", "tuple", "tuples"`;
+  }
+};
+
+const positive: Checker<number> = (v, p) => finite()(v, p) ?? ((v as number) > 0 ? null : `${p}: must be greater than 0`);
+
+const preprocessSpec: Checker<PreprocessSpec> = (v, p) => {
+  const e = obj<PreprocessSpec>(
+    {
+      size: tuple2(int(1, LIMITS.sideMax)),
+      resize: literal('stretch', 'center-crop'),
+      channels: literal(1, 3),
+      channelOrder: literal('rgb', 'bgr'),
+      range: tuple2(finite()),
+      mean: arr(finite(), 1, 3),
+      std: arr(positive, 1, 3),
+      layout: literal('nchw', 'nhwc'),
+    },
+    ['size', 'resize', 'channels', 'channelOrder', 'range', 'mean', 'std', 'layout'],
+  )(v, p);
+  if (e) return e;
+  const s = v as PreprocessSpec;
+  if (s.range && !(s.range[0] < s.range[1])) return `${p}.range: the low end must be below the high end`;
+  for (const k of ['mean', 'std'] as const) {
+    const n = s[k]?.length;
+    if (n === 2) return `${p}.${k}: expected one value or one per channel`;
+    if (n === 3 && s.channels === 1) return `${p}.${k}: 3 values given for a 1-channel input`;
+  }
+  return null;
+};
+
+const tensorPayload: Checker<TensorPayload> = (v, p) => {
+  const e = obj<TensorPayload>({
+    dims: arr(int(0, LIMITS.npyElementsMax), 0, LIMITS.tensorRankMax),
+    data: typedArray<Float32Array>('Float32Array', LIMITS.npyElementsMax),
+  })(v, p);
+  if (e) return e;
+  const t = v as TensorPayload;
+  const n = t.dims.reduce((a, b) => a * b, 1);
+  return n === t.data.length ? null : `${p}: dims [${t.dims.join(', ')}] hold ${n} elements but data has ${t.data.length}`;
+};
+
+const pngPayload: Checker<Uint8Array | string> = (v, p) => {
+  if (typeof v === 'string') {
+    const prefix = 'data:image/png;base64,';
+    if (!v.startsWith(prefix)) return `${p}: a string must be a data:image/png;base64, URL`;
+    if (v.length > Math.ceil((LIMITS.pngBytesMax * 4) / 3) + prefix.length) return `${p}: the image is too large`;
+    return /^[A-Za-z0-9+/]*={0,2}$/.test(v.slice(prefix.length)) ? null : `${p}: the data URL is not valid base64`;
+  }
+  const e = typedArray<Uint8Array>('Uint8Array', LIMITS.pngBytesMax)(v, p);
+  if (e) return `${p}: expected PNG bytes (Uint8Array) or a data URL, got ${describe(v)}`;
+  const b = v as Uint8Array;
+  const sig = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
+  return b.length >= 8 && sig.every((x, i) => b[i] === x) ? null : `${p}: the bytes are not a PNG file`;
+};
+
+/** One params checker per method; the mapped type makes the compiler hold each to its method's params. */
+export const PARAM_CHECKERS: { [M in MethodName]: Checker<ParamsOf<M>> } = {
+  ready: obj<ParamsOf<'ready'>>({ protocolVersion: int(1, 1000) }),
+  selectLayer: obj<ParamsOf<'selectLayer'>>({ layerId }),
+  pickInput: obj<ParamsOf<'pickInput'>>({ inputIndex: int(0, 1024) }),
+  setPreprocess: obj<ParamsOf<'setPreprocess'>>({ preprocess: preprocessSpec, remember: bool() }),
+  attribute: obj<AttributeParams>(
+    {
+      layers: arr(layerId, 1, LIMITS.layersMax),
+      target: targetSpec,
+      layerInput: bool(),
+      gradientOnly: bool(),
+      output: outputRef,
+    },
+    ['output'],
+  ),
+  predict: obj<PredictParams>({ output: outputRef, top: int(1, LIMITS.topMax) }, ['output']),
+  cancel: obj<ParamsOf<'cancel'>>({ requestId: int(1, LIMITS.idMax) }),
+  exportPng: obj<ParamsOf<'exportPng'>>({ suggestedName: fileName, png: pngPayload }),
+  exportNpy: obj<ParamsOf<'exportNpy'>>({ suggestedName: fileName, tensor: tensorPayload }),
+};
+
+/**
+ * Checks a message from the webview. Returns the message, typed, or a one-line reason it was refused.
+ * The host answers a refused request that carried a usable id with `errorResponseOf(id, …)`.
+ */
+export function validateWebviewMessage(msg: unknown): WebviewToHostMessage | string {
+  if (!isPlainObject(msg)) return `message: expected an object, got ${describe(msg)}`;
+  if (msg.kind !== 'request') return `message.kind: expected "request"`;
+  const idErr = int(1, LIMITS.idMax)(msg.id, 'message.id');
+  if (idErr) return idErr;
+  for (const k of Object.keys(msg)) if (!['kind', 'id', 'method', 'params'].includes(k)) return `message: unexpected field '${k.slice(0, 64)}'`;
+  const method = msg.method;
+  if (typeof method !== 'string' || !(METHOD_NAMES as readonly string[]).includes(method))
+    return `message.method: unknown method ${typeof method === 'string' ? JSON.stringify(method.slice(0, 64)) : describe(method)}`;
+  const checker = PARAM_CHECKERS[method as MethodName] as Checker<unknown>;
+  const err = checker(msg.params, `${method}.params`);
+  return err ?? (msg as unknown as WebviewToHostMessage);
+}
+
+/** The id of a message, when it has a usable one (to answer a refused request). */
+export function requestIdOf(msg: unknown): number | undefined {
+  return isPlainObject(msg) && int(1, LIMITS.idMax)(msg.id, '') === null ? (msg.id as number) : undefined;
+}
+
+/** A shallow check of what the host sends, for the webview (the host is trusted; this catches stray messages). */
+export function isHostToWebviewMessage(msg: unknown): msg is HostToWebviewMessage {
+  if (!isPlainObject(msg)) return false;
+  if (msg.kind === 'response') return typeof msg.id === 'number' && ('result' in msg || isPlainObject(msg.error));
+  if (msg.kind === 'event') return typeof msg.name === 'string' && (EVENT_NAMES as readonly string[]).includes(msg.name) && 'payload' in msg;
+  return false;
+}

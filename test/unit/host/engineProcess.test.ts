@@ -1,0 +1,128 @@
+/**
+ * The real engine child process (dist/engine-process.js, built by `node scripts/build.mjs`) through the
+ * real client: attribution shapes, binary heatmaps, inputs with previews, a kill mid-request, one-line errors.
+ */
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { wireFloat32 } from '../../../src/engineProcess/wire';
+import { EngineClient, EngineError, forkLauncher } from '../../../src/host/engineClient';
+import { FIXTURE_SET, REPO_ROOT } from '../../support/fixtures';
+import { writeFlatReluChain } from './bigModel';
+
+const ENGINE = path.join(REPO_ROOT, 'dist', 'engine-process.js');
+const SMALL_CNN = path.join(FIXTURE_SET, 'models', 'small_cnn.onnx');
+const DEMO = path.join(REPO_ROOT, 'media', 'demo', 'fashion_mnist_cnn.onnx');
+const SAMPLE = path.join(REPO_ROOT, 'media', 'demo', 'samples', '0_ankle-boot.png');
+
+const skip = !fs.existsSync(ENGINE) ? 'dist/engine-process.js is not built' : !fs.existsSync(SMALL_CNN) ? 'fixtures not found' : false;
+
+describe('engine process', { skip }, () => {
+  let client: EngineClient;
+  const notices: string[] = [];
+  let tmp: string;
+
+  before(() => {
+    tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'll-engine-'));
+    client = new EngineClient({
+      launcher: forkLauncher(ENGINE),
+      memoryLimitMb: () => 1024,
+      requestTimeoutMs: () => 60_000,
+      onNotice: (n) => notices.push(n.message),
+    });
+  });
+  after(() => {
+    client.dispose();
+    fs.rmSync(tmp, { recursive: true, force: true });
+  });
+
+  test('answers hello with its pid and heap limit', async () => {
+    const h = await client.hello();
+    assert.equal(h.pid, client.pid);
+    assert.equal(h.memoryLimitMb, 1024);
+  });
+
+  test('lists layers one level and one page at a time', async () => {
+    const roots = await client.layers({ model: SMALL_CNN });
+    assert.ok(roots.total > 5);
+    assert.ok(roots.entries.some((e) => e.id === 'conv1' && e.childCount === 1));
+    const page = await client.layers({ model: SMALL_CNN, offset: 2, limit: 3 });
+    assert.equal(page.entries.length, 3);
+    assert.equal(page.entries[0].index, 2);
+    const kids = await client.layers({ model: SMALL_CNN, parent: 'conv1' });
+    assert.deepEqual(
+      kids.entries.map((e) => e.id),
+      ['node:/conv1/Conv'],
+    );
+    const loc = await client.locateLayer(SMALL_CNN, 'node:/conv1/Conv');
+    assert.deepEqual(
+      loc.chain.map((e) => e.id),
+      ['conv1', 'node:/conv1/Conv'],
+    );
+  });
+
+  test('computes an attribution with the right shape, sent as float32 bytes', async () => {
+    const x = new Float32Array(3 * 32 * 32).map((_, i) => Math.sin(i));
+    const npy = path.join(tmp, 'x.npy');
+    const { writeNpy } = await import('../../../src/engine/tensor/npy');
+    await writeNpy(npy, { dtype: 'float32', dims: [1, 3, 32, 32], data: x });
+    const res = await client.attribute({ model: SMALL_CNN, layers: ['conv2'], inputs: [{ file: npy }], target: { kind: 'index', index: 3 } });
+    assert.equal(typeof res.attributions[0][0].data, 'string');
+    const a = wireFloat32(res.attributions[0][0]);
+    const dims = res.attributions[0][0].dims;
+    assert.equal(dims[0], 1);
+    assert.equal(a.length, dims.reduce((p, d) => p * d, 1));
+    assert.deepEqual(res.output.dims, [1, 10]);
+    assert.equal(res.provider.length > 0, true);
+  });
+
+  test('loads an image input with the model’s preprocessing and an RGBA preview', async () => {
+    const r = await client.loadInput({ file: SAMPLE, model: DEMO });
+    assert.deepEqual(r.tensor.dims, [1, 1, 28, 28]);
+    assert.ok(r.preview);
+    assert.equal(Buffer.from(r.preview.rgba, 'base64').length, r.preview.width * r.preview.height * 4);
+    const pred = await client.predict({ model: DEMO, inputs: [{ file: SAMPLE }], top: 2 });
+    assert.equal(pred.top[0][0].label, 'Ankle boot');
+  });
+
+  test('killing the process mid-attribution rejects that request clearly; the next one succeeds', async () => {
+    const req = client.attribute({ model: DEMO, layers: ['features.conv2'], inputs: [{ file: SAMPLE }], target: { kind: 'index', index: 9 } });
+    const pid = client.pid!;
+    process.kill(pid);
+    await assert.rejects(req, (e: unknown) => e instanceof EngineError && e.code === 'engine-stopped' && /engine was stopped \(SIGTERM\)/.test(e.message));
+    assert.ok(notices.some((n) => /restarted/.test(n)));
+    const res = await client.attribute({ model: DEMO, layers: ['features.conv2'], inputs: [{ file: SAMPLE }], target: { kind: 'index', index: 9 } });
+    assert.deepEqual(res.attributions[0][0].dims, [1, 32, 14, 14]);
+    assert.notEqual(client.pid, pid);
+  });
+
+  test('a corrupt model gives a one-line error', async () => {
+    const bad = path.join(tmp, 'corrupt.onnx');
+    fs.writeFileSync(bad, Buffer.from('this is not a protobuf \u0000\u00ff\u0013 at all'));
+    await assert.rejects(client.openModel(bad), (e: unknown) => e instanceof EngineError && e.code === 'model-invalid' && !e.message.includes('\n'));
+  });
+
+  test('a 20k-node model: the first page of the top level comes at once', async () => {
+    const big = path.join(tmp, 'big.onnx');
+    writeFlatReluChain(big, 20_000);
+    const t0 = performance.now();
+    const first = await client.layers({ model: big, offset: 0, limit: 500 });
+    const firstMs = performance.now() - t0;
+    assert.equal(first.total, 20_000);
+    assert.equal(first.entries.length, 500);
+    const t1 = performance.now();
+    const later = await client.layers({ model: big, offset: 19_500, limit: 500 });
+    const laterMs = performance.now() - t1;
+    assert.equal(later.entries[0].index, 19_500);
+    assert.equal(later.entries.at(-1)!.id, 'node:relu_19999');
+    // Parsing happens once; a page after that is cheap.
+    assert.ok(laterMs < 200, `a later page took ${laterMs.toFixed(0)} ms`);
+    assert.ok(firstMs < 10_000, `the first page took ${firstMs.toFixed(0)} ms`);
+  });
+
+  test('relative paths are refused', async () => {
+    await assert.rejects(client.openModel('model.onnx'), (e: unknown) => e instanceof EngineError && e.code === 'invalid-argument');
+  });
+});

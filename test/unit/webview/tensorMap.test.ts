@@ -1,0 +1,60 @@
+// Channel sums, channel ranking and 1-D maps from attribution tensors.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { channelCount, channelMap, channelTotals, exampleCount, summedMap, topChannels } from '../../../webview/heatmap/tensorMap';
+
+/** [N=2, C=3, H=2, W=2] with value = 1000n + 100c + 10h + w. */
+const nchw = { dims: [2, 3, 2, 2], data: Float32Array.from({ length: 24 }, (_v, i) => 1000 * Math.floor(i / 12) + 100 * (Math.floor(i / 4) % 3) + 10 * (Math.floor(i / 2) % 2) + (i % 2)) };
+
+describe('summedMap', () => {
+  it('sums over C for example i of [N, C, H, W]', () => {
+    const m0 = summedMap(nchw, 0, 'channels-first');
+    assert.deepEqual([m0.spatial, m0.width, m0.height], [true, 2, 2]);
+    // Σ_c (100c + 10h + w) = 300 + 3(10h + w)
+    assert.deepEqual(Array.from(m0.values), [300, 303, 330, 333]);
+    const m1 = summedMap(nchw, 1, 'channels-first');
+    assert.deepEqual(Array.from(m1.values), [3300, 3303, 3330, 3333]);
+  });
+
+  it('sums the last axis of [N, H, W, C] when channels are last', () => {
+    // Same numbers laid out NHWC.
+    const data = new Float32Array(24);
+    for (let n = 0; n < 2; n++) for (let c = 0; c < 3; c++) for (let h = 0; h < 2; h++) for (let w = 0; w < 2; w++) data[((n * 2 + h) * 2 + w) * 3 + c] = nchw.data[((n * 3 + c) * 2 + h) * 2 + w];
+    const m = summedMap({ dims: [2, 2, 2, 3], data }, 1, 'channels-last');
+    assert.deepEqual(Array.from(m.values), [3300, 3303, 3330, 3333]);
+    assert.equal(channelCount([2, 2, 2, 3], 'channels-last'), 3);
+  });
+
+  it('folds depth into channels for [N, C, D, H, W]', () => {
+    const t = { dims: [1, 2, 3, 1, 2], data: Float32Array.from({ length: 12 }, (_v, i) => i) };
+    const m = summedMap(t, 0, 'channels-first');
+    assert.deepEqual([m.width, m.height], [2, 1]);
+    assert.deepEqual(Array.from(m.values), [0 + 2 + 4 + 6 + 8 + 10, 1 + 3 + 5 + 7 + 9 + 11]);
+    assert.equal(channelCount(t.dims, 'channels-first'), 6);
+  });
+
+  it('gives 1-D maps for [N, F] and [N, C, L]', () => {
+    const fc = summedMap({ dims: [2, 3], data: Float32Array.from([1, 2, 3, 4, 5, 6]) }, 1, 'channels-first');
+    assert.deepEqual([fc.spatial, fc.width, fc.height, ...fc.values], [false, 3, 1, 4, 5, 6]);
+    const seq = summedMap({ dims: [1, 2, 3], data: Float32Array.from([1, 2, 3, 10, 20, 30]) }, 0, 'channels-first');
+    assert.deepEqual([seq.spatial, seq.width, ...seq.values], [false, 3, 11, 22, 33]);
+  });
+
+  it('refuses an example out of range', () => {
+    assert.throws(() => summedMap(nchw, 2, 'channels-first'), RangeError);
+    assert.equal(exampleCount(nchw.dims), 2);
+  });
+});
+
+describe('channels', () => {
+  it('ranks channels by Σ|attribution|', () => {
+    const t = { dims: [1, 4, 1, 2], data: Float32Array.from([1, -1, -5, 0, 2, 2, 0.5, 0.5]) };
+    assert.deepEqual(Array.from(channelTotals(t, 0, 'channels-first')), [2, 5, 4, 1]);
+    assert.deepEqual(topChannels(channelTotals(t, 0, 'channels-first'), 3), [1, 2, 0]);
+    assert.deepEqual(Array.from(channelMap(t, 0, 1, 'channels-first').values), [-5, 0]);
+  });
+
+  it('breaks ties by channel number', () => {
+    assert.deepEqual(topChannels(Float64Array.from([1, 3, 3, 0]), 4), [1, 2, 0, 3]);
+  });
+});

@@ -1,0 +1,550 @@
+/**
+ * The inspector: wires the panels to the host protocol and keeps the view state.
+ * Requests go out only for things the engine must compute (predict, attribute) or the host must do
+ * (pick a file, save a file, remember preprocessing); everything about how a result looks is local.
+ */
+import type { AttributeParams, AttributeResponse, ErrorInfo, InputImage, InputInfo, ModelInfo, PredictResponse, PreprocessSpec, TargetSpec } from '../src/shared/protocol';
+import { h, icon, select } from './dom';
+import { formatShape, safeFileName } from './format';
+import type { DisplayOptions } from './heatmap/overlay';
+import { type ChannelLayout, channelCount, channelMap, exampleCount, summedMap } from './heatmap/tensorMap';
+import { ChannelGrid } from './panels/channelGrid';
+import { DisplayControls } from './panels/displayControls';
+import { type FigureSource, HeatmapFigure } from './panels/heatmapFigure';
+import { InputPanel } from './panels/inputPanel';
+import { LayerTreeView } from './panels/layerTree';
+import { PredictionsPanel } from './panels/predictions';
+import { StatusBar } from './panels/statusBar';
+import { TargetPanel } from './panels/targetPanel';
+import { RequestError, RpcClient } from './rpc';
+import { S } from './strings';
+import { checkTarget, classOf, formatTarget, parseTarget } from './targetSpec';
+import type { Transport } from './transport';
+import { forModel, restoreViewState, type ViewState } from './viewState';
+
+/** A finished attribution, with what it was computed for. */
+interface ShownResult {
+  seq: number;
+  params: AttributeParams;
+  response: AttributeResponse;
+  image?: InputImage;
+  targetText: string;
+}
+
+export class App {
+  private readonly rpc: RpcClient;
+  private state: ViewState;
+  private model?: ModelInfo;
+  private input?: InputInfo;
+  private predictions?: PredictResponse;
+  private current?: ShownResult;
+  private pinned?: ShownResult;
+  private pendingAttribute?: number;
+  private pendingPredict?: number;
+  private seq = 0;
+
+  private readonly tree: LayerTreeView;
+  private readonly inputPanel: InputPanel;
+  private readonly predictionsPanel: PredictionsPanel;
+  private readonly targetPanel: TargetPanel;
+  private readonly controls: DisplayControls;
+  private readonly figure: HeatmapFigure;
+  private readonly pinnedFigure: HeatmapFigure;
+  private readonly channels: ChannelGrid;
+  private readonly status: StatusBar;
+  private readonly banner: HTMLElement;
+  private readonly tensorRow: HTMLElement;
+  private readonly figures: HTMLElement;
+  private readonly modelName: HTMLElement;
+  private readonly notice: HTMLElement;
+
+  constructor(
+    private readonly root: HTMLElement,
+    private readonly transport: Transport,
+  ) {
+    this.rpc = new RpcClient(transport);
+    this.state = restoreViewState(transport.getState());
+
+    this.tree = new LayerTreeView({
+      filter: this.state.filter,
+      expanded: this.state.expanded,
+      onSelect: (id) => this.selectLayer(id),
+      onFilterChange: (filter) => this.update({ filter }),
+      onExpandedChange: (expanded) => this.update({ expanded }),
+    });
+    this.inputPanel = new InputPanel({ onPick: () => this.pickInput(), onApply: (p, remember) => this.applyPreprocess(p, remember) });
+    this.predictionsPanel = new PredictionsPanel((index) => this.chooseClass(index));
+    this.targetPanel = new TargetPanel({
+      onTargetText: (t) => this.setTargetText(t),
+      onAuto: () => this.followTopPrediction(),
+      onOutput: (output) => this.setOutput(output),
+      onExample: (example) => this.setExample(example),
+      onLayerInput: (layerInput) => this.setAttributionOption({ layerInput }),
+      onGradientOnly: (gradientOnly) => this.setAttributionOption({ gradientOnly }),
+    });
+    this.targetPanel.setToggles(this.state.layerInput, this.state.gradientOnly);
+    this.tree.setLayerInput(this.state.layerInput);
+    this.controls = new DisplayControls(this.state.display, {
+      onChange: (patch) => this.setDisplay(patch),
+      onPin: () => this.togglePin(),
+      onExportPng: () => void this.exportPng(),
+      onExportNpy: () => void this.exportNpy(),
+    });
+    this.controls.setHasResult(false);
+    this.figure = new HeatmapFigure('figure-current', S.current);
+    this.pinnedFigure = new HeatmapFigure('figure-pinned', S.pinned);
+    this.pinnedFigure.el.hidden = true;
+    this.channels = new ChannelGrid((channel) => this.setChannel(channel));
+    this.status = new StatusBar(() => this.cancelAll());
+    this.banner = h('div', { class: 'll-banner', role: 'alert', id: 'banner' });
+    this.banner.hidden = true;
+    this.tensorRow = h('div', { class: 'll-tensor-row' });
+    this.figures = h('div', { class: 'll-figures' }, this.pinnedFigure.el, this.figure.el);
+    this.modelName = h('span', { class: 'll-model-name', id: 'model-name' });
+    this.notice = h('span', { class: 'll-notice', role: 'status', id: 'notice' });
+
+    root.classList.add('ll-app');
+    root.replaceChildren(
+      h('header', { class: 'll-header' }, h('div', { class: 'll-brand' }, icon('telescope'), h('strong', {}, S.appTitle), this.modelName), this.notice, this.status.el),
+      this.banner,
+      h(
+        'div',
+        { class: 'll-main' },
+        h('aside', { class: 'll-col ll-col-left' }, this.tree.el),
+        h('main', { class: 'll-col ll-col-center', 'aria-label': 'Attribution' }, this.controls.el, this.tensorRow, this.figures, this.channels.el),
+        h('aside', { class: 'll-col ll-col-right' }, this.inputPanel.el, this.predictionsPanel.el, this.targetPanel.el),
+      ),
+    );
+    document.addEventListener('keydown', (e) => {
+      const t = e.target as HTMLElement | null;
+      const typing = !!t && (/^(INPUT|TEXTAREA)$/.test(t.tagName) || t.tagName.startsWith('VSCODE-TEXT'));
+      if (e.key === '/' && !typing) {
+        e.preventDefault();
+        this.tree.focusFilter();
+      } else if (e.key === 'Escape' && (this.pendingAttribute || this.pendingPredict)) this.cancelAll();
+    });
+
+    this.rpc.on('modelLoaded', (m) => this.onModelLoaded(m));
+    this.rpc.on('inputLoaded', (i) => this.onInputLoaded(i));
+    this.rpc.on('progress', (p) => {
+      if (p.requestId === this.pendingAttribute) this.status.progress(p, `Attributing ${this.state.layerId ?? ''}`);
+      else if (p.requestId === this.pendingPredict) this.status.progress(p, 'Predicting');
+    });
+    this.rpc.on('error', (e) => this.showBanner(e));
+    this.rpc.on('providerInfo', (info) => this.status.setProvider(info));
+    this.refreshTarget();
+  }
+
+  start(): void {
+    this.rpc.ready().catch((e: unknown) => this.showBanner(errorInfo(e)));
+  }
+
+  // ---- host events ------------------------------------------------------------------------------------
+
+  private onModelLoaded(m: ModelInfo): void {
+    this.model = m;
+    this.state = forModel(this.state, m.modelKey);
+    const known = new Set(m.layers.map((l) => l.id));
+    if (m.initialLayer && known.has(m.initialLayer)) this.state.layerId = m.initialLayer;
+    if (this.state.layerId && !known.has(this.state.layerId)) this.state.layerId = undefined;
+    if (typeof this.state.output === 'string' && !m.outputs.some((o) => o.name === this.state.output)) this.state.output = undefined;
+    this.modelName.textContent = m.modelName;
+    this.modelName.title = m.modelKey;
+    this.tree.setModel(m);
+    this.tree.setSelected(this.state.layerId);
+    this.tree.setLayerInput(this.state.layerInput);
+    this.targetPanel.setToggles(this.state.layerInput, this.state.gradientOnly);
+    this.inputPanel.setModel(m);
+    this.targetPanel.setOutputs(m.outputs, this.outputName() ?? '');
+    this.current = undefined;
+    this.pinned = undefined;
+    this.predictions = undefined;
+    this.save();
+    this.showResult();
+    this.refreshTarget();
+    if (this.input) this.predict();
+  }
+
+  private onInputLoaded(i: InputInfo): void {
+    this.input = i;
+    this.inputPanel.setInput(i);
+    const n = i.tensorDims.length ? i.tensorDims[0] : 1;
+    if (this.state.example >= n) this.update({ example: 0 });
+    this.targetPanel.setExamples(n, this.state.example);
+    this.predictions = undefined;
+    this.refreshTarget();
+    this.predict();
+  }
+
+  private showBanner(e: ErrorInfo): void {
+    const where = e.node || e.op ? ` (${e.op ? `${e.op} ` : ''}node ${e.node ?? '?'})` : '';
+    const close = h('button', { type: 'button', class: 'll-icon-button', 'aria-label': 'Dismiss', title: 'Dismiss' }, '×');
+    close.addEventListener('click', () => (this.banner.hidden = true));
+    this.banner.replaceChildren(icon('error'), h('span', {}, `${e.message}${where}`), close);
+    this.banner.hidden = false;
+  }
+
+  // ---- requests ---------------------------------------------------------------------------------------
+
+  private pickInput(): void {
+    this.rpc.request('pickInput', { inputIndex: 0 }).promise.catch((e: unknown) => this.showBanner(errorInfo(e)));
+  }
+
+  private applyPreprocess(preprocess: PreprocessSpec, remember: boolean): void {
+    this.rpc
+      .request('setPreprocess', { preprocess, remember })
+      .promise.then(() => this.flash(remember ? 'Preprocessing saved for this model.' : 'Preprocessing applied.'))
+      .catch((e: unknown) => this.showBanner(errorInfo(e)));
+  }
+
+  private predict(): void {
+    if (!this.model || !this.input) return;
+    if (this.pendingPredict) this.rpc.cancel(this.pendingPredict);
+    this.predictionsPanel.loading();
+    const { id, promise } = this.rpc.request('predict', { top: this.state.topK, ...(this.state.output !== undefined ? { output: this.state.output } : {}) });
+    this.pendingPredict = id;
+    this.status.busy('Predicting…');
+    promise
+      .then((resp) => {
+        this.predictions = resp;
+        if (this.state.targetAuto) this.state.targetText = this.autoTargetText();
+        this.save();
+        this.refreshPredictions();
+        this.refreshTarget();
+        this.attribute();
+      })
+      .catch((e: unknown) => {
+        if (e instanceof RequestError && e.cancelled) return;
+        this.predictionsPanel.show(undefined, [], 0, undefined);
+        this.showBanner(errorInfo(e));
+      })
+      .finally(() => {
+        if (this.pendingPredict === id) {
+          this.pendingPredict = undefined;
+          if (!this.pendingAttribute) this.status.idle();
+        }
+      });
+  }
+
+  /** Asks for an attribution when there is a layer, an input and a valid target. */
+  private attribute(): void {
+    const layerId = this.state.layerId;
+    if (!this.model || !layerId) return;
+    if (!this.input) {
+      this.figure.setMessage(S.needInput, 'info');
+      return;
+    }
+    if (this.state.targetAuto && !this.predictions) return; // the target arrives with the predictions
+    const target = this.parsedTarget();
+    if (typeof target === 'string') {
+      this.figure.setMessage(`Target: ${target}`, 'error');
+      return;
+    }
+    const params: AttributeParams = { layers: [layerId], target, layerInput: this.state.layerInput, gradientOnly: this.state.gradientOnly };
+    if (this.state.output !== undefined) params.output = this.state.output;
+    if (this.pendingAttribute) this.rpc.cancel(this.pendingAttribute);
+    const { id, promise } = this.rpc.request('attribute', params);
+    this.pendingAttribute = id;
+    const image = this.input.image;
+    const targetText = this.state.targetText;
+    this.status.busy(`Attributing ${layerId}…`);
+    this.figure.el.classList.add('stale');
+    if (!this.current) this.figure.setMessage(`Attributing ${layerId}…`, 'busy');
+    promise
+      .then((response) => {
+        this.current = { seq: ++this.seq, params, response, image, targetText };
+        this.status.setRun(response.provider, response.timings, response.providerNotes);
+        this.showResult();
+      })
+      .catch((e: unknown) => {
+        if (e instanceof RequestError && e.cancelled) {
+          if (!this.current) this.figure.setMessage('Cancelled.', 'info');
+          return;
+        }
+        this.current = undefined;
+        this.showResult();
+        this.figure.setMessage(errorInfo(e).message, 'error', errorInfo(e));
+      })
+      .finally(() => {
+        if (this.pendingAttribute === id) {
+          this.pendingAttribute = undefined;
+          this.figure.el.classList.remove('stale');
+          if (!this.pendingPredict) this.status.idle();
+        }
+      });
+  }
+
+  private cancelAll(): void {
+    if (this.pendingAttribute) this.rpc.cancel(this.pendingAttribute);
+    if (this.pendingPredict) this.rpc.cancel(this.pendingPredict);
+    this.pendingAttribute = this.pendingPredict = undefined;
+    this.figure.el.classList.remove('stale');
+    this.status.idle();
+    this.flash('Cancelled.');
+  }
+
+  private async exportPng(): Promise<void> {
+    const r = this.current;
+    if (!r || !this.figure.hasImage) return;
+    try {
+      const png = await this.figure.toPng();
+      const name = `${safeFileName(r.params.layers[0])}_${safeFileName(r.targetText || 'none')}_${this.state.display.sign}.png`;
+      const res = await this.rpc.request('exportPng', { suggestedName: name, png }, [png.buffer as ArrayBuffer]).promise;
+      if (res.saved) this.flash(`Saved ${res.path ?? name}`);
+    } catch (e) {
+      this.showBanner(errorInfo(e));
+    }
+  }
+
+  private async exportNpy(): Promise<void> {
+    const r = this.current;
+    if (!r) return;
+    const tensors = r.response.layers[0]?.tensors ?? [];
+    const t = tensors[Math.min(this.state.tensorIndex, tensors.length - 1)];
+    if (!t) return;
+    // A copy travels, so the shown result keeps its buffer.
+    const data = new Float32Array(t.data);
+    try {
+      const res = await this.rpc.request('exportNpy', { suggestedName: `attr_${safeFileName(r.params.layers[0])}_${this.state.tensorIndex}.npy`, tensor: { dims: [...t.dims], data } }, [data.buffer]).promise;
+      if (res.saved) this.flash(`Saved ${res.path ?? 'attribution'}`);
+    } catch (e) {
+      this.showBanner(errorInfo(e));
+    }
+  }
+
+  // ---- user choices -----------------------------------------------------------------------------------
+
+  private selectLayer(id: string): void {
+    this.update({ layerId: id, tensorIndex: 0, channel: undefined });
+    this.tree.setSelected(id);
+    this.rpc.request('selectLayer', { layerId: id }).promise.catch(() => undefined);
+    this.attribute();
+  }
+
+  private chooseClass(index: number): void {
+    const n = this.exampleTotal();
+    let text = String(index);
+    if (n > 1) {
+      const cur = this.parsedTarget();
+      const list = typeof cur !== 'string' && cur.kind === 'perExample' && cur.indices.length === n ? [...cur.indices] : Array.from({ length: n }, (_v, i) => this.predictions?.top[i]?.[0]?.index ?? index);
+      list[this.state.example] = index;
+      text = list.join(',');
+    }
+    this.update({ targetText: text, targetAuto: false });
+    this.refreshPredictions();
+    this.refreshTarget();
+    this.attribute();
+  }
+
+  private setTargetText(text: string): void {
+    const parsed = parseTarget(text);
+    this.update({ targetText: typeof parsed === 'string' ? text : formatTarget(parsed), targetAuto: false });
+    this.refreshPredictions();
+    this.refreshTarget();
+    if (typeof parsed !== 'string') this.attribute();
+  }
+
+  private followTopPrediction(): void {
+    this.update({ targetAuto: true, targetText: this.autoTargetText() });
+    this.refreshPredictions();
+    this.refreshTarget();
+    this.attribute();
+  }
+
+  private setOutput(output: string): void {
+    this.update({ output, targetAuto: true, targetText: '' });
+    this.predictions = undefined;
+    this.refreshTarget();
+    this.predict();
+  }
+
+  private setExample(example: number): void {
+    this.update({ example, channel: undefined });
+    this.refreshPredictions();
+    this.refreshTarget();
+    this.showResult();
+  }
+
+  private setAttributionOption(patch: Partial<Pick<ViewState, 'layerInput' | 'gradientOnly'>>): void {
+    this.update(patch);
+    if (patch.layerInput !== undefined) this.tree.setLayerInput(patch.layerInput);
+    this.attribute();
+  }
+
+  private setDisplay(patch: Partial<DisplayOptions>): void {
+    this.update({ display: { ...this.state.display, ...patch } });
+    this.controls.set(this.state.display);
+    this.renderDisplay();
+  }
+
+  private setChannel(channel: number | undefined): void {
+    this.update({ channel });
+    this.showResult();
+  }
+
+  private setTensorIndex(tensorIndex: number): void {
+    this.update({ tensorIndex, channel: undefined });
+    this.showResult();
+  }
+
+  private togglePin(): void {
+    if (this.pinned) this.pinned = undefined;
+    else if (this.current) this.pinned = this.current;
+    this.showResult();
+  }
+
+  // ---- view updates -----------------------------------------------------------------------------------
+
+  private update(patch: Partial<ViewState>): void {
+    this.state = { ...this.state, ...patch };
+    this.save();
+  }
+
+  private save(): void {
+    this.transport.setState(this.state);
+  }
+
+  private flash(text: string): void {
+    this.notice.textContent = text;
+    window.setTimeout(() => {
+      if (this.notice.textContent === text) this.notice.textContent = '';
+    }, 4000);
+  }
+
+  private outputName(): string | undefined {
+    const o = this.state.output;
+    const outs = this.model?.outputs ?? [];
+    return typeof o === 'string' ? o : outs[o ?? 0]?.name;
+  }
+
+  private outputDims(): (number | string | null)[] | undefined {
+    if (this.predictions) return this.predictions.outputShape;
+    return this.model?.outputs.find((o) => o.name === this.outputName())?.shape;
+  }
+
+  private exampleTotal(): number {
+    const d = this.input?.tensorDims;
+    return d && d.length ? d[0] : 1;
+  }
+
+  private parsedTarget(): TargetSpec | string {
+    const t = parseTarget(this.state.targetText);
+    if (typeof t === 'string') return t;
+    return checkTarget(t, this.outputDims(), this.exampleTotal()) ?? t;
+  }
+
+  /** The top class per example, as target text; empty for dense outputs (the user gives a tuple). */
+  private autoTargetText(): string {
+    const p = this.predictions;
+    if (!p || p.outputShape.length > 2) return '';
+    const tops = p.top.map((list) => list[0]?.index).filter((x): x is number => x !== undefined);
+    if (!tops.length) return '';
+    return tops.length === 1 || this.exampleTotal() === 1 ? String(tops[0]) : tops.join(',');
+  }
+
+  private refreshPredictions(): void {
+    const t = parseTarget(this.state.targetText);
+    const cls = typeof t === 'string' ? undefined : classOf(t, this.state.example);
+    this.predictionsPanel.show(this.predictions, this.model?.labels ?? [], this.state.example, cls);
+  }
+
+  private refreshTarget(): void {
+    const parsed = this.parsedTarget();
+    const labels = this.model?.labels ?? [];
+    let description = 'none: the output must be one number per example';
+    let error: string | undefined;
+    if (typeof parsed === 'string') error = parsed;
+    else if (parsed.kind === 'index') description = `class ${parsed.index}${labels[parsed.index] ? ` · ${labels[parsed.index]}` : ''}`;
+    else if (parsed.kind === 'perExample') description = `one class per example (${parsed.indices.length})`;
+    else if (parsed.kind === 'tuple') description = `output element (${parsed.tuple.join(', ')}) for every example`;
+    else if (parsed.kind === 'tuples') description = `one output element per example (${parsed.tuples.length})`;
+    if (this.state.targetAuto && !this.state.targetText && (this.outputDims()?.length ?? 0) > 2) description = 'dense output: give an index tuple such as (class, y, x)';
+    this.targetPanel.setTarget(this.state.targetText, this.state.targetAuto, description, error);
+  }
+
+  private layout(): ChannelLayout {
+    return this.model?.preprocess.layout === 'nhwc' ? 'channels-last' : 'channels-first';
+  }
+
+  /** The figure for a result under the current tensor / example / channel choice. */
+  private sourceFor(r: ShownResult, withChannel: boolean): FigureSource | string {
+    const tensors = r.response.layers[0]?.tensors ?? [];
+    if (!tensors.length) return 'The engine returned no tensors for this layer.';
+    const ti = Math.min(this.state.tensorIndex, tensors.length - 1);
+    const t = tensors[ti];
+    const n = exampleCount(t.dims);
+    const example = Math.min(this.state.example, n - 1);
+    const layout = this.layout();
+    const channel = withChannel && this.state.channel !== undefined && this.state.channel < channelCount(t.dims, layout) ? this.state.channel : undefined;
+    const map = channel === undefined ? summedMap(t, example, layout) : channelMap(t, example, channel, layout);
+    // The host sends one picture: the first example's.
+    const image = example === 0 ? r.image : undefined;
+    const p = r.params;
+    const title = `${p.layers[0]}${tensors.length > 1 ? ` · ${t.valueName}` : ''}${channel !== undefined ? ` · channel ${channel}` : ''}`;
+    const subtitle = [
+      `target ${r.targetText || 'none'}`,
+      p.layerInput ? 'layer input' : 'layer output',
+      p.gradientOnly ? 'gradient' : 'gradient × activation',
+      formatShape(t.dims),
+      n > 1 ? `example ${example}` : '',
+      map.spatial ? '' : S.nonSpatial,
+    ]
+      .filter(Boolean)
+      .join(' · ');
+    return { key: `${r.seq}:${ti}:${example}:${channel ?? 'sum'}:${image ? 'img' : 'no'}`, map, image, title, subtitle };
+  }
+
+  private showResult(): void {
+    const r = this.current;
+    const tensors = r?.response.layers[0]?.tensors ?? [];
+    // Tensor choice when the layer returns several.
+    if (tensors.length > 1) {
+      const sel = select({ label: S.tensor, id: 'tensor-select', value: String(Math.min(this.state.tensorIndex, tensors.length - 1)), options: tensors.map((t, i) => ({ value: String(i), label: `${t.valueName} ${formatShape(t.dims)}` })), onChange: (v) => this.setTensorIndex(Number(v)) });
+      this.tensorRow.replaceChildren(h('span', { class: 'll-control-label' }, S.tensor), sel);
+    } else this.tensorRow.replaceChildren();
+    if (r) {
+      const src = this.sourceFor(r, true);
+      if (typeof src === 'string') {
+        this.figure.setSource(undefined);
+        this.figure.setMessage(src, 'error');
+      } else this.figure.setSource(src);
+      const ti = Math.min(this.state.tensorIndex, Math.max(0, tensors.length - 1));
+      const t = tensors[ti];
+      if (t) {
+        const example = Math.min(this.state.example, exampleCount(t.dims) - 1);
+        this.channels.set(`${r.seq}:${ti}:${example}`, t, example, this.layout(), this.state.channel);
+      }
+    } else {
+      this.figure.setSource(undefined);
+      this.channels.set('', undefined, 0, this.layout(), undefined);
+      this.figure.setMessage(!this.state.layerId ? S.selectLayerPrompt : !this.input ? S.needInput : '', 'info');
+    }
+    const p = this.pinned;
+    this.pinnedFigure.el.hidden = !p;
+    this.figures.classList.toggle('compare', !!p);
+    if (p) {
+      const src = this.sourceFor(p, false);
+      this.pinnedFigure.setSource(typeof src === 'string' ? undefined : src);
+    }
+    this.controls.setPinned(!!p);
+    this.controls.setHasResult(!!r || !!p);
+    this.renderDisplay();
+  }
+
+  /** Re-draws every figure from cached maps: the path every display option takes. */
+  private renderDisplay(): void {
+    const t0 = performance.now();
+    const d = this.state.display;
+    const ms = this.current ? this.figure.render(d) : 0;
+    if (this.pinned) this.pinnedFigure.render(d);
+    this.channels.render(d);
+    this.root.dataset.renderMs = ms.toFixed(3);
+    this.root.dataset.displayMs = (performance.now() - t0).toFixed(3);
+  }
+}
+
+function errorInfo(e: unknown): ErrorInfo {
+  if (e instanceof RequestError) return e.info;
+  return { message: e instanceof Error ? e.message : String(e) };
+}
+

@@ -1,0 +1,144 @@
+/**
+ * From an attribution tensor to the 2-D (or 1-D) map that is drawn: pick one example, sum the channels
+ * (Captum's `visualize_image_attr` sums the channel axis), or pull out one channel.
+ * Rank ≥ 4 is spatial: `[N, C, …, H, W]` channels-first (every axis between N and H summed) or
+ * `[N, H, W, C…]` channels-last. Rank 3 `[N, C, L]` (or `[N, L, C]`) and rank 2 `[N, F]` are 1-D.
+ */
+
+export interface AttributionTensor {
+  dims: readonly number[];
+  data: Float32Array;
+}
+
+export type ChannelLayout = 'channels-first' | 'channels-last';
+
+/** A map to draw: `height === 1` for 1-D (non-spatial) maps. Row-major. */
+export interface AttributionMap {
+  spatial: boolean;
+  width: number;
+  height: number;
+  values: Float64Array;
+}
+
+/** How one example of a tensor is read: `example[c * spatial + s]` with channel c and spatial offset s. */
+interface Geometry {
+  spatial: boolean;
+  width: number;
+  height: number;
+  channels: number;
+  /** Elements per example. */
+  perExample: number;
+  /** Offset of (channel c, position s) within one example. */
+  offset: (c: number, s: number) => number;
+}
+
+export function exampleCount(dims: readonly number[]): number {
+  return dims.length >= 2 ? dims[0] : 1;
+}
+
+function geometry(dims: readonly number[], layout: ChannelLayout): Geometry {
+  const rank = dims.length;
+  const prod = (a: readonly number[]) => a.reduce((x, y) => x * y, 1);
+  if (rank <= 1) {
+    const n = rank === 0 ? 1 : dims[0];
+    return { spatial: false, width: n, height: 1, channels: 1, perExample: n, offset: (_c, s) => s };
+  }
+  if (rank === 2) {
+    const f = dims[1];
+    return { spatial: false, width: f, height: 1, channels: 1, perExample: f, offset: (_c, s) => s };
+  }
+  if (layout === 'channels-last') {
+    // [N, L, C] or [N, H, W, C, …]: position axes first, channel axes last.
+    const posDims = rank === 3 ? [dims[1]] : [dims[1], dims[2]];
+    const chans = prod(dims.slice(1 + posDims.length));
+    const positions = prod(posDims);
+    return {
+      spatial: rank >= 4,
+      width: rank === 3 ? dims[1] : dims[2],
+      height: rank === 3 ? 1 : dims[1],
+      channels: chans,
+      perExample: positions * chans,
+      offset: (c, s) => s * chans + c,
+    };
+  }
+  // [N, C, L] or [N, C, D…, H, W]: the channel axes (C and any depth) come before the last two.
+  const posDims = rank === 3 ? [dims[2]] : [dims[rank - 2], dims[rank - 1]];
+  const positions = prod(posDims);
+  const chans = prod(dims.slice(1, rank - posDims.length));
+  return {
+    spatial: rank >= 4,
+    width: posDims[posDims.length - 1],
+    height: rank === 3 ? 1 : posDims[0],
+    channels: chans,
+    perExample: positions * chans,
+    offset: (c, s) => c * positions + s,
+  };
+}
+
+/** Channels per example (1 for rank ≤ 2). */
+export function channelCount(dims: readonly number[], layout: ChannelLayout): number {
+  return geometry(dims, layout).channels;
+}
+
+function checkExample(t: AttributionTensor, example: number): void {
+  const n = exampleCount(t.dims);
+  if (!Number.isInteger(example) || example < 0 || example >= n) throw new RangeError(`example ${example} is out of range 0..${n - 1}`);
+}
+
+/** Σ over channels for one example: the map Captum draws. */
+export function summedMap(t: AttributionTensor, example: number, layout: ChannelLayout): AttributionMap {
+  checkExample(t, example);
+  const g = geometry(t.dims, layout);
+  const positions = g.width * g.height;
+  const out = new Float64Array(positions);
+  const base = example * g.perExample;
+  const d = t.data;
+  if (layout === 'channels-first' || g.channels === 1) {
+    for (let c = 0; c < g.channels; c++) {
+      const o = base + g.offset(c, 0);
+      for (let s = 0; s < positions; s++) out[s] += d[o + s];
+    }
+  } else {
+    for (let s = 0; s < positions; s++) {
+      let acc = 0;
+      const o = base + s * g.channels;
+      for (let c = 0; c < g.channels; c++) acc += d[o + c];
+      out[s] = acc;
+    }
+  }
+  return { spatial: g.spatial, width: g.width, height: g.height, values: out };
+}
+
+/** One channel of one example. */
+export function channelMap(t: AttributionTensor, example: number, channel: number, layout: ChannelLayout): AttributionMap {
+  checkExample(t, example);
+  const g = geometry(t.dims, layout);
+  if (!Number.isInteger(channel) || channel < 0 || channel >= g.channels) throw new RangeError(`channel ${channel} is out of range 0..${g.channels - 1}`);
+  const positions = g.width * g.height;
+  const out = new Float64Array(positions);
+  const base = example * g.perExample;
+  for (let s = 0; s < positions; s++) out[s] = t.data[base + g.offset(channel, s)];
+  return { spatial: g.spatial, width: g.width, height: g.height, values: out };
+}
+
+/** Σ|attribution| per channel for one example. */
+export function channelTotals(t: AttributionTensor, example: number, layout: ChannelLayout): Float64Array {
+  checkExample(t, example);
+  const g = geometry(t.dims, layout);
+  const positions = g.width * g.height;
+  const totals = new Float64Array(g.channels);
+  const base = example * g.perExample;
+  for (let c = 0; c < g.channels; c++) {
+    let acc = 0;
+    for (let s = 0; s < positions; s++) acc += Math.abs(t.data[base + g.offset(c, s)]);
+    totals[c] = acc;
+  }
+  return totals;
+}
+
+/** The `k` channels with the largest totals, largest first (ties: lower channel first). */
+export function topChannels(totals: Float64Array, k: number): number[] {
+  const idx = Array.from(totals, (_v, i) => i);
+  idx.sort((a, b) => totals[b] - totals[a] || a - b);
+  return idx.slice(0, Math.max(0, k));
+}

@@ -1,0 +1,64 @@
+/** Header status: progress with cancel while the engine works; then the provider that ran and the time it took. */
+import type { ProgressInfo, ProviderInfo, Timings } from '../../src/shared/protocol';
+import { button, h, icon } from '../dom';
+import { formatMs } from '../format';
+import { S, STAGE_WORDS } from '../strings';
+
+export class StatusBar {
+  readonly el: HTMLElement;
+  private readonly bar: HTMLElementTagNameMap['vscode-progress-bar'];
+  private readonly text: HTMLElement;
+  private readonly cancel: HTMLElementTagNameMap['vscode-button'];
+  private readonly provider: HTMLElement;
+  private readonly timing: HTMLElement;
+
+  constructor(onCancel: () => void) {
+    this.bar = document.createElement('vscode-progress-bar');
+    this.bar.id = 'progress';
+    this.bar.ariaLabel = 'Attribution progress';
+    this.text = h('span', { class: 'll-progress-text', 'aria-live': 'polite' });
+    this.cancel = button({ label: [icon('stop-circle'), ' ', S.cancel], id: 'cancel-button', secondary: true, onClick: onCancel });
+    this.provider = h('span', { class: 'll-badge', id: 'provider', title: '' });
+    this.timing = h('span', { class: 'll-muted', id: 'timing' });
+    this.el = h('div', { class: 'll-status' }, h('div', { class: 'll-busy' }, this.text, this.cancel), h('div', { class: 'll-run-info' }, this.provider, this.timing));
+    this.el.append(this.bar);
+    this.idle();
+  }
+
+  busy(text: string): void {
+    this.el.classList.add('is-busy');
+    this.bar.hidden = false;
+    this.bar.value = undefined;
+    this.text.textContent = text;
+    this.cancel.hidden = false;
+  }
+
+  progress(p: ProgressInfo, what: string): void {
+    this.bar.value = p.fraction === undefined ? undefined : Math.round(p.fraction * 100);
+    this.bar.max = 100;
+    this.text.textContent = `${what} · ${STAGE_WORDS[p.stage] ?? p.stage}${p.message ? ` — ${p.message}` : ''}${p.fraction === undefined ? '…' : ` ${Math.round(p.fraction * 100)}%`}`;
+  }
+
+  idle(): void {
+    this.el.classList.remove('is-busy');
+    this.bar.hidden = true;
+    this.text.textContent = '';
+    this.cancel.hidden = true;
+  }
+
+  setRun(provider: string, timings: Timings, notes: string[]): void {
+    this.provider.textContent = provider.toUpperCase();
+    this.provider.hidden = false;
+    this.provider.title = notes.length ? notes.join('\n') : `Ran on ${provider}`;
+    const parts = [`run ${formatMs(timings.run)}`];
+    if (timings.compile > 0) parts.push(`compile ${formatMs(timings.compile)}`);
+    if (timings.load > 0) parts.push(`load ${formatMs(timings.load)}`);
+    this.timing.textContent = parts.join(' · ');
+  }
+
+  setProvider(info: ProviderInfo): void {
+    this.provider.textContent = info.used.toUpperCase();
+    this.provider.hidden = false;
+    this.provider.title = [`Execution provider: ${info.used} (asked for ${info.requested})`, `Available: ${info.available.join(', ') || '—'}`, ...info.notes].join('\n');
+  }
+}
