@@ -70,8 +70,8 @@ export class LayerTreeProvider implements vscode.TreeDataProvider<TreeNode>, vsc
       case 'model': {
         const item = new vscode.TreeItem(n.uri, vscode.TreeItemCollapsibleState.Collapsed);
         item.id = n.key;
-        const folder = vscode.workspace.asRelativePath(path.dirname(n.uri.fsPath), true);
-        item.description = folder === path.dirname(n.uri.fsPath) ? undefined : folder;
+        item.iconPath = vscode.ThemeIcon.File;
+        item.description = folderLabel(n.uri);
         item.tooltip = n.uri.fsPath;
         item.contextValue = 'layerlens.model';
         return item;
@@ -194,6 +194,16 @@ export class LayerTreeProvider implements vscode.TreeDataProvider<TreeNode>, vsc
 export async function findWorkspaceModels(): Promise<vscode.Uri[]> {
   const found = await vscode.workspace.findFiles('**/*.onnx', '**/{node_modules,.git}/**', 10_000);
   return found.filter((u) => u.scheme === 'file').sort((a, b) => a.fsPath.localeCompare(b.fsPath));
+}
+
+/** The model's folder relative to the workspace ('' at the top), or its full path outside it. */
+function folderLabel(uri: vscode.Uri): string | undefined {
+  const dir = vscode.Uri.file(path.dirname(uri.fsPath));
+  const folder = vscode.workspace.getWorkspaceFolder(dir);
+  const multiRoot = (vscode.workspace.workspaceFolders?.length ?? 0) > 1;
+  if (!folder) return dir.fsPath;
+  if (folder.uri.fsPath === dir.fsPath) return multiRoot ? folder.name : undefined;
+  return vscode.workspace.asRelativePath(dir, multiRoot);
 }
 
 export function shapeText(v: WireValue): string {

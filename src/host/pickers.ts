@@ -16,7 +16,7 @@ export async function pickModel(s: Services): Promise<vscode.Uri | undefined> {
   const models = await findWorkspaceModels();
   const items: ModelItem[] = models.map((uri) => ({
     label: `$(file-binary) ${path.basename(uri.fsPath)}`,
-    description: vscode.workspace.asRelativePath(path.dirname(uri.fsPath), true),
+    description: vscode.workspace.asRelativePath(path.dirname(uri.fsPath), (vscode.workspace.workspaceFolders?.length ?? 0) > 1),
     uri,
   }));
   items.push({ label: '', kind: vscode.QuickPickItemKind.Separator });
