@@ -31,6 +31,8 @@ export class ModelSession {
   /** Set when a GPU provider's first result disagreed with CPU: later runs use CPU. */
   private gpuRejected?: string;
   private gpuValidated = false;
+  /** The last forward pass (one is kept: it is what a target switch reuses). */
+  private lastForward?: { compiled: CompiledAttribution; key: string; fwd: Record<string, ort.Tensor>; feeds: Record<string, ort.Tensor> };
 
   private constructor(
     readonly model: LoadedModel,
@@ -116,6 +118,21 @@ export class ModelSession {
   }
 
   private async attributeOnce(req: AttributeRequest): Promise<AttributeResult> {
+    return (await this.attributeEach(req, [req.target]))[0];
+  }
+
+  /**
+   * One attribution per target, sharing one forward pass: the backward model takes the target as its seed
+   * input, so switching targets (or computing top-k targets) costs only backward runs.
+   */
+  async attributeTargets(req: AttributeRequest, targets: AttributeRequest['target'][]): Promise<AttributeResult[]> {
+    if (!targets.length) return [];
+    const [first] = await Promise.all([this.attribute({ ...req, target: targets[0] })]);
+    const rest = targets.length > 1 ? await this.attributeEach({ ...req, provider: first.provider as AttributeRequest['provider'] }, targets.slice(1)) : [];
+    return [first, ...rest];
+  }
+
+  private async attributeEach(req: AttributeRequest, targets: AttributeRequest['target'][]): Promise<AttributeResult[]> {
     if (!req.layers.length) throw new LayerLensError('no layer given', 'invalid-argument');
     this.validateInputs(req.inputs);
     const output = this.resolveOutput(req.output);
@@ -126,46 +143,58 @@ export class ModelSession {
     const compiled = await this.getCompiled(activations, output, req.inputs, req);
     throwIfAborted(req.signal);
 
-    const t0 = performance.now();
     const g = this.model.graph;
-    const feeds: Record<string, ort.Tensor> = {};
-    g.inputs.forEach((name, i) => (feeds[name] = toOrt(req.inputs[i])));
-    const fwd = await compiled.forward.session.run(feeds, compiled.forwardOutputs);
-    throwIfAborted(req.signal);
-    const out = fwd[output];
-    const seed = buildSeed(req.target, [...out.dims], out.type === 'float64');
-    const seedTensor = toOrt({ dtype: out.type === 'float64' ? 'float64' : 'float32', dims: [...out.dims], data: seed });
-    const bwFeeds: Record<string, ort.Tensor> = { [compiled.seedName]: seedTensor };
-    for (const v of compiled.backwardForwardFeeds) bwFeeds[v] = fwd[v];
-    for (const v of compiled.backwardInputFeeds) bwFeeds[v] = feeds[v];
-    if (out.type === 'float16') throw new LayerLensError('float16 model outputs are not supported yet', 'unsupported-op');
-    const bw = await compiled.backward.session.run(bwFeeds, compiled.gradOutputs);
-    throwIfAborted(req.signal);
+    const results: AttributeResult[] = [];
+    for (const target of targets) {
+      const t0 = performance.now();
+      const { fwd, feeds } = await this.forward(compiled, req.inputs);
+      throwIfAborted(req.signal);
+      const out = fwd[output];
+      if (out.type === 'float16') throw new LayerLensError('float16 model outputs are not supported yet', 'unsupported-op');
+      const seed = buildSeed(target, [...out.dims], out.type === 'float64');
+      const seedTensor = toOrt({ dtype: out.type === 'float64' ? 'float64' : 'float32', dims: [...out.dims], data: seed });
+      const bwFeeds: Record<string, ort.Tensor> = { [compiled.seedName]: seedTensor };
+      for (const v of compiled.backwardForwardFeeds) bwFeeds[v] = fwd[v];
+      for (const v of compiled.backwardInputFeeds) bwFeeds[v] = feeds[v];
+      const bw = await compiled.backward.session.run(bwFeeds, compiled.gradOutputs);
+      throwIfAborted(req.signal);
 
-    const attributionOf = new Map<string, HostTensor>();
-    activations.forEach((a, i) => {
-      const grad = fromOrt(bw[compiled.gradOutputs[i]]);
-      if (req.gradientOnly) {
-        attributionOf.set(a, grad);
-        return;
-      }
-      const act = g.inputs.includes(a) ? fromOrt(feeds[a]) : fromOrt(fwd[a]);
-      const gd = grad.data as Float32Array | Float64Array;
-      const ad = act.data as Float32Array | Float64Array;
-      const prod = gd instanceof Float64Array ? new Float64Array(gd.length) : new Float32Array(gd.length);
-      for (let k = 0; k < gd.length; k++) prod[k] = gd[k] * ad[k];
-      attributionOf.set(a, { dtype: grad.dtype, dims: grad.dims, data: prod });
-    });
-    const runMs = performance.now() - t0;
-    return {
-      attributions: perLayer.map((vals) => vals.map((v) => attributionOf.get(v)!)),
-      valueNames: perLayer,
-      output: fromOrt(out),
-      outputName: output,
-      provider: compiled.forward.provider,
-      providerNotes: compiled.forward.notes,
-      timings: { load: this.loadMs, compile: compiled.compileMs, run: runMs },
-    };
+      const attributionOf = new Map<string, HostTensor>();
+      activations.forEach((a, i) => {
+        const grad = fromOrt(bw[compiled.gradOutputs[i]]);
+        if (req.gradientOnly) {
+          attributionOf.set(a, grad);
+          return;
+        }
+        const act = g.inputs.includes(a) ? fromOrt(feeds[a]) : fromOrt(fwd[a]);
+        const gd = grad.data as Float32Array | Float64Array;
+        const ad = act.data as Float32Array | Float64Array;
+        const prod = gd instanceof Float64Array ? new Float64Array(gd.length) : new Float32Array(gd.length);
+        for (let k = 0; k < gd.length; k++) prod[k] = gd[k] * ad[k];
+        attributionOf.set(a, { dtype: grad.dtype, dims: grad.dims, data: prod });
+      });
+      results.push({
+        attributions: perLayer.map((vals) => vals.map((v) => attributionOf.get(v)!)),
+        valueNames: perLayer,
+        output: fromOrt(out),
+        outputName: output,
+        provider: compiled.forward.provider,
+        providerNotes: compiled.forward.notes,
+        timings: { load: this.loadMs, compile: compiled.compileMs, run: performance.now() - t0 },
+      });
+    }
+    return results;
+  }
+
+  /** The forward pass for these inputs, reused while the inputs and the compiled graph stay the same. */
+  private async forward(compiled: CompiledAttribution, inputs: HostTensor[]): Promise<{ fwd: Record<string, ort.Tensor>; feeds: Record<string, ort.Tensor> }> {
+    const key = inputsFingerprint(inputs);
+    if (this.lastForward && this.lastForward.compiled === compiled && this.lastForward.key === key) return this.lastForward;
+    const feeds: Record<string, ort.Tensor> = {};
+    this.model.graph.inputs.forEach((name, i) => (feeds[name] = toOrt(inputs[i])));
+    const fwd = await compiled.forward.session.run(feeds, compiled.forwardOutputs);
+    this.lastForward = { compiled, key, fwd, feeds };
+    return this.lastForward;
   }
 
   async predict(inputs: HostTensor[], opts: RuntimeOptions & { top?: number; output?: string | number } = {}): Promise<PredictResult> {
@@ -223,12 +252,33 @@ export class ModelSession {
   }
 
   async dispose(): Promise<void> {
+    this.lastForward = undefined;
     const all = [...this.compiled.values()];
     this.compiled.clear();
     for (const p of all) await p.then((c) => c.dispose()).catch(() => undefined);
     for (const p of this.predictSessions.values()) await p.then((s) => s.session.release()).catch(() => undefined);
     this.predictSessions.clear();
   }
+}
+
+/** Identifies input contents cheaply (FNV-1a over the raw bytes, plus shapes and types). */
+export function inputsFingerprint(inputs: HostTensor[]): string {
+  const parts: string[] = [];
+  for (const t of inputs) {
+    const bytes = new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength);
+    const aligned = bytes.byteOffset % 4 === 0 ? bytes : bytes.slice();
+    const words = new Uint32Array(aligned.buffer, aligned.byteOffset, Math.floor(aligned.byteLength / 4));
+    // Two independent 32-bit lanes: a collision would silently reuse another input's forward pass.
+    let h1 = 0x811c9dc5;
+    let h2 = 0x01234567;
+    for (let i = 0; i < words.length; i++) {
+      h1 = Math.imul(h1 ^ words[i], 0x01000193);
+      h2 = Math.imul(h2 ^ words[i], 0x5bd1e995) ^ (h2 >>> 15);
+    }
+    for (let i = words.length * 4; i < aligned.length; i++) h1 = Math.imul(h1 ^ aligned[i], 0x01000193);
+    parts.push(`${t.dtype}[${t.dims.join(',')}]#${(h1 >>> 0).toString(16)}${(h2 >>> 0).toString(16)}`);
+  }
+  return parts.join('|');
 }
 
 /** Same tolerance rule as the Captum fixtures, loosened to 1e-3 relative for GPU arithmetic. */
