@@ -28,7 +28,10 @@ export async function runCli(argv: string[], io: Out = { stdout: (s) => process.
       return 0;
     }
     session = await ModelSession.open(cmd.model);
-    if (cmd.kind === 'layers') layers(session, cmd.json, io);
+    if (cmd.kind === 'layers') {
+      await session.inferShapes({ threads: cmd.threads });
+      layers(session, cmd.json, io);
+    }
     else if (cmd.kind === 'predict') await predict(session, cmd, io);
     else await attribute(session, cmd, io);
     return 0;

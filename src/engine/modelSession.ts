@@ -61,6 +61,45 @@ export class ModelSession {
     return g.outputs.map((name) => ({ name, dtype: elemTypeName(g.elemType(name)), shape: g.type(name)?.dims }));
   }
 
+  /**
+   * Fills in the shapes the file leaves out (exporters often write no value_info for intermediates) with one
+   * forward run at batch 1, when every input dimension but the batch is known. Returns how many shapes it added.
+   */
+  async inferShapes(runtime: RuntimeOptions = {}): Promise<number> {
+    const g = this.model.graph;
+    const inputs: HostTensor[] = [];
+    for (const name of g.inputs) {
+      const dims = g.type(name)?.dims;
+      const elem = g.elemType(name);
+      const dtype = elem !== undefined ? ELEM_TO_DTYPE[elem] : undefined;
+      if (!dims || !dtype || dims.slice(1).some((d) => typeof d !== 'number' || d <= 0)) return 0;
+      const shape = dims.map((d, i) => (i === 0 ? (typeof d === 'number' && d > 0 ? d : 1) : (d as number)));
+      const n = shape.reduce((a, b) => a * b, 1);
+      if (n > 64 * 2 ** 20) return 0;
+      const Ctor = { float32: Float32Array, float64: Float64Array, int64: BigInt64Array, int32: Int32Array, uint8: Uint8Array, bool: Uint8Array, int8: Int8Array, int16: Int16Array, float16: Uint16Array }[dtype];
+      inputs.push({ dtype, dims: shape, data: new Ctor(n) });
+    }
+    const unknown = g.nodes.flatMap((n) => n.outputs).filter((v) => v && !g.type(v)?.dims && !g.isConstant(v));
+    if (!unknown.length) return 0;
+    try {
+      const feeds: Record<string, ort.Tensor> = {};
+      g.inputs.forEach((name, i) => (feeds[name] = toOrt(inputs[i])));
+      const { probeValues } = await import('./attribution/compile');
+      const probed = await probeValues(this.model, unknown, feeds, { threads: runtime.threads });
+      for (const [name, p] of probed) {
+        const known = g.types.get(name);
+        if (known?.dims) continue;
+        // The batch dimension stays symbolic when it scales with the input's batch.
+        const batchSym = g.type(g.inputs[0])?.dims?.[0];
+        const dims = p.dims.map((d, i) => (i === 0 && typeof batchSym === 'string' && d === 1 ? batchSym : d));
+        g.types.set(name, { elemType: known?.elemType ?? p.elemType, dims });
+      }
+      return probed.size;
+    } catch {
+      return 0; // shapes are a convenience: a model that cannot run at batch 1 keeps its unknown shapes
+    }
+  }
+
   resolveOutput(spec: string | number | undefined): string {
     const outs = this.model.graph.outputs;
     if (spec === undefined) return outs[0];

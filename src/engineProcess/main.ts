@@ -8,6 +8,7 @@
  */
 import { CancellationToken, IPCMessageReader, IPCMessageWriter, ResponseError, createMessageConnection } from 'vscode-jsonrpc/node';
 import { LayerLensError, describeError } from '../engine/errors';
+import { planProviders } from '../engine/runtime/providers';
 import { EngineState } from './engineState';
 import {
   Attribute,
@@ -62,7 +63,7 @@ function handler<P, R>(fn: (params: P, signal: AbortSignal) => Promise<R>): (par
   };
 }
 
-connection.onRequest(Hello, () => ({ pid: process.pid, node: process.version, memoryLimitMb }));
+connection.onRequest(Hello, () => ({ pid: process.pid, node: process.version, memoryLimitMb, providers: planProviders('auto').order }));
 connection.onRequest(OpenModel, handler((p) => state.openModel(p.model)));
 connection.onRequest(Layers, handler((p) => state.layers(p)));
 connection.onRequest(ModelTree, handler((p) => state.modelTree(p.model)));

@@ -30,6 +30,8 @@ export interface HelloResult {
   node: string;
   /** The V8 heap ceiling the process was started with, in MB (0 = Node's default). */
   memoryLimitMb: number;
+  /** Execution providers worth trying here for 'auto', in order (the last is always cpu). */
+  providers: string[];
 }
 
 export interface ModelInfo {

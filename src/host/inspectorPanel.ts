@@ -81,7 +81,10 @@ export class InspectorPanel implements vscode.Disposable {
   private model?: EngineModelInfo;
   /** Preprocessing chosen in the inspector (overrides the model's own until the panel closes). */
   private preprocess?: ImagePreprocess;
-  private input?: LoadedInput;
+  /** One slot per graph input (most models have one). */
+  private inputs: (LoadedInput | undefined)[] = [];
+  /** Providers the engine would try here (for the provider badge). */
+  private providers?: string[];
   /** The layer to select when the model info is (re)sent. */
   private selectLayer?: string;
   private disposed = false;
@@ -252,8 +255,9 @@ export class InspectorPanel implements vscode.Disposable {
   /** After `ready`: the model, then the input (the one in use, the one remembered, or the demo's sample). */
   private async afterReady(): Promise<void> {
     if (!(await this.sendModel())) return;
-    if (this.input) {
-      this.event('inputLoaded', this.input.info);
+    const loaded = this.inputs.filter((x): x is LoadedInput => x !== undefined);
+    if (loaded.length) {
+      for (const x of loaded) this.event('inputLoaded', x.info);
       return;
     }
     const file = this.defaultInput();
@@ -300,32 +304,34 @@ export class InspectorPanel implements vscode.Disposable {
     return this.preprocess ?? this.model?.preprocess ?? {};
   }
 
-  private async pickInput(_p: ParamsOf<'pickInput'>): Promise<ResultOf<'pickInput'>> {
+  private async pickInput(p: ParamsOf<'pickInput'>): Promise<ResultOf<'pickInput'>> {
+    const count = this.model?.inputs.length ?? 1;
+    if (p.inputIndex >= count) throw new InspectorError(S.noSuchInput(p.inputIndex, count), 'invalid-argument');
     const picked = await vscode.window.showOpenDialog({
       canSelectMany: false,
       canSelectFolders: false,
       title: S.pickInputTitle,
       openLabel: S.pickInputLabel,
-      defaultUri: this.inputFolder(),
+      defaultUri: this.inputFolder(p.inputIndex),
       filters: { [S.imagesFilter]: IMAGE_EXTENSIONS, [S.npyFilter]: ['npy'] },
     });
     const uri = picked?.[0];
     if (!uri) return { picked: false };
     if (uri.scheme !== 'file') throw new InspectorError(S.notLocal(uri.toString()), 'not-local');
-    await this.loadInput(uri.fsPath);
+    await this.loadInput(uri.fsPath, p.inputIndex);
     return { picked: true };
   }
 
   /** Loads an input file through the engine and shows it; the file was chosen by the user or checked by the caller. */
-  async loadInput(file: string): Promise<InputInfo> {
+  async loadInput(file: string, inputIndex = 0): Promise<InputInfo> {
     const kind = path.extname(file).toLowerCase() === '.npy' ? 'npy' : 'image';
     const res = await this.s.engine.loadInput(
-      { file, model: this.modelPath, preprocess: kind === 'image' ? this.currentPreprocess() : undefined, previewMaxSide: 512 },
-      { supersedeKey: `${this.id}:input` },
+      { file, model: this.modelPath, inputIndex, preprocess: kind === 'image' ? this.currentPreprocess() : undefined, previewMaxSide: 512 },
+      { supersedeKey: `${this.id}:input:${inputIndex}` },
     );
     const info = inputInfo(path.basename(file), kind, res);
-    this.input = { file, kind, info };
-    void this.s.context.workspaceState.update(inputKey(this.modelPath), file);
+    this.inputs[inputIndex] = { file, kind, info };
+    if (inputIndex === 0) void this.s.context.workspaceState.update(inputKey(this.modelPath), file);
     this.event('inputLoaded', info);
     return info;
   }
@@ -343,8 +349,9 @@ export class InspectorPanel implements vscode.Disposable {
     return undefined;
   }
 
-  private inputFolder(): vscode.Uri | undefined {
-    if (this.input) return vscode.Uri.file(path.dirname(this.input.file));
+  private inputFolder(inputIndex: number): vscode.Uri | undefined {
+    const current = this.inputs[inputIndex] ?? this.inputs.find((x) => x);
+    if (current) return vscode.Uri.file(path.dirname(current.file));
     if (isDemoModel(this.s, this.modelUri)) return vscode.Uri.file(path.join(path.dirname(this.modelPath), 'samples'));
     return vscode.Uri.file(path.dirname(this.modelPath));
   }
@@ -353,7 +360,7 @@ export class InspectorPanel implements vscode.Disposable {
     const pre = toImagePreprocess(p.preprocess);
     if (p.remember) await this.savePreprocess(pre);
     this.preprocess = pre;
-    if (this.input?.kind === 'image') await this.loadInput(this.input.file);
+    await this.reloadImages();
     return { preprocess: toPreprocessSpec(pre) };
   }
 
@@ -375,7 +382,7 @@ export class InspectorPanel implements vscode.Disposable {
           await writeSidecar(this.modelPath, pre, { overwriteCorrupt: true });
           this.preprocess = pre;
           await this.sendModel(); // shows the saved preprocessing
-          if (this.input?.kind === 'image') await this.loadInput(this.input.file);
+          await this.reloadImages();
         } catch (err) {
           void vscode.window.showErrorMessage(S.sidecarWriteFailed(e.file, (err as Error).message));
         }
@@ -389,14 +396,20 @@ export class InspectorPanel implements vscode.Disposable {
     return this.s.context.globalState.get<ImagePreprocess>(preprocessKey(this.modelPath));
   }
 
-  private requireInput(): LoadedInput {
-    if (!this.input) throw new InspectorError(S.noInput, 'no-input');
-    return this.input;
+  /** Image inputs again, with the current preprocessing. */
+  private async reloadImages(): Promise<void> {
+    for (const [i, x] of this.inputs.entries()) if (x?.kind === 'image') await this.loadInput(x.file, i);
   }
 
   private inputRefs(): { file: string; preprocess?: ImagePreprocess }[] {
-    const input = this.requireInput();
-    return [{ file: input.file, preprocess: input.kind === 'image' ? this.currentPreprocess() : undefined }];
+    const count = Math.max(1, this.model?.inputs.length ?? 1);
+    const refs: { file: string; preprocess?: ImagePreprocess }[] = [];
+    for (let i = 0; i < count; i++) {
+      const x = this.inputs[i];
+      if (!x) throw new InspectorError(count > 1 ? S.noInputAt(i, count) : S.noInput, 'no-input');
+      refs.push({ file: x.file, preprocess: x.kind === 'image' ? this.currentPreprocess() : undefined });
+    }
+    return refs;
   }
 
   private async attribute(requestId: number, p: AttributeParams): Promise<AttributeResponse> {
@@ -419,7 +432,11 @@ export class InspectorPanel implements vscode.Disposable {
         { token, supersedeKey: `${this.id}:attribute` },
       ),
     );
-    this.event('providerInfo', { requested: cfg.executionProvider, used: res.provider, available: [res.provider], notes: res.providerNotes });
+    this.providers ??= await this.s.engine.hello().then(
+      (h) => h.providers,
+      () => undefined,
+    );
+    this.event('providerInfo', { requested: cfg.executionProvider, used: res.provider, available: this.providers ?? [res.provider], notes: res.providerNotes });
     return attributeResponse(p.layers, res);
   }
 
@@ -471,7 +488,7 @@ export class InspectorPanel implements vscode.Disposable {
 
   /** For tests and the tree: what the inspector currently holds. */
   get state(): { model?: string; input?: string; preprocess?: PreprocessSpec } {
-    return { model: this.model?.path, input: this.input?.file, preprocess: this.preprocess ? toPreprocessSpec(this.preprocess) : undefined };
+    return { model: this.model?.path, input: this.inputs[0]?.file, preprocess: this.preprocess ? toPreprocessSpec(this.preprocess) : undefined };
   }
 }
 

@@ -59,6 +59,8 @@ export const S = {
   imagesFilter: 'Images',
   npyFilter: 'NumPy arrays',
   noInput: 'Choose an input first (an image or a .npy file).',
+  noInputAt: (i: number, n: number) => `The model takes ${n} inputs; choose input ${i + 1} too.`,
+  noSuchInput: (i: number, n: number) => `The model has ${n} input(s); there is no input ${i + 1}.`,
   inputOutsideRoots: (p: string) => `${p} is outside the workspace and LayerLens' own files; choose it again with the file picker.`,
   modelOutsideRoots: (p: string) => `Not restoring the inspector for ${p}: it is outside the workspace.`,
   invalidMessage: (why: string) => `The inspector sent a message LayerLens cannot accept (${why}).`,

@@ -158,7 +158,8 @@ export class LayerTree {
         kind: 'module',
         parent,
         children: [],
-        opTypes: uniq(inv.nodes.map((n) => n.opType)),
+        // Constants and shape arithmetic say nothing about what the module computes.
+        opTypes: uniq(inv.nodes.filter((n) => n.outputs.some((o) => o && !g.isConstant(o) && isFloatElemType(g.elemType(o)))).map((n) => n.opType)),
         outputs: [],
         inputs: [],
         invocations: calls.size,

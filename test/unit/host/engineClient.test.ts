@@ -78,7 +78,7 @@ describe('EngineClient: process lifecycle', () => {
     const p = client.hello();
     assert.equal(procs.length, 1);
     assert.equal(client.pid, procs[0].pid);
-    procs[0].sent[0].resolve({ pid: procs[0].pid, node: 'v20', memoryLimitMb: 512 });
+    procs[0].sent[0].resolve({ pid: procs[0].pid, node: 'v20', memoryLimitMb: 512, providers: ['cpu'] });
     assert.equal((await p).pid, procs[0].pid);
     client.dispose();
   });
@@ -133,7 +133,7 @@ describe('EngineClient: process lifecycle', () => {
     const started = procs.length;
     const p = client.hello();
     assert.equal(procs.length, started + 1);
-    procs[procs.length - 1].sent[0].resolve({ pid: 1, node: 'v20', memoryLimitMb: 0 });
+    procs[procs.length - 1].sent[0].resolve({ pid: 1, node: 'v20', memoryLimitMb: 0, providers: ['cpu'] });
     await p;
     client.dispose();
   });
@@ -160,7 +160,7 @@ describe('EngineClient: process lifecycle', () => {
     assert.equal(notices.length, 0);
     const b = client.hello();
     assert.equal(procs.length, 2);
-    procs[1].sent[0].resolve({ pid: 2, node: 'v20', memoryLimitMb: 0 });
+    procs[1].sent[0].resolve({ pid: 2, node: 'v20', memoryLimitMb: 0, providers: ['cpu'] });
     await b;
     client.dispose();
   });
@@ -255,7 +255,7 @@ describe('EngineClient: supersede, cancel, timeout', () => {
     assert.equal(notices.at(-1)?.kind, 'hung');
     const b = client.request(Hello, undefined, { timeoutMs: 0 });
     assert.equal(procs.length, 2);
-    procs[1].sent[0].resolve({ pid: 1, node: 'v20', memoryLimitMb: 0 });
+    procs[1].sent[0].resolve({ pid: 1, node: 'v20', memoryLimitMb: 0, providers: ['cpu'] });
     await b;
     client.dispose();
   });

@@ -42,6 +42,7 @@ describe('engine process', { skip }, () => {
     const h = await client.hello();
     assert.equal(h.pid, client.pid);
     assert.equal(h.memoryLimitMb, 1024);
+    assert.equal(h.providers.at(-1), 'cpu');
   });
 
   test('lists layers one level and one page at a time', async () => {

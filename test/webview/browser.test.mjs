@@ -1,0 +1,458 @@
+// The inspector webview in real Chromium (playwright-core + Debian's /usr/bin/chromium), driven through a
+// plain harness page whose fake host answers with synthetic tensors and checks every message with the
+// real protocol validator. Run: node --test test/webview/browser.test.mjs
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { pathToFileURL } from 'node:url';
+import { chromium } from 'playwright-core';
+import { buildBundles, repoRoot, startServer } from './server.mjs';
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const RESULTS = path.join(repoRoot, 'test-results');
+const skip = fs.existsSync(CHROMIUM) ? false : `no Chromium at ${CHROMIUM} (apt-get install -y chromium)`;
+
+describe('inspector webview in Chromium', { skip }, () => {
+  let browser;
+  let server;
+  let url;
+  let page;
+  let maths;
+  const problems = [];
+
+  // ---- helpers ------------------------------------------------------------------------------------
+  const host = (fn, arg) => page.evaluate(fn, arg);
+  const sentCount = () => host(() => window.fakeHost.sent.length);
+  const attributeRequests = () => host(() => window.fakeHost.requests('attribute').map((m) => ({ id: m.id, ...m.params })));
+  const lastAttribute = async () => (await attributeRequests()).at(-1);
+  const waitForAttribute = (n) => page.waitForFunction((n) => window.fakeHost.requests('attribute').length >= n, n);
+  const idle = () => page.waitForFunction(() => !document.querySelector('.ll-status.is-busy') && !document.querySelector('#figure-current.stale') && !document.querySelector('#figure-current.busy'));
+  /** A checksum of the current overlay's pixels. */
+  const pixels = () =>
+    host(() => {
+      const c = document.querySelector('#figure-current canvas.ll-canvas');
+      const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+      let h = 0;
+      for (let i = 0; i < d.length; i++) h = (h * 31 + d[i]) >>> 0;
+      return `${c.width}x${c.height}:${h}`;
+    });
+  const choose = async (selectId, label) => {
+    await page.click(`#${selectId}`);
+    await page.locator(`#${selectId} li[role="option"]`, { hasText: new RegExp(`^\\s*${label.replace(/[()[\]|.*+?]/g, '\\$&')}\\s*$`) }).click();
+  };
+  const selectValue = (selectId) => host((id) => document.getElementById(id).value, selectId);
+  const row = (id) => page.locator(`.ll-tree-row[data-id="${id}"]`);
+  const clickLayer = async (id) => {
+    const before = (await attributeRequests()).length;
+    await row(id).click();
+    await waitForAttribute(before + 1);
+    await idle();
+  };
+  const open = async () => {
+    await page.goto(url);
+    await page.waitForSelector('.ll-tree-row');
+    await page.waitForSelector('.ll-pred');
+  };
+
+  before(async () => {
+    const bundles = await buildBundles();
+    maths = await import(pathToFileURL(path.join(bundles, 'heatmap.mjs')).href);
+    ({ server, url } = await startServer(bundles));
+    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ARGS });
+    page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
+    page.on('console', (m) => m.type() === 'error' && problems.push(`console: ${m.text()}`));
+    page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+    fs.mkdirSync(RESULTS, { recursive: true });
+    await open();
+  });
+
+  after(async () => {
+    await browser?.close();
+    server?.close();
+  });
+
+  // ---- the user's path ------------------------------------------------------------------------------
+  it('shows the layer tree with op types, shapes and parameter counts', async () => {
+    assert.ok((await page.locator('.ll-tree-row').count()) >= 10);
+    const conv1 = row('conv1');
+    assert.match(await conv1.locator('.ll-tree-ops').innerText(), /Conv/);
+    assert.equal(await conv1.locator('.ll-tree-shape').innerText(), '[1, 64, 112, 112]');
+    assert.equal(await conv1.locator('.ll-tree-params').innerText(), '9.4k');
+    assert.equal(await page.locator('#model-name').innerText(), 'resnet18-fashion.onnx');
+    // The first level is open; deeper modules are closed until asked.
+    assert.equal(await row('layer1.0').count(), 1);
+    assert.equal(await row('layer1.0.conv1').count(), 0);
+  });
+
+  it('filters the tree and navigates it with the keyboard', async () => {
+    const filter = page.locator('#layer-filter input');
+    await filter.fill('layer3.1 conv');
+    const ids = await page.locator('.ll-tree-row').evaluateAll((els) => els.map((e) => e.dataset.id));
+    assert.deepEqual(ids, ['layer3', 'layer3.1', 'layer3.1.conv1', 'layer3.1.conv2']);
+    assert.equal(await page.locator('.ll-tree-row mark').first().innerText(), 'conv');
+    await filter.press('Escape');
+    assert.ok((await page.locator('.ll-tree-row').count()) > 10);
+    // "/" focuses the filter; ArrowDown moves into the tree; Enter selects.
+    await page.locator('body').click({ position: { x: 700, y: 850 } });
+    await page.keyboard.press('/');
+    await page.keyboard.type('maxpool');
+    await page.keyboard.press('ArrowDown');
+    const before = (await attributeRequests()).length;
+    await page.keyboard.press('Enter');
+    await waitForAttribute(before + 1);
+    assert.deepEqual((await lastAttribute()).layers, ['maxpool']);
+    await idle();
+    await filter.fill('');
+  });
+
+  it('selecting a layer requests its attribution for the top prediction', async () => {
+    await clickLayer('layer3');
+    const req = await lastAttribute();
+    assert.deepEqual(req.layers, ['layer3']);
+    const top = Number(await page.locator('.ll-pred').first().getAttribute('data-index'));
+    assert.deepEqual(req.target, { kind: 'index', index: top });
+    assert.equal(req.layerInput, false);
+    assert.equal(req.gradientOnly, false);
+    assert.equal(await page.locator('#figure-current .ll-figure-title').innerText(), 'layer3');
+    assert.equal(await row('layer3').getAttribute('aria-selected'), 'true');
+    assert.equal(await page.locator('#provider').innerText(), 'CPU');
+    assert.match(await page.locator('#timing').innerText(), /run 12 ms/);
+    assert.deepEqual(await host(() => window.fakeHost.requests('selectLayer').map((m) => m.params.layerId)), ['maxpool', 'layer3']);
+  });
+
+  it('shows predictions with labels; clicking one sets the target', async () => {
+    const preds = page.locator('.ll-pred');
+    assert.equal(await preds.count(), 5);
+    assert.match(await preds.first().innerText(), /Sandal/);
+    const second = preds.nth(1);
+    const index = Number(await second.getAttribute('data-index'));
+    const n = (await attributeRequests()).length;
+    await second.click();
+    await waitForAttribute(n + 1);
+    await idle();
+    assert.deepEqual((await lastAttribute()).target, { kind: 'index', index });
+    assert.equal(await second.getAttribute('aria-pressed'), 'true');
+    assert.equal(await host(() => document.getElementById('target-field').value), String(index));
+    assert.match(await page.locator('#target-status').innerText(), /Ankle boot/);
+  });
+
+  it('edits the target in the CLI syntax and refuses targets that do not fit the output', async () => {
+    const field = page.locator('#target-field input');
+    const n = (await attributeRequests()).length;
+    await field.fill('(0, 1)');
+    await field.press('Enter');
+    assert.match(await page.locator('#target-status').innerText(), /2 non-batch axes|needs 1 ind/);
+    assert.equal((await attributeRequests()).length, n, 'no request for an invalid target');
+    await field.fill('7');
+    await field.press('Enter');
+    await waitForAttribute(n + 1);
+    await idle();
+    assert.deepEqual((await lastAttribute()).target, { kind: 'index', index: 7 });
+    assert.equal(await page.locator('.ll-pred[aria-pressed="true"]').getAttribute('data-index'), '7');
+  });
+
+  it('layer input/output and gradient-only toggles reach the request', async () => {
+    let n = (await attributeRequests()).length;
+    await page.click('#toggle-layer-input');
+    await waitForAttribute(++n);
+    await idle();
+    assert.equal((await lastAttribute()).layerInput, true);
+    assert.equal(await row('layer3').locator('.ll-tree-shape').innerText(), '[1, 128, 28, 28]', 'the tree shows the input side');
+    await page.click('#toggle-gradient-only');
+    await waitForAttribute(++n);
+    await idle();
+    assert.deepEqual([(await lastAttribute()).layerInput, (await lastAttribute()).gradientOnly], [true, true]);
+    assert.match(await page.locator('#figure-current .ll-figure-subtitle').innerText(), /layer input · gradient ·/);
+    await page.click('#toggle-layer-input');
+    await waitForAttribute(++n);
+    await page.click('#toggle-gradient-only');
+    await waitForAttribute(++n);
+    await idle();
+    assert.deepEqual([(await lastAttribute()).layerInput, (await lastAttribute()).gradientOnly], [false, false]);
+  });
+
+  it('display options change the pixels without any message to the host', async () => {
+    const sent = await sentCount();
+    const seen = new Set([await pixels()]);
+    const changed = async (what) => {
+      const p = await pixels();
+      assert.ok(!seen.has(p), `${what} did not change the canvas`);
+      seen.add(p);
+    };
+    await choose('display-sign', 'Positive');
+    await changed('sign positive');
+    await choose('display-method', 'Heat map');
+    await changed('method heat map');
+    await choose('display-colormap', 'viridis');
+    await changed('colormap viridis');
+    await choose('display-method', 'Blended heat map');
+    await changed('method blended');
+    await page.locator('#display-opacity').fill('0.9');
+    await changed('opacity 0.9');
+    await page.locator('#display-clip').fill('10');
+    await changed('clip 10%');
+    await page.click('#display-native');
+    await changed('native resolution');
+    await page.click('#display-native');
+    await choose('display-upsampling', 'Nearest');
+    await changed('nearest upsampling');
+    await choose('display-method', 'Masked image');
+    await changed('masked image');
+    await choose('display-method', 'Alpha scaling');
+    await changed('alpha scaling');
+    await choose('display-sign', 'Negative');
+    await changed('sign negative');
+    assert.equal(await sentCount(), sent, 'display changes sent messages to the host');
+    // Back to Captum's defaults for what follows.
+    await choose('display-upsampling', 'Bilinear');
+    await choose('display-method', 'Blended heat map');
+    await choose('display-sign', 'All (±)');
+    await choose('display-colormap', 'Default for sign');
+    await page.locator('#display-opacity').fill('0.5');
+    await page.locator('#display-clip').fill('2');
+    assert.equal(await sentCount(), sent);
+  });
+
+  it("masked image with sign 'all' is refused in place, as Captum does", async () => {
+    await choose('display-method', 'Masked image');
+    assert.match(await page.locator('#figure-current .ll-message').innerText(), /needs one sign/);
+    await choose('display-method', 'Blended heat map');
+    assert.equal(await page.locator('#figure-current .ll-message').innerText(), '');
+  });
+
+  it('the colorbar shows the threshold in attribution units (checked against the pure maths)', async () => {
+    const last = await host(() => {
+      const t = window.fakeHost.lastAttribute.response.layers[0].tensors[0];
+      return { dims: t.dims, data: Array.from(t.data) };
+    });
+    const tensor = { dims: last.dims, data: Float32Array.from(last.data) };
+    const map = maths.summedMap(tensor, 0, 'channels-first');
+    const up = maths.resizeBilinear(map.values, map.width, map.height, 224, 224);
+    const t = new maths.MassIndex(up).threshold('all', 2);
+    assert.ok(t > 0);
+    assert.equal(await page.locator('#figure-current .ll-colorbar-max').innerText(), `+${maths.formatValue(t)}`);
+    assert.equal(await page.locator('#figure-current .ll-colorbar-min').innerText(), maths.formatValue(-t));
+    assert.equal(Number(await page.locator('#figure-current .ll-colorbar').getAttribute('data-threshold')), t);
+    assert.match(await page.locator('#figure-current .ll-colorbar-caption').innerText(), new RegExp(`±${maths.formatValue(t).replace('.', '\\.')} — the top 2%`));
+    // Negative sign: the scale runs from 0 to the (negative) threshold.
+    await choose('display-sign', 'Negative');
+    const tn = new maths.MassIndex(up).threshold('negative', 2);
+    assert.ok(tn < 0);
+    assert.equal(await page.locator('#figure-current .ll-colorbar-max').innerText(), maths.formatValue(tn));
+    await choose('display-sign', 'All (±)');
+  });
+
+  it('re-renders a 224×224 overlay in under 16 ms', async () => {
+    const times = await host(() => {
+      const root = document.getElementById('app');
+      const fire = (id, value, type) => {
+        const el = document.getElementById(id);
+        el.value = value;
+        el.dispatchEvent(new Event(type, { bubbles: true }));
+        return Number(root.dataset.renderMs);
+      };
+      const out = [];
+      const signs = ['all', 'positive', 'negative', 'absolute_value'];
+      const methods = ['blended_heat_map', 'heat_map', 'masked_image', 'alpha_scaling'];
+      const cmaps = ['default', 'viridis', 'magma', 'RdBu'];
+      for (let i = 0; i < 48; i++) {
+        out.push(fire('display-sign', signs[i % 4], 'change'));
+        out.push(fire('display-method', methods[(i >> 2) % 4], 'change'));
+        out.push(fire('display-colormap', cmaps[(i >> 1) % 4], 'change'));
+        out.push(fire('display-opacity', String(0.2 + (i % 7) * 0.1), 'input'));
+        out.push(fire('display-clip', String(i % 5), 'input'));
+      }
+      fire('display-sign', 'all', 'change');
+      fire('display-method', 'blended_heat_map', 'change');
+      fire('display-colormap', 'default', 'change');
+      fire('display-opacity', '0.5', 'input');
+      fire('display-clip', '2', 'input');
+      return out;
+    });
+    const size = await host(() => document.querySelector('#figure-current canvas').width);
+    assert.equal(size, 224);
+    const sorted = [...times].sort((a, b) => a - b);
+    const q = (p) => sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))];
+    const summary = { n: times.length, median: q(0.5), p95: q(0.95), max: sorted.at(-1) };
+    fs.writeFileSync(path.join(RESULTS, 'webview-render-times.json'), JSON.stringify({ ...summary, times }, null, 1));
+    console.log(`# re-render of the 224×224 overlay: median ${summary.median.toFixed(2)} ms, p95 ${summary.p95.toFixed(2)} ms, max ${summary.max.toFixed(2)} ms over ${summary.n}`);
+    assert.ok(summary.p95 < 16, `p95 ${summary.p95} ms`);
+    assert.ok(summary.median < 16, `median ${summary.median} ms`);
+  });
+
+  it('shows the top channels and one channel alone, locally', async () => {
+    const tiles = page.locator('.ll-tile');
+    assert.equal(await tiles.count(), 13);
+    assert.match(await page.locator('#channels h3').innerText(), /12 of 256/);
+    const sent = await sentCount();
+    const before = await pixels();
+    const ch = await tiles.nth(1).getAttribute('data-channel');
+    await tiles.nth(1).click();
+    assert.match(await page.locator('#figure-current .ll-figure-title').innerText(), new RegExp(`layer3 · channel ${ch}$`));
+    assert.notEqual(await pixels(), before);
+    assert.equal(await tiles.nth(1).getAttribute('aria-pressed'), 'true');
+    await tiles.nth(0).click();
+    assert.equal(await page.locator('#figure-current .ll-figure-title').innerText(), 'layer3');
+    assert.equal(await pixels(), before);
+    assert.equal(await sentCount(), sent);
+  });
+
+  it('Pick input… asks the host; the new image brings new predictions', async () => {
+    const n = (await host(() => window.fakeHost.requests('predict').length));
+    await page.click('#pick-input');
+    await page.waitForFunction((n) => window.fakeHost.requests('predict').length > n, n);
+    await page.waitForFunction(() => document.querySelector('.ll-input-name')?.textContent === 'dusk-sneaker.png');
+    assert.equal(await host(() => window.fakeHost.requests('pickInput').length), 1);
+    await idle();
+  });
+
+  it('preprocessing presets fill the form and Apply sends a valid setPreprocess', async () => {
+    await page.click('#preprocess summary');
+    await page.locator('.ll-presets vscode-button', { hasText: '[−1, 1]' }).click();
+    assert.equal(await host(() => document.getElementById('pp-lo').value), '-1');
+    assert.equal(await host(() => document.getElementById('pp-mean').value), '');
+    await page.click('#pp-apply');
+    await page.waitForFunction(() => window.fakeHost.requests('setPreprocess').length === 1);
+    const p = await host(() => window.fakeHost.requests('setPreprocess')[0].params);
+    assert.deepEqual(p.preprocess.range, [-1, 1]);
+    assert.deepEqual(p.preprocess.size, [224, 224]);
+    assert.equal(p.preprocess.mean, undefined);
+    assert.equal(p.remember, true);
+    await page.locator('.ll-presets vscode-button', { hasText: 'ImageNet' }).click();
+    await page.locator('#pp-std input').fill('0.2, 0');
+    await page.click('#pp-apply');
+    assert.match(await page.locator('.ll-form-error').innerText(), /std/);
+    await page.locator('#pp-std input').fill('0.229, 0.224, 0.225');
+    await page.click('#pp-apply');
+    await page.waitForFunction(() => window.fakeHost.requests('setPreprocess').length === 2);
+    await page.click('#preprocess summary');
+    await idle();
+  });
+
+  it('pins a result and compares it with the next, side by side', async () => {
+    await page.click('#pin-button');
+    assert.equal(await page.locator('#figure-pinned').isVisible(), true);
+    await clickLayer('layer2');
+    assert.equal(await page.locator('#figure-pinned .ll-figure-title').innerText(), 'layer3');
+    assert.equal(await page.locator('#figure-current .ll-figure-title').innerText(), 'layer2');
+    assert.match(await page.locator('#figure-pinned .ll-colorbar-max').innerText(), /^\+/);
+    await page.mouse.move(0, 0);
+    await page.screenshot({ path: path.join(RESULTS, 'webview-compare.png') });
+    await page.click('#pin-button');
+    assert.equal(await page.locator('#figure-pinned').isVisible(), false);
+  });
+
+  it('exports the overlay as PNG and the tensor as .npy through the host', async () => {
+    await page.click('#export-png');
+    await page.waitForFunction(() => window.fakeHost.exports.some((e) => e.method === 'exportPng'));
+    const png = await host(() => {
+      const e = window.fakeHost.exports.find((x) => x.method === 'exportPng');
+      const b = e.params.png;
+      const dv = new DataView(b.buffer, b.byteOffset);
+      return { isBytes: b instanceof Uint8Array, sig: Array.from(b.slice(0, 8)), w: dv.getUint32(16), h: dv.getUint32(20), name: e.params.suggestedName };
+    });
+    assert.equal(png.isBytes, true);
+    assert.deepEqual(png.sig, [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+    assert.deepEqual([png.w, png.h], [224, 224]);
+    assert.match(png.name, /^layer2_\d+_all\.png$/);
+    await page.click('#export-npy');
+    await page.waitForFunction(() => window.fakeHost.exports.some((e) => e.method === 'exportNpy'));
+    const npy = await host(() => {
+      const e = window.fakeHost.exports.find((x) => x.method === 'exportNpy');
+      const shown = window.fakeHost.lastAttribute.response.layers[0].tensors[0];
+      return { dims: e.params.tensor.dims, isF32: e.params.tensor.data instanceof Float32Array, same: e.params.tensor.data.every((v, i) => v === shown.data[i]), name: e.params.suggestedName };
+    });
+    assert.deepEqual(npy.dims, [1, 128, 28, 28]);
+    assert.equal(npy.isF32, true);
+    assert.equal(npy.same, true);
+    assert.equal(npy.name, 'attr_layer2_0.npy');
+    assert.match(await page.locator('#notice').innerText(), /Saved/);
+    // The shown result survived the transfer of its copy.
+    assert.equal(await host(() => document.querySelector('#figure-current canvas').width), 224);
+  });
+
+  it('shows engine errors in place, with the node and op', async () => {
+    if ((await row('head').getAttribute('aria-expanded')) !== 'true') await row('head').locator('.ll-twisty').click();
+    await clickLayer('head.nms');
+    const msg = page.locator('#figure-current .ll-message');
+    assert.match(await msg.innerText(), /unsupported op 'NonMaxSuppression'/);
+    assert.match(await msg.innerText(), /at NonMaxSuppression node \/head\/nms\/NonMaxSuppression/);
+    assert.equal(await msg.getAttribute('role'), 'alert');
+    assert.equal(await page.locator('#export-png').getAttribute('disabled'), '');
+  });
+
+  it('shows a 1-D strip for non-spatial activations', async () => {
+    await clickLayer('flatten');
+    assert.match(await page.locator('#figure-current .ll-figure-subtitle').innerText(), /Non-spatial/);
+    assert.equal(await page.locator('#figure-current').evaluate((e) => e.classList.contains('vector')), true);
+    assert.equal(await page.locator('#channels').isVisible(), false);
+  });
+
+  it('shows progress and cancels a long run', async () => {
+    await host(() => (window.fakeHost.delayMs = 5000));
+    const n = (await attributeRequests()).length;
+    await row('layer1').click();
+    await waitForAttribute(n + 1);
+    await page.waitForSelector('.ll-status.is-busy');
+    await page.waitForFunction(() => /Running/.test(document.querySelector('.ll-progress-text').textContent) || /Building/.test(document.querySelector('.ll-progress-text').textContent));
+    assert.equal(await page.locator('#progress').isVisible(), true);
+    const id = (await lastAttribute()).id;
+    await page.click('#cancel-button');
+    await page.waitForFunction(() => window.fakeHost.requests('cancel').length > 0);
+    assert.equal(await host(() => window.fakeHost.requests('cancel').at(-1).params.requestId), id);
+    await page.waitForFunction(() => !document.querySelector('.ll-status.is-busy'));
+    await host(() => (window.fakeHost.delayMs = 15));
+  });
+
+  it('restores layer, target, toggles and display options after a reload', async () => {
+    await clickLayer('layer4');
+    const field = page.locator('#target-field input');
+    let n = (await attributeRequests()).length;
+    await field.fill('9');
+    await field.press('Enter');
+    await waitForAttribute(++n);
+    await page.click('#toggle-gradient-only');
+    await waitForAttribute(++n);
+    await idle();
+    await choose('display-sign', 'Absolute value');
+    await choose('display-colormap', 'magma');
+    await page.locator('#display-opacity').fill('0.8');
+    const before = await pixels();
+    await page.reload();
+    await page.waitForSelector('.ll-tree-row');
+    await page.waitForFunction(() => window.fakeHost.requests('attribute').length >= 1);
+    await idle();
+    const req = await lastAttribute();
+    assert.deepEqual(req.layers, ['layer4']);
+    assert.deepEqual(req.target, { kind: 'index', index: 9 });
+    assert.equal(req.gradientOnly, true);
+    assert.equal(await selectValue('display-sign'), 'absolute_value');
+    assert.equal(await selectValue('display-colormap'), 'magma');
+    assert.equal(await page.locator('#display-opacity').inputValue(), '0.8');
+    assert.equal(await host(() => document.getElementById('toggle-gradient-only').checked), true);
+    assert.equal(await row('layer4').getAttribute('aria-selected'), 'true');
+    // The input after reload is the host's first one again, so the picture may differ; the options do not.
+    assert.match(await pixels(), /^224x224:/);
+    void before;
+    // Put things back as a first-time user sees them, for the screenshot.
+    await choose('display-sign', 'All (±)');
+    await choose('display-colormap', 'Default for sign');
+    await page.locator('#display-opacity').fill('0.5');
+    n = (await attributeRequests()).length;
+    await page.click('#toggle-gradient-only');
+    await waitForAttribute(n + 1);
+    await page.locator('.ll-pred').first().click();
+    await waitForAttribute(n + 2);
+    await clickLayer('layer3');
+    await idle();
+    await page.mouse.move(0, 0);
+    await page.screenshot({ path: path.join(RESULTS, 'webview.png') });
+  });
+
+  it('sent only messages the protocol accepts, and logged no errors', async () => {
+    assert.deepEqual(await host(() => window.fakeHost.invalid), []);
+    assert.deepEqual(problems, []);
+  });
+});
