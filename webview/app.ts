@@ -41,6 +41,8 @@ export class App {
   private pinned?: ShownResult;
   private pendingAttribute?: number;
   private pendingPredict?: number;
+  /** Whether the last predict finished (well or not): an automatic target waits for it. */
+  private predictionsSettled = false;
   private seq = 0;
 
   private readonly tree: LayerTreeView;
@@ -159,19 +161,24 @@ export class App {
     this.current = undefined;
     this.pinned = undefined;
     this.predictions = undefined;
+    this.predictionsSettled = false;
     this.save();
     this.showResult();
     this.refreshTarget();
     if (this.input) this.predict();
   }
 
-  private onInputLoaded(i: InputInfo): void {
+  private onInputLoaded(info: InputInfo): void {
+    const img = info.image;
+    const i = img && img.rgba.length !== img.width * img.height * 4 ? { ...info, image: undefined } : info;
+    if (i !== info) this.showBanner({ message: `The input image is ${img!.width}×${img!.height} but carries ${img!.rgba.length} bytes; showing heat maps without it.` });
     this.input = i;
     this.inputPanel.setInput(i);
     const n = i.tensorDims.length ? i.tensorDims[0] : 1;
     if (this.state.example >= n) this.update({ example: 0 });
     this.targetPanel.setExamples(n, this.state.example);
     this.predictions = undefined;
+    this.predictionsSettled = false;
     this.refreshTarget();
     this.predict();
   }
@@ -201,12 +208,14 @@ export class App {
     if (!this.model || !this.input) return;
     if (this.pendingPredict) this.rpc.cancel(this.pendingPredict);
     this.predictionsPanel.loading();
+    this.predictionsSettled = false;
     const { id, promise } = this.rpc.request('predict', { top: this.state.topK, ...(this.state.output !== undefined ? { output: this.state.output } : {}) });
     this.pendingPredict = id;
     this.status.busy('Predicting…');
     promise
       .then((resp) => {
         this.predictions = resp;
+        this.predictionsSettled = true;
         if (this.state.targetAuto) this.state.targetText = this.autoTargetText();
         this.save();
         this.refreshPredictions();
@@ -215,8 +224,11 @@ export class App {
       })
       .catch((e: unknown) => {
         if (e instanceof RequestError && e.cancelled) return;
+        // Without predictions the target is whatever the field says (empty: none).
+        this.predictionsSettled = true;
         this.predictionsPanel.show(undefined, [], 0, undefined);
         this.showBanner(errorInfo(e));
+        this.attribute();
       })
       .finally(() => {
         if (this.pendingPredict === id) {
@@ -234,7 +246,11 @@ export class App {
       this.figure.setMessage(S.needInput, 'info');
       return;
     }
-    if (this.state.targetAuto && !this.predictions) return; // the target arrives with the predictions
+    if (this.state.targetAuto && !this.predictionsSettled) return; // the target arrives with the predictions
+    if (this.state.targetAuto && !this.state.targetText && (this.outputDims()?.length ?? 0) > 2) {
+      this.figure.setMessage('The output is dense: type a target tuple such as (class, y, x) in Attribution → Target.', 'info');
+      return;
+    }
     const target = this.parsedTarget();
     if (typeof target === 'string') {
       this.figure.setMessage(`Target: ${target}`, 'error');
@@ -354,6 +370,7 @@ export class App {
   private setOutput(output: string): void {
     this.update({ output, targetAuto: true, targetText: '' });
     this.predictions = undefined;
+    this.predictionsSettled = false;
     this.refreshTarget();
     this.predict();
   }
@@ -472,6 +489,9 @@ export class App {
     if (!tensors.length) return 'The engine returned no tensors for this layer.';
     const ti = Math.min(this.state.tensorIndex, tensors.length - 1);
     const t = tensors[ti];
+    const elements = t.dims.reduce((a, b) => a * b, 1);
+    if (t.data.length !== elements) return `The engine returned ${t.data.length} values for shape ${formatShape(t.dims)} (${elements} expected).`;
+    if (elements === 0) return `The attribution for ${t.valueName} is empty (shape ${formatShape(t.dims)}).`;
     const n = exampleCount(t.dims);
     const example = Math.min(this.state.example, n - 1);
     const layout = this.layout();
@@ -505,11 +525,12 @@ export class App {
     if (r) {
       const src = this.sourceFor(r, true);
       if (typeof src === 'string') {
+        this.channels.set('', undefined, 0, this.layout(), undefined);
         this.figure.setSource(undefined);
         this.figure.setMessage(src, 'error');
       } else this.figure.setSource(src);
       const ti = Math.min(this.state.tensorIndex, Math.max(0, tensors.length - 1));
-      const t = tensors[ti];
+      const t = typeof src === 'string' ? undefined : tensors[ti];
       if (t) {
         const example = Math.min(this.state.example, exampleCount(t.dims) - 1);
         this.channels.set(`${r.seq}:${ti}:${example}`, t, example, this.layout(), this.state.channel);

@@ -127,6 +127,8 @@ async function attribute(session: ModelSession, cmd: Extract<Command, { kind: 'a
     output: cmd.output,
     provider: cmd.provider,
     threads: cmd.threads,
+    // Every repetition is a full attribution (forward + backward), not a cached target switch.
+    fresh: true,
   };
   let res: AttributeResult = await session.attribute(req);
   const runs = [res.timings.run];

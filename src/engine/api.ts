@@ -36,6 +36,8 @@ export interface AttributeRequest extends RuntimeOptions {
   gradientOnly?: boolean;
   /** Which graph output the target indexes: name or index; default the first. */
   output?: string | number;
+  /** Recompute the forward pass even when the inputs equal the previous request's (honest timings). */
+  fresh?: boolean;
   /** Cancels the request between stages (and drops its result). */
   signal?: AbortSignal;
 }

@@ -186,7 +186,7 @@ export class ModelSession {
     const results: AttributeResult[] = [];
     for (const target of targets) {
       const t0 = performance.now();
-      const { fwd, feeds } = await this.forward(compiled, req.inputs);
+      const { fwd, feeds } = await this.forward(compiled, req.inputs, !!req.fresh && target === targets[0]);
       throwIfAborted(req.signal);
       const out = fwd[output];
       if (out.type === 'float16') throw new LayerLensError('float16 model outputs are not supported yet', 'unsupported-op');
@@ -226,9 +226,9 @@ export class ModelSession {
   }
 
   /** The forward pass for these inputs, reused while the inputs and the compiled graph stay the same. */
-  private async forward(compiled: CompiledAttribution, inputs: HostTensor[]): Promise<{ fwd: Record<string, ort.Tensor>; feeds: Record<string, ort.Tensor> }> {
+  private async forward(compiled: CompiledAttribution, inputs: HostTensor[], fresh: boolean): Promise<{ fwd: Record<string, ort.Tensor>; feeds: Record<string, ort.Tensor> }> {
     const key = inputsFingerprint(inputs);
-    if (this.lastForward && this.lastForward.compiled === compiled && this.lastForward.key === key) return this.lastForward;
+    if (!fresh && this.lastForward && this.lastForward.compiled === compiled && this.lastForward.key === key) return this.lastForward;
     const feeds: Record<string, ort.Tensor> = {};
     this.model.graph.inputs.forEach((name, i) => (feeds[name] = toOrt(inputs[i])));
     const fwd = await compiled.forward.session.run(feeds, compiled.forwardOutputs);

@@ -7,6 +7,7 @@
  * supersede logic is unit-tested with a fake launcher.
  */
 import { ChildProcess, fork } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { CancellationToken, CancellationTokenSource, Emitter, Event, RequestType, ResponseError } from 'vscode-jsonrpc';
 import { IPCMessageReader, IPCMessageWriter, createMessageConnection } from 'vscode-jsonrpc/node';
 import {
@@ -343,6 +344,7 @@ function toEngineError(e: unknown): EngineError {
  */
 export function forkLauncher(enginePath: string, log?: (line: string) => void): EngineLauncher {
   return (opts) => {
+    if (!existsSync(enginePath)) throw new Error(`${enginePath} is missing (run \`npm run build\`)`);
     const execArgv = opts.memoryLimitMb > 0 ? [`--max-old-space-size=${Math.floor(opts.memoryLimitMb)}`] : [];
     const child: ChildProcess = fork(enginePath, [`--request-timeout-ms=${Math.floor(opts.requestTimeoutMs)}`, `--memory-limit-mb=${Math.floor(opts.memoryLimitMb)}`], {
       execArgv,

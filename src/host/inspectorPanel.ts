@@ -81,6 +81,8 @@ export class InspectorPanel implements vscode.Disposable {
   private model?: EngineModelInfo;
   /** Preprocessing chosen in the inspector (overrides the model's own until the panel closes). */
   private preprocess?: ImagePreprocess;
+  /** Where `preprocess` came from, in the words the inspector shows. */
+  private preprocessSource?: string;
   /** One slot per graph input (most models have one). */
   private inputs: (LoadedInput | undefined)[] = [];
   /** Providers the engine would try here (for the provider badge). */
@@ -274,7 +276,10 @@ export class InspectorPanel implements vscode.Disposable {
     try {
       const [info, tree] = await Promise.all([this.s.engine.openModel(this.modelPath), this.s.engine.modelTree(this.modelPath)]);
       this.model = info;
-      if (this.preprocess === undefined) this.preprocess = this.rememberedPreprocess();
+      if (this.preprocess === undefined) {
+        this.preprocess = this.rememberedPreprocess();
+        if (this.preprocess) this.preprocessSource = S.preprocessSaved;
+      }
       const payload: ModelInfo = {
         modelKey: this.modelUri.toString(),
         modelName: path.basename(this.modelPath),
@@ -284,7 +289,7 @@ export class InspectorPanel implements vscode.Disposable {
         inputs: info.inputs,
         outputs: info.outputs,
         preprocess: toPreprocessSpec(this.preprocess ?? info.preprocess),
-        preprocessSource: this.preprocess ? (isDemoModel(this.s, this.modelUri) ? 'saved settings' : 'inspector') : info.preprocessSource,
+        preprocessSource: (this.preprocess && this.preprocessSource) || info.preprocessSource,
         labels: info.labels,
         labelsSource: info.labelsSource,
         initialLayer: this.selectLayer,
@@ -360,6 +365,7 @@ export class InspectorPanel implements vscode.Disposable {
     const pre = toImagePreprocess(p.preprocess);
     if (p.remember) await this.savePreprocess(pre);
     this.preprocess = pre;
+    this.preprocessSource = !p.remember ? S.preprocessInspector : isDemoModel(this.s, this.modelUri) ? S.preprocessSaved : S.preprocessSidecar;
     await this.reloadImages();
     return { preprocess: toPreprocessSpec(pre) };
   }
@@ -381,6 +387,7 @@ export class InspectorPanel implements vscode.Disposable {
         try {
           await writeSidecar(this.modelPath, pre, { overwriteCorrupt: true });
           this.preprocess = pre;
+          this.preprocessSource = S.preprocessSidecar;
           await this.sendModel(); // shows the saved preprocessing
           await this.reloadImages();
         } catch (err) {

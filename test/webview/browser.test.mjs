@@ -175,11 +175,11 @@ describe('inspector webview in Chromium', { skip }, () => {
 
   it('display options change the pixels without any message to the host', async () => {
     const sent = await sentCount();
-    const seen = new Set([await pixels()]);
+    let previous = await pixels();
     const changed = async (what) => {
       const p = await pixels();
-      assert.ok(!seen.has(p), `${what} did not change the canvas`);
-      seen.add(p);
+      assert.notEqual(p, previous, `${what} did not change the canvas`);
+      previous = p;
     };
     await choose('display-sign', 'Positive');
     await changed('sign positive');
@@ -196,6 +196,7 @@ describe('inspector webview in Chromium', { skip }, () => {
     await page.click('#display-native');
     await changed('native resolution');
     await page.click('#display-native');
+    previous = await pixels();
     await choose('display-upsampling', 'Nearest');
     await changed('nearest upsampling');
     await choose('display-method', 'Masked image');

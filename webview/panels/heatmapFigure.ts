@@ -21,6 +21,12 @@ export interface FigureSource {
 }
 
 const BAR_W = 640;
+
+function spinner(): HTMLElement {
+  const el = icon('loading');
+  el.classList.add('codicon-modifier-spin');
+  return el;
+}
 const BAR_H = 180;
 
 export class HeatmapFigure {
@@ -90,7 +96,7 @@ export class HeatmapFigure {
       return;
     }
     const where = error && (error.node || error.op) ? h('div', { class: 'll-error-where' }, `at ${error.op ? `${error.op} ` : ''}node ${error.node ?? '?'}`) : null;
-    replace(this.message, kind === 'error' ? icon('error') : kind === 'busy' ? icon('loading') : null, h('div', { class: 'll-message-text' }, h('div', {}, text), where));
+    replace(this.message, kind === 'error' ? icon('error') : kind === 'busy' ? spinner() : null, h('div', { class: 'll-message-text' }, h('div', {}, text), where));
     this.message.setAttribute('role', kind === 'error' ? 'alert' : 'status');
   }
 

@@ -271,6 +271,20 @@ describe('EngineClient: supersede, cancel, timeout', () => {
     client.dispose();
   });
 
+  test('an engine that cannot be started fails the request with the reason', async () => {
+    const client = new EngineClient({
+      launcher: () => {
+        throw new Error('/x/dist/engine-process.js is missing (run `npm run build`)');
+      },
+      memoryLimitMb: () => 0,
+      requestTimeoutMs: () => 0,
+    });
+    const e = await rejection(client.hello());
+    assert.equal(e.code, 'engine-stopped');
+    assert.match(e.message, /could not be started: .*engine-process\.js is missing/);
+    client.dispose();
+  });
+
   test('requests never block: a send that throws synchronously becomes a rejection', async () => {
     const client = new EngineClient({
       launcher: () => ({

@@ -123,6 +123,21 @@ describe('engine process', { skip }, () => {
     assert.ok(firstMs < 10_000, `the first page took ${firstMs.toFixed(0)} ms`);
   });
 
+  test('an engine that runs out of heap is reported as such and replaced', async () => {
+    const big = path.join(tmp, 'huge.onnx');
+    writeFlatReluChain(big, 200_000);
+    const small = new EngineClient({ launcher: forkLauncher(ENGINE), memoryLimitMb: () => 64, requestTimeoutMs: () => 60_000 });
+    try {
+      await assert.rejects(
+        small.modelTree(big),
+        (e: unknown) => e instanceof EngineError && e.code === 'engine-stopped' && /ran out of memory \(limit 64 MB/.test(e.message),
+      );
+      assert.equal((await small.hello()).memoryLimitMb, 64);
+    } finally {
+      small.dispose();
+    }
+  });
+
   test('relative paths are refused', async () => {
     await assert.rejects(client.openModel('model.onnx'), (e: unknown) => e instanceof EngineError && e.code === 'invalid-argument');
   });
