@@ -274,7 +274,8 @@ export class App {
       })
       .catch((e: unknown) => {
         if (e instanceof RequestError && e.cancelled) {
-          if (!this.current) this.figure.setMessage('Cancelled.', 'info');
+          // Superseded by a newer request: that one owns the figure now.
+          if (!this.current && this.pendingAttribute === undefined) this.figure.setMessage('Cancelled.', 'info');
           return;
         }
         this.current = undefined;

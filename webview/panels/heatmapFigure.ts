@@ -109,7 +109,7 @@ export class HeatmapFigure {
     this.buffer = frame.rgba;
     this.frame = frame;
     if (this.source.map.spatial) this.paintImage(frame);
-    else this.paintBars(frame, display);
+    else this.paintBars(frame);
     this.paintColorbar(frame, display);
     if (frame.error) this.setMessage(frame.error, 'error');
     else if (this.message.classList.contains('error') && this.message.textContent && this.source) this.setMessage('', 'info');
@@ -139,7 +139,7 @@ export class HeatmapFigure {
     this.canvas.getContext('2d')!.putImageData(new ImageData(frame.rgba, w, hgt), 0, 0);
   }
 
-  private paintBars(frame: OverlayFrame, display: DisplayOptions): void {
+  private paintBars(frame: OverlayFrame): void {
     if (this.canvas.width !== BAR_W || this.canvas.height !== BAR_H) {
       this.canvas.width = BAR_W;
       this.canvas.height = BAR_H;
@@ -167,7 +167,6 @@ export class HeatmapFigure {
     ctx.globalAlpha = 0.5;
     ctx.fillRect(0, Math.round(base), BAR_W, 1);
     ctx.globalAlpha = 1;
-    void display;
   }
 
   private paintColorbar(frame: OverlayFrame, display: DisplayOptions): void {
