@@ -243,7 +243,11 @@ export class ModelSession {
     let sessionP = this.predictSessions.get(key);
     const tc = performance.now();
     if (!sessionP) {
-      sessionP = openSession(encodeModel(withOutputs(this.model, [output])), this.gpuRejected ? { ...opts, provider: 'cpu' } : opts, this.factory);
+      sessionP = openSession(
+        encodeModel(withOutputs(this.model, [output])),
+        { ...opts, ...(this.gpuRejected ? { provider: 'cpu' as const } : {}), externalDataDir: this.model.dir },
+        this.factory,
+      );
       this.predictSessions.set(key, sessionP);
       sessionP.catch(() => this.predictSessions.delete(key));
     }

@@ -57,7 +57,7 @@ export async function probeValues(
     void i;
   }
   if (!fetch.length) return probe;
-  const opened = await openSession(encodeModel(withOutputs(model, fetch)), { provider: 'cpu', threads: runtime.threads });
+  const opened = await openSession(encodeModel(withOutputs(model, fetch)), { provider: 'cpu', threads: runtime.threads, externalDataDir: model.dir });
   try {
     const res = await opened.session.run(feeds, fetch);
     for (const name of fetch) {
@@ -89,10 +89,10 @@ export async function compileAttribution(
   const bw = buildBackward(g, path, activations, output, probe);
 
   const forwardOutputs = unique([output, ...activations, ...bw.forwardFetches].filter((v) => !g.inputs.includes(v)));
-  const forward = await openSession(encodeModel(withOutputs(model, forwardOutputs)), runtime, factory);
+  const forward = await openSession(encodeModel(withOutputs(model, forwardOutputs)), { ...runtime, externalDataDir: model.dir }, factory);
   let backward: OpenedSession;
   try {
-    backward = await openSession(encodeModel(bw.model), { ...runtime, provider: forward.provider }, factory);
+    backward = await openSession(encodeModel(bw.model), { ...runtime, provider: forward.provider, externalDataDir: model.dir }, factory);
   } catch (e) {
     await forward.session.release();
     throw e;

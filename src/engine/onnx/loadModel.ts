@@ -93,9 +93,13 @@ export function checkTensorSize(t: TensorProto, file: string): void {
   }
 }
 
+/** External tensors up to this size are brought into the model (constants the engine reads, such as shapes). */
+const INLINE_EXTERNAL_BYTES = 64 * 1024;
+
 /**
- * External data is read only from files inside the model's folder (no absolute paths, no `..`,
- * no symlinks leading out), and brought into memory so the engine can hand onnxruntime one buffer.
+ * External data is accepted only from files inside the model's folder (no absolute paths, no `..`, no symlinks
+ * leading out) and long enough for what it declares. Large tensors stay external: onnxruntime reads them from
+ * the folder itself, so a model over 2 GB never passes its weights through JS memory.
  */
 function resolveExternalData(proto: ModelProto, dir: string, file: string): void {
   const realDir = fs.realpathSync(dir);
@@ -120,6 +124,11 @@ function resolveExternalData(proto: ModelProto, dir: string, file: string): void
       const st = fs.fstatSync(fd);
       if (offset + length > st.size)
         throw new LayerLensError(`external data '${loc}' for tensor '${t.name}' is shorter than declared (${st.size} bytes, needs ${offset + length})`, 'model-invalid');
+      if (length > INLINE_EXTERNAL_BYTES) {
+        // Normalise the location to the checked relative path; onnxruntime resolves it against the model folder.
+        t.externalData = (t.externalData ?? []).map((e) => (e.key === 'location' ? { key: 'location', value: path.relative(realDir, target) } : e));
+        continue;
+      }
       const data = Buffer.alloc(length);
       fs.readSync(fd, data, 0, length, offset);
       t.rawData = data;

@@ -16,16 +16,28 @@ export interface OpenedSession {
   notes: string[];
 }
 
-export type SessionFactory = (bytes: Uint8Array, provider: ConcreteProvider, threads: number | undefined) => Promise<ort.InferenceSession>;
+export interface SessionExtras {
+  /** Folder that external-data locations are relative to (the model's own folder). */
+  externalDataDir?: string;
+}
 
-export const createOrtSession: SessionFactory = (bytes, provider, threads) => {
+export type SessionFactory = (bytes: Uint8Array, provider: ConcreteProvider, threads: number | undefined, extras?: SessionExtras) => Promise<ort.InferenceSession>;
+
+export const createOrtSession: SessionFactory = (bytes, provider, threads, extras = {}) => {
   const opts: ort.InferenceSession.SessionOptions = {
     executionProviders: [provider],
     graphOptimizationLevel: 'all',
     // Warnings (e.g. "initializer appears in graph inputs") are for model authors, not for our users' terminals.
     logSeverityLevel: 3,
     // Spinning worker threads burn a core while the editor idles; the engine's runs are short and bursty.
-    extra: { session: { 'intra_op.allow_spinning': '0', 'inter_op.allow_spinning': '0' } },
+    extra: {
+      session: {
+        'intra_op.allow_spinning': '0',
+        'inter_op.allow_spinning': '0',
+        // Weights in external files are read by onnxruntime itself, never copied through JS.
+        ...(extras.externalDataDir ? { model_external_initializers_file_folder_path: extras.externalDataDir } : {}),
+      },
+    },
   };
   if (threads && threads > 0) {
     opts.intraOpNumThreads = threads;
@@ -35,6 +47,7 @@ export const createOrtSession: SessionFactory = (bytes, provider, threads) => {
 };
 
 export interface SessionRequest {
+  externalDataDir?: string;
   /** Overrides the library checks that decide which providers are worth trying (tests, diagnostics). */
   probes?: ProviderProbes;
 }
@@ -47,7 +60,7 @@ export async function openSession(bytes: Uint8Array, req: SessionRequest, factor
   let lastError: unknown;
   for (const provider of plan.order) {
     try {
-      const session = await factory(bytes, provider, req.threads);
+      const session = await factory(bytes, provider, req.threads, { externalDataDir: req.externalDataDir });
       return { session, provider, notes };
     } catch (e) {
       lastError = e;

@@ -149,6 +149,36 @@ describe('external data stays inside the model folder', () => {
   });
 });
 
+describe('large external weights stay outside JS memory', () => {
+  test('a 4 MB external weight is left to onnxruntime and the model still attributes', async () => {
+    const n = 1024 * 1024;
+    const m = tinyMlp();
+    const dir = tempDir();
+    // x[N,4] → MatMul(W[4,n]) → Relu → ReduceSum → y: W is 16 MB of external data.
+    const w = Buffer.alloc(4 * n * 4);
+    for (let i = 0; i < 4 * n; i++) w.writeFloatLE(((i % 7) - 3) / 7, i * 4);
+    fs.writeFileSync(path.join(dir, 'w.bin'), w);
+    m.graph!.initializer = [
+      { name: 'W', dataType: ElemType.FLOAT, dims: [4, n], dataLocation: onnx.TensorProto.DataLocation.EXTERNAL, externalData: [{ key: 'location', value: 'w.bin' }] },
+      makeTensor('axes', ElemType.INT64, [1], [1]),
+    ];
+    m.graph!.node = [
+      { name: '/proj/MatMul', opType: 'MatMul', input: ['x', 'W'], output: ['/proj/MatMul_output_0'] },
+      { name: '/act/Relu', opType: 'Relu', input: ['/proj/MatMul_output_0'], output: ['/act/Relu_output_0'] },
+      { name: '/sum/ReduceSum', opType: 'ReduceSum', input: ['/act/Relu_output_0', 'axes'], output: ['y'], attribute: [{ name: 'keepdims', type: 2, i: 1 }] },
+    ];
+    m.graph!.output = [{ name: 'y', type: { tensorType: { elemType: ElemType.FLOAT, shape: { dim: [{ dimParam: 'N' }, { dimValue: 1 }] } } } }];
+    const p = writeModel(m, dir);
+    const s = await ModelSession.open(p);
+    const init = s.model.graph.initializers.get('W')!;
+    assert.equal(init.dataLocation, onnx.TensorProto.DataLocation.EXTERNAL, 'the weight stays external');
+    assert.ok(!init.rawData || init.rawData.length === 0, 'no weight bytes in JS');
+    const r = await s.attribute({ layers: ['proj'], inputs: [input], target: { kind: 'none' } });
+    assert.deepEqual(r.attributions[0][0].dims, [1, n]);
+    await s.dispose();
+  });
+});
+
 describe('ops and graphs the engine cannot differentiate', () => {
   test('an op without a rule on the path names the op, node and opset', async () => {
     const p = mutate((m) => {
