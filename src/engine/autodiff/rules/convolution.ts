@@ -146,6 +146,40 @@ function biasGradient(c: VjpContext, dy: string, rank: number): string {
   return c.op('ReduceSum', [dy, c.i64([0, ...range(2, rank)])], { keepdims: 0 });
 }
 
+/**
+ * For stride 1 the input gradient is itself a Conv: dy convolved with the weight flipped in space and transposed
+ * per group, padded by d·(k−1) − p. onnxruntime runs Conv much faster than ConvTranspose (layout transforms and
+ * fusions apply), so this path is taken whenever the weight is a constant in the file; otherwise undefined.
+ */
+function flippedConvAdjoint(c: VjpContext, dy: string, inSp: number[], outSp: number[], win: SpatialWindow, group: number): string | undefined {
+  if (win.strides.some((s) => s !== 1)) return undefined;
+  const padB = win.kernel.map((k, i) => (k - 1) * win.dilations[i] - win.padBegin[i]);
+  // Stride 1: out = in + pb + pe − d(k−1), so the adjoint's end pad d(k−1) − pe is in − out + pb.
+  const padE = inSp.map((n, i) => n - outSp[i] + win.padBegin[i]);
+  if ([...padB, ...padE].some((p) => p < 0)) return undefined;
+  let w: number[];
+  try {
+    w = c.values(1);
+  } catch {
+    return undefined; // computed or external weight: ConvTranspose reads it as it is
+  }
+  const wShape = c.inShape(1);
+  const [cout, cinG, ...k] = wShape;
+  const coutG = cout / group;
+  const kSize = k.reduce((a, b) => a * b, 1);
+  const flipped = new Float32Array(w.length);
+  // W'[g·CinG + ci, co, κ] = W[g·CoutG + co, ci, K−1−κ]  (flipping every spatial axis reverses the flat index).
+  for (let g = 0; g < group; g++)
+    for (let co = 0; co < coutG; co++)
+      for (let ci = 0; ci < cinG; ci++) {
+        const src = ((g * coutG + co) * cinG + ci) * kSize;
+        const dst = ((g * cinG + ci) * coutG + co) * kSize;
+        for (let q = 0; q < kSize; q++) flipped[dst + q] = w[src + kSize - 1 - q];
+      }
+  const wt = c.constant([cinG * group, coutG, ...k], flipped);
+  return c.op('Conv', [dy, wt], { kernel_shape: k, strides: win.strides, dilations: win.dilations, pads: [...padB, ...padE], group });
+}
+
 function checkNonNegative(c: VjpContext, pads: number[]): void {
   if (pads.some((p) => p < 0)) c.fail(`negative padding [${pads}] is not supported`);
 }
@@ -173,7 +207,7 @@ registerRule('Conv', {}, (c) => {
       c.fail(`could not resolve the padding (output size ${outSp[i]}, expected ${expect} on spatial axis ${i})`);
   });
   const win: SpatialWindow = { kernel, strides, dilations, padBegin: pads.begin };
-  if (c.needs(0)) c.addGrad(0, windowAdjoint(c, dy, c.x(1), inSp, outSp, win, group));
+  if (c.needs(0)) c.addGrad(0, flippedConvAdjoint(c, dy, inSp, outSp, win, group) ?? windowAdjoint(c, dy, c.x(1), inSp, outSp, win, group));
   if (c.needs(1)) c.addGrad(1, weightGradient(c, c.x(0), dy, xShape, yShape, win, group));
   if (c.needs(2)) c.addGrad(2, biasGradient(c, dy, yShape.length));
 });

@@ -45,6 +45,21 @@ describe('VJP rules: Conv', () => {
     gradCheck({ op: 'Conv', opset: 18, inputs: [{ dims: [2, 2, 5, 4], constant: W }, { dims: [4, 1, 2, 3] }], attrs: { group: 2, strides: [2, 1] } }));
 });
 
+describe('VJP rules: Conv, stride-1 fast path (input gradient as a Conv with the flipped weight)', () => {
+  const cases: [string, number[], number[], Record<string, number[] | number>][] = [
+    ['2-D, asymmetric pads', [2, 3, 6, 5], [4, 3, 3, 2], { pads: [1, 0, 2, 1] }],
+    ['2-D, dilations and pads', [1, 2, 7, 7], [3, 2, 3, 3], { dilations: [2, 1], pads: [2, 1, 1, 0] }],
+    ['2-D, groups', [2, 4, 5, 5], [6, 2, 3, 3], { group: 2, pads: [1, 1, 1, 1] }],
+    ['depthwise', [1, 3, 6, 6], [3, 1, 3, 3], { group: 3, pads: [1, 1, 1, 1] }],
+    ['depthwise with multiplier 2', [1, 2, 5, 5], [4, 1, 3, 3], { group: 2, pads: [0, 1, 1, 0] }],
+    ['1-D, even kernel, no pads', [2, 2, 9], [3, 2, 4], {}],
+    ['3-D', [1, 2, 4, 3, 4], [2, 2, 2, 3, 2], { pads: [1, 1, 0, 0, 1, 1] }],
+    ['pads larger than the kernel reach (falls back to ConvTranspose)', [1, 2, 4, 4], [2, 2, 2, 2], { pads: [2, 2, 2, 2] }],
+  ];
+  for (const [name, x, w, attrs] of cases)
+    test(name, () => gradCheck({ op: 'Conv', opset: 13, inputs: [{ dims: x }, { dims: w, constant: W }], attrs }));
+});
+
 describe('VJP rules: ConvTranspose', () => {
   test('2-D, strides, pads, output_padding', () =>
     gradCheck({

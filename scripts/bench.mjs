@@ -1,0 +1,343 @@
+#!/usr/bin/env node
+// `npm run bench` (= tsc -p . && node scripts/bench.mjs [options]): LayerLens vs PyTorch eager autograd.
+//
+// For each model (ResNet-18 → layer3, ViT-style encoder → blocks.3), threads 1 and 2, batch 1 and 8:
+//   LayerLens (the engine in-process: compile, then `attribute()` medians — the engine's `run` timing and the
+//   wall-clock of the whole call), a plain onnxruntime forward of the same model, and PyTorch eager autograd
+//   (scripts/bench/torch_bench.py, one persistent process), measured round-robin in this one invocation so
+//   background load hits all of them alike; ratios, compile time, peak memory, target switch and top-5 cost.
+// Then: layer-tree time for a 20,000-node model, and a profile of where LayerLens' time goes.
+// Prints markdown tables and writes bench/results/latest.json (and a timestamped copy).
+//
+// Options: --quick (7 runs everywhere, short profile) · --models resnet18,vit · --threads 1,2 · --batches 1,8
+//          --reps N (runs per config, ≥ 7) · --no-torch · --no-profile · --out FILE
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import {
+  MODELS_DIR, PYTHON, RESULTS_DIR, ROOT, TorchClient, benchInput, engine, fmt, gc, loadavg, mdTable, median, ort,
+  procStatus, pythonHasTorch, resetPeak, round, rssMb, summary, timeIt,
+} from './bench/lib.mjs';
+import { benchLayerTree } from './bench/synthetic.mjs';
+import { batchedSeedsExperiment, profileEngine, spinningExperiment } from './bench/profile.mjs';
+import { writeFallbackModels } from './bench/jsModels.mjs';
+
+const LAYERS = { resnet18: 'layer3', vit: 'blocks.3' };
+const TARGET = 3;
+const SWITCH_TARGET = 7;
+
+function parseArgs(argv) {
+  const o = { quick: false, models: ['resnet18', 'vit'], threads: [1, 2], batches: [1, 8], reps: undefined, torch: true, profile: true, out: undefined };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    const next = () => argv[++i];
+    if (a === '--quick') o.quick = true;
+    else if (a === '--models') o.models = next().split(',');
+    else if (a === '--threads') o.threads = next().split(',').map(Number);
+    else if (a === '--batches') o.batches = next().split(',').map(Number);
+    else if (a === '--reps') o.reps = Math.max(7, Number(next()));
+    else if (a === '--no-torch') o.torch = false;
+    else if (a === '--no-profile') o.profile = false;
+    else if (a === '--out') o.out = next();
+    else if (a === '--help' || a === '-h') {
+      console.log(fs.readFileSync(new URL(import.meta.url), 'utf8').split('\n').filter((l) => l.startsWith('//')).map((l) => l.slice(3)).join('\n'));
+      process.exit(0);
+    } else throw new Error(`unknown option ${a}`);
+  }
+  for (const m of o.models) if (!LAYERS[m]) throw new Error(`unknown model ${m} (resnet18, vit)`);
+  return o;
+}
+
+const log = (s) => process.stderr.write(`${s}\n`);
+
+function machine() {
+  const cpus = os.cpus();
+  return {
+    cpu: cpus[0]?.model,
+    cores: cpus.length,
+    memGb: round(os.totalmem() / 2 ** 30, 1),
+    platform: `${process.platform} ${os.release()}`,
+    node: process.version,
+    onnxruntimeNode: JSON.parse(fs.readFileSync(path.join(ROOT, 'node_modules', 'onnxruntime-node', 'package.json'), 'utf8')).version,
+  };
+}
+
+/** Builds (or reuses) bench/models: torch export when PyTorch is here, else the JS fallback (same architectures, other weights). */
+function ensureModels(torchInfo) {
+  if (torchInfo.ok) {
+    const r = spawnSync(PYTHON, [path.join(ROOT, 'scripts', 'bench', 'make_models.py'), '--out', MODELS_DIR], { encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`make_models.py failed:\n${r.stderr}`);
+    const m = JSON.parse(r.stdout.trim().split('\n').pop());
+    log(m.cached ? `models: cached in ${path.relative(ROOT, MODELS_DIR)} (hash ${m.hash})` : `models: exported to ${path.relative(ROOT, MODELS_DIR)} (hash ${m.hash})`);
+    return { source: 'torch', ...m };
+  }
+  const manifest = path.join(MODELS_DIR, 'manifest.json');
+  if (fs.existsSync(manifest)) {
+    const m = JSON.parse(fs.readFileSync(manifest, 'utf8'));
+    if (Object.values(m.models).every((x) => fs.existsSync(path.join(MODELS_DIR, x.onnx)))) {
+      log('models: PyTorch unavailable; using the models exported earlier');
+      return { source: m.source ?? 'torch (cached)', ...m };
+    }
+  }
+  log('models: PyTorch unavailable; building the JS fallback models (same architectures, different random weights)');
+  return writeFallbackModels(MODELS_DIR);
+}
+
+/** onnxruntime on the exported model vs the logits PyTorch computed at export time (same weights, same inputs?). */
+async function checkExport(E, kind, manifestEntry) {
+  if (!manifestEntry?.ref_logits_head) return undefined;
+  const s = await E.createOrtSession(fs.readFileSync(path.join(MODELS_DIR, manifestEntry.onnx)), 'cpu', 1);
+  const x = benchInput(2, 1);
+  const r = await s.run({ input: new ort.Tensor('float32', x.data, x.dims) });
+  const out = Object.values(r)[0];
+  const n = out.dims[1];
+  const got = [0, 1].flatMap((b) => Array.from(out.data.subarray(b * n, b * n + 5)));
+  await s.release();
+  const diff = Math.max(...got.map((v, i) => Math.abs(v - manifestEntry.ref_logits_head[i])));
+  return round(diff / manifestEntry.ref_logits_absmean, 7);
+}
+
+function maxRelDiff(a, b) {
+  let max = 0;
+  let d = 0;
+  for (let i = 0; i < b.length; i++) {
+    max = Math.max(max, Math.abs(b[i]));
+    d = Math.max(d, Math.abs(a[i] - b[i]));
+  }
+  return max ? d / max : d;
+}
+
+async function runConfig(ctx, kind, batch, threads) {
+  const { E, torch, opts, inputs } = ctx;
+  const layer = LAYERS[kind];
+  const file = path.join(MODELS_DIR, `${kind}.onnx`);
+  const reps = opts.reps ?? (opts.quick ? 7 : batch === 1 ? 15 : 9);
+  const perRound = batch === 1 ? 5 : 3;
+  const rounds = Math.ceil(reps / perRound);
+  const X = inputs(batch);
+  const res = { model: kind, layer, batch, threads, reps: rounds * perRound, loadavgStart: loadavg() };
+  log(`\n${kind} → ${layer}, batch ${batch}, ${threads} thread(s)  [load ${res.loadavgStart.join(' ')}]`);
+
+  // ---- PyTorch: load (once per model) + 2 warm-ups
+  if (torch) {
+    await torch.request({ cmd: 'mem', reset: true });
+    const s = await torch.request({ cmd: 'setup', model: kind, batch, threads, layer, target: TARGET, warmup: 2 });
+    const m = await torch.request({ cmd: 'mem' });
+    res.torchSetup = { loadMs: round(s.load_ms), threads: s.threads };
+    res.torchPeakRssMb = round(m.VmHWM ?? m.ru_maxrss_mb, 1);
+  }
+
+  // ---- LayerLens: open, compile (first call), one more warm-up; memory around it
+  gc();
+  const peakReset = resetPeak();
+  const rssBefore = rssMb();
+  const { ms: openMs, r: session } = await timeIt(() => E.ModelSession.open(file));
+  const req = (x, target) => ({ layers: [layer], inputs: [x], target: { kind: 'index', index: target }, threads, provider: 'cpu' });
+  const first = await timeIt(() => session.attribute(req(X[0], TARGET)));
+  await session.attribute(req(X[1], TARGET));
+  const st = procStatus();
+  res.layerlens = {
+    openMs: round(openMs),
+    compileMs: round(first.r.timings.compile),
+    firstCallMs: round(first.ms),
+    rssBeforeMb: rssBefore,
+    rssAfterMb: rssMb(),
+    peakRssMb: peakReset ? st.VmHWM : undefined,
+  };
+  const logits = first.r.output.data.subarray(0, first.r.output.dims[1]);
+  const top5 = Array.from(logits.keys()).sort((a, b) => logits[b] - logits[a]).slice(0, 5);
+
+  // ---- plain onnxruntime forward of the original model (the engine's session options, same threads)
+  const plainCreate = await timeIt(() => E.createOrtSession(fs.readFileSync(file), 'cpu', threads));
+  const plain = plainCreate.r;
+  const plainRun = (x) => timeIt(() => plain.run({ input: new ort.Tensor('float32', x.data, x.dims) }));
+  await plainRun(X[0]);
+  await plainRun(X[1]);
+  res.ortForward = { sessionMs: round(plainCreate.ms) };
+
+  // ---- measured rounds: PyTorch, LayerLens (full + target switch), top-5, ORT forward, PyTorch forward
+  const t = { torch: [], torchFwd: [], llRun: [], llWall: [], switchWall: [], switchRun: [], switchRel: [], top5Wall: [], ortFwd: [] };
+  let n = 0;
+  for (let r = 0; r < rounds; r++) {
+    if (torch) t.torch.push(...(await torch.request({ cmd: 'run', repeats: perRound })).times_ms);
+    for (let i = 0; i < perRound; i++) {
+      const x = X[n++ % 2]; // alternate inputs: the engine keeps the last forward pass, a repeat would skip it
+      const full = await timeIt(() => session.attribute(req(x, TARGET)));
+      const sw = await timeIt(() => session.attribute(req(x, SWITCH_TARGET)));
+      t.llWall.push(full.ms);
+      t.llRun.push(full.r.timings.run);
+      t.switchWall.push(sw.ms);
+      t.switchRun.push(sw.r.timings.run);
+      t.switchRel.push(sw.ms / full.ms);
+    }
+    const top = await timeIt(() => session.attributeTargets(req(X[n++ % 2], top5[0]), top5.map((k) => ({ kind: 'index', index: k }))));
+    t.top5Wall.push(top.ms);
+    for (let i = 0; i < perRound; i++) t.ortFwd.push((await plainRun(X[n++ % 2])).ms);
+    if (torch) t.torchFwd.push(...(await torch.request({ cmd: 'forward', repeats: 1 })).times_ms);
+  }
+  const S = Object.fromEntries(Object.entries(t).filter(([, v]) => v.length).map(([k, v]) => [k, summary(v)]));
+  Object.assign(res.layerlens, { run: S.llRun, wall: S.llWall, switchWall: S.switchWall, switchRun: S.switchRun, top5Wall: S.top5Wall });
+  res.layerlens.switchRatio = round(median(t.switchRel), 3);
+  res.layerlens.top5Ratio = round(S.top5Wall.median / S.llWall.median, 3);
+  res.ortForward.run = S.ortFwd;
+  if (torch) {
+    res.torch = { attribution: S.torch, forward: S.torchFwd };
+    res.ratio = round(S.llRun.median / S.torch.median, 3);
+    res.ratioWall = round(S.llWall.median / S.torch.median, 3);
+  }
+  res.llOverOrtForward = round(S.llRun.median / S.ortFwd.median, 3);
+
+  // ---- same numbers as PyTorch? (threads 1 only: one check per model and batch)
+  if (torch && threads === ctx.opts.threads[0]) {
+    const f = path.join(os.tmpdir(), `llbench-${process.pid}-${kind}-${batch}.f32`);
+    await torch.request({ cmd: 'dump', variant: 0, path: f });
+    const want = new Float32Array(fs.readFileSync(f).buffer.slice(0));
+    fs.rmSync(f, { force: true });
+    const got = await session.attribute(req(benchInput(batch, 0), TARGET));
+    res.maxRelDiffVsTorch = Number(maxRelDiff(got.attributions[0][0].data, want).toExponential(2));
+  }
+
+  await plain.release();
+  await session.dispose();
+  res.loadavgEnd = loadavg();
+  const p = torch ? `PyTorch ${fmt(S.torch.median)} ms → ratio ${fmt(res.ratio, 2)}` : 'PyTorch skipped';
+  log(`  LayerLens run ${fmt(S.llRun.median)} ms (wall ${fmt(S.llWall.median)}), ORT forward ${fmt(S.ortFwd.median)} ms, ${p}; switch ×${fmt(res.layerlens.switchRatio, 2)}, top-5 ×${fmt(res.layerlens.top5Ratio, 2)}, compile ${fmt(res.layerlens.compileMs, 0)} ms`);
+  return res;
+}
+
+function report(results) {
+  const out = [];
+  const m = results.machine;
+  out.push(`## LayerLens benchmark — ${results.date}`);
+  out.push('');
+  out.push(`Machine: ${m.cpu}, ${m.cores} cores, ${m.memGb} GiB; ${m.platform}; Node ${m.node}; onnxruntime-node ${m.onnxruntimeNode}; ` +
+    (results.torch.ok ? `PyTorch ${results.torch.version} (BLAS_INFO=${results.torch.blasInfo}, libblas → ${results.torch.blasLib ?? '?'})` : `PyTorch: not available (${results.torch.why}) — PyTorch columns skipped`));
+  out.push(`Load average (1/5/15 min): start ${results.loadavgStart.join(' / ')}, end ${results.loadavgEnd.join(' / ')}. Medians; LayerLens "run" = the engine's timings.run, "wall" = the whole attribute() call; ratio = LayerLens run / PyTorch.`);
+  out.push('');
+  const rows = results.configs.map((c) => [
+    `${c.model} → ${c.layer}`, c.batch, c.threads,
+    fmt(c.layerlens.run.median), fmt(c.layerlens.wall.median), fmt(c.torch?.attribution.median), c.ratio !== undefined ? `**${fmt(c.ratio, 2)}**` : '—',
+    fmt(c.ortForward.run.median), fmt(c.torch?.forward.median), fmt(c.llOverOrtForward, 2),
+    `${c.loadavgStart[0].toFixed(1)}→${c.loadavgEnd[0].toFixed(1)}`, c.reps,
+  ]);
+  out.push(mdTable(['model → layer', 'batch', 'thr', 'LayerLens run ms', 'LL wall ms', 'PyTorch LGXA ms', 'LL / PyTorch', 'ORT fwd ms', 'PyTorch fwd ms', 'LL / ORT fwd', 'load 1m', 'n'], rows));
+  out.push('');
+  const rows2 = results.configs.map((c) => [
+    `${c.model}`, c.batch, c.threads, fmt(c.layerlens.openMs, 0), fmt(c.layerlens.compileMs, 0), fmt(c.layerlens.firstCallMs, 0), fmt(c.ortForward.sessionMs, 0),
+    `${fmt(c.layerlens.switchWall.median)} (×${fmt(c.layerlens.switchRatio, 2)})`, `${fmt(c.layerlens.top5Wall.median)} (×${fmt(c.layerlens.top5Ratio, 2)})`,
+    c.layerlens.peakRssMb !== undefined ? `${fmt(c.layerlens.peakRssMb, 0)} (+${fmt(c.layerlens.peakRssMb - c.layerlens.rssBeforeMb, 0)})` : '—',
+    fmt(c.torchPeakRssMb, 0), c.maxRelDiffVsTorch ?? '—',
+  ]);
+  out.push(mdTable(['model', 'batch', 'thr', 'open ms', 'compile ms', '1st call ms', 'ORT session ms', 'target switch ms (× full)', 'top-5 ms (× full)', 'LL peak RSS MB (Δ)', 'PyTorch peak RSS MB', 'max rel diff vs PyTorch'], rows2));
+  out.push('');
+  if (results.layerTree) {
+    const l = results.layerTree;
+    out.push(`Layer tree: synthetic ${l.nodes}-node model (${(l.bytes / 2 ** 20).toFixed(1)} MiB) → ${l.entries} entries: loadModel ${l.loadModelMs} ms, new LayerTree ${l.layerTreeMs} ms (median of ${l.layerTreeAllMs.length}), one layer lookup ${l.lookupMs} ms.`);
+    out.push('');
+  }
+  const p = results.profile;
+  if (p) {
+    const b = p.breakdown;
+    out.push(`### Profile: ${p.model} → ${p.layer}, batch ${p.batch}, ${p.threads} thread (load ${p.loadavgStart[0]}→${p.loadavgEnd[0]})`);
+    out.push('');
+    out.push(mdTable(['step', 'median ms', 'share'], [
+      ['forward session run (logits + layer + values backward needs)', fmt(b.forwardRun), `${fmt(100 * b.share.forwardRun, 1)}%`],
+      ['backward session run', fmt(b.backwardRun), `${fmt(100 * b.share.backwardRun, 1)}%`],
+      ['input fingerprint (forward-cache key)', fmt(b.fingerprint, 2), ''],
+      ['seed build + feeds', fmt(b.seed + b.toOrtInputs, 2), ''],
+      ['grad × activation in JS', fmt(b.multiply, 2), ''],
+      ['JS total', fmt(b.jsOverhead, 2), `${fmt(100 * b.share.js, 1)}%`],
+      ['total', fmt(b.total), ''],
+    ]));
+    out.push('');
+    const ops = (prof) => prof.byOp.slice(0, 5).map((o) => `${o.op} ${o.ms} ms (${(o.share * 100).toFixed(0)}%)`).join(', ');
+    out.push(`ORT per-op: forward ${p.opProfile.forward.kernelMs} ms — ${ops(p.opProfile.forward)}; backward ${p.opProfile.backward.kernelMs} ms — ${ops(p.opProfile.backward)}.`);
+    out.push(`Backward's slowest nodes: ${p.opProfile.backward.topNodes.slice(0, 5).map((n) => `${n.node} ${n.ms}`).join(', ')}.`);
+    out.push('');
+    const fv = p.forwardVariants;
+    const bv = p.backwardVariants;
+    const cv = p.combined;
+    const exp = [
+      ['forward: plain model (logits only)', fv.plainForward],
+      ['forward: engine model (+ extra outputs)', fv.engineForward],
+      ['forward: engine model, fetch logits only', fv.engineForwardLogitsOnly],
+      ['forward: graphOptimizationLevel extended (no NCHWc)', fv.engineForwardOptExtended],
+      ['forward: session.set_denormal_as_zero', fv.engineForwardDenormalsAsZero],
+      ['backward: engine', bv.engineBackward],
+      [`backward: stride-1 ConvTranspose → Conv, flipped weights (${bv.convTransposeAsConv.rewrittenNodes} nodes; rel diff ${bv.convTransposeAsConv.maxRelDiff.toExponential(1)})`, bv.convTransposeAsConv],
+      ['backward: graphOptimizationLevel basic', bv.optBasic],
+      ['full: two sessions + JS multiply (engine)', cv.twoSessionsPlusJs],
+      [`full: one combined fwd+bwd graph, Mul in-graph (rel diff ${cv.combinedGraph.maxRelDiff.toExponential(1)})`, cv.combinedGraph],
+      ['full: combined graph + ConvTranspose → Conv', cv.combinedGraphConvT2Conv],
+    ].filter(([, s]) => s);
+    out.push(mdTable(['variant (interleaved with its baseline)', 'median ms', 'min', 'IQR/median'], exp.map(([n, s]) => [n, fmt(s.median), fmt(s.min), fmt(s.iqrRel, 3)])));
+    out.push('');
+  }
+  if (results.spinning) {
+    const s = results.spinning;
+    out.push(`Spinning (${s.model} forward, batch ${s.batch}, ${s.threads} threads): allow_spinning=0 (engine) ${s.spinningOff.median} ms, =1 ${s.spinningOn.median} ms.`);
+  }
+  if (results.batchedSeeds) {
+    const s = results.batchedSeeds;
+    out.push(`Top-${s.k} at batch 1 (${s.model} → ${s.layer}, ${s.threads} thread): forward ${s.forward.median} ms; one backward ${s.oneBackward.median} ms; ${s.k} backward runs ${s.sequentialBackwards.median} ms; one batched backward (seeds stacked, forward values tiled) ${s.batchedBackward.median} ms.`);
+  }
+  return out.join('\n');
+}
+
+async function main() {
+  const opts = parseArgs(process.argv.slice(2));
+  const t0 = performance.now();
+  const E = engine();
+  const torchInfo = opts.torch ? pythonHasTorch() : { ok: false, why: '--no-torch' };
+  if (!torchInfo.ok) log(`PyTorch not available (${torchInfo.why}): PyTorch columns are skipped`);
+  const results = { date: new Date().toISOString(), machine: machine(), torch: torchInfo, options: opts, loadavgStart: loadavg() };
+  results.models = ensureModels(torchInfo);
+  results.exportCheck = {};
+  for (const kind of opts.models) results.exportCheck[kind] = await checkExport(E, kind, results.models.models?.[kind]);
+
+  const cache = new Map();
+  const inputs = (batch) => {
+    if (!cache.has(batch)) cache.set(batch, [benchInput(batch, 1), benchInput(batch, 2)]);
+    return cache.get(batch);
+  };
+  const torch = torchInfo.ok ? new TorchClient() : undefined;
+  const ctx = { E, torch, opts, inputs };
+  results.configs = [];
+  try {
+    for (const kind of opts.models)
+      for (const threads of opts.threads)
+        for (const batch of opts.batches) results.configs.push(await runConfig(ctx, kind, batch, threads));
+  } finally {
+    await torch?.close();
+  }
+  cache.clear();
+  gc();
+
+  log('\nlayer tree (synthetic 20,000-node model)');
+  results.layerTree = await benchLayerTree({ dir: MODELS_DIR, reps: 5, log });
+
+  if (opts.profile && opts.models.includes('resnet18')) {
+    log('\nprofile (ResNet-18 → layer3, batch 8, 1 thread)');
+    results.profile = await profileEngine({ modelsDir: MODELS_DIR, batch: 8, threads: 1, reps: opts.quick ? 5 : 7, quick: opts.quick, log });
+    results.spinning = await spinningExperiment({ modelsDir: MODELS_DIR, batch: 1, threads: 2, reps: 7, log });
+    results.batchedSeeds = await batchedSeedsExperiment({ modelsDir: MODELS_DIR, k: 5, threads: 1, reps: 7, log });
+  }
+  results.loadavgEnd = loadavg();
+  results.totalSeconds = round((performance.now() - t0) / 1000, 1);
+
+  const md = report(results);
+  results.markdown = md;
+  fs.mkdirSync(RESULTS_DIR, { recursive: true });
+  const outFile = opts.out ?? path.join(RESULTS_DIR, 'latest.json');
+  const json = JSON.stringify(results, null, 1);
+  fs.writeFileSync(outFile, json);
+  if (!opts.out) fs.writeFileSync(path.join(RESULTS_DIR, `${results.date.replace(/[:.]/g, '-')}.json`), json);
+  console.log(`\n${md}\n`);
+  log(`wrote ${path.relative(ROOT, outFile)} (${results.totalSeconds} s)`);
+}
+
+main().catch((e) => {
+  console.error(e?.stack ?? e);
+  process.exit(1);
+});
