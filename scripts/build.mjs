@@ -36,4 +36,10 @@ for (const { optional, ...e } of entries) {
   if (watch) await (await esbuild.context(opts)).watch();
   else await esbuild.build(opts);
 }
+// The webview's icon font, served from dist/webview under the panel's localResourceRoots.
+const codicons = new URL('../node_modules/@vscode/codicons/dist/', import.meta.url);
+if (fs.existsSync(codicons)) {
+  fs.mkdirSync(new URL('../dist/webview/', import.meta.url), { recursive: true });
+  for (const f of ['codicon.css', 'codicon.ttf']) fs.copyFileSync(new URL(f, codicons), new URL(`../dist/webview/${f}`, import.meta.url));
+}
 if (!watch) console.log(`build: ${Date.now() - t0} ms`);
