@@ -9,8 +9,11 @@
 // Then: layer-tree time for a 20,000-node model, and a profile of where LayerLens' time goes.
 // Prints markdown tables and writes bench/results/latest.json (and a timestamped copy).
 //
-// Options: --quick (7 runs everywhere, short profile) · --models resnet18,vit · --threads 1,2 · --batches 1,8
+// Options: --quick (1 thread only, 7 runs, short profile) · --models resnet18,vit · --threads 1,2 · --batches 1,8
 //          --reps N (runs per config, ≥ 7) · --no-torch · --no-profile · --out FILE
+//          --torch-blas DIR (or BENCH_TORCH_BLAS_DIR): also time a second PyTorch process with DIR first on
+//            LD_LIBRARY_PATH — e.g. an OpenBLAS libblas.so.3 — since Debian's default reference BLAS makes
+//            PyTorch's Linear/MatMul (the ViT) many times slower than a real BLAS would.
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -28,7 +31,7 @@ const TARGET = 3;
 const SWITCH_TARGET = 7;
 
 function parseArgs(argv) {
-  const o = { quick: false, models: ['resnet18', 'vit'], threads: [1, 2], batches: [1, 8], reps: undefined, torch: true, profile: true, out: undefined };
+  const o = { quick: false, models: ['resnet18', 'vit'], threads: [1, 2], batches: [1, 8], reps: undefined, torch: true, profile: true, out: undefined, torchBlas: process.env.BENCH_TORCH_BLAS_DIR || undefined };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const next = () => argv[++i];
@@ -40,12 +43,14 @@ function parseArgs(argv) {
     else if (a === '--no-torch') o.torch = false;
     else if (a === '--no-profile') o.profile = false;
     else if (a === '--out') o.out = next();
+    else if (a === '--torch-blas') o.torchBlas = next();
     else if (a === '--help' || a === '-h') {
       console.log(fs.readFileSync(new URL(import.meta.url), 'utf8').split('\n').filter((l) => l.startsWith('//')).map((l) => l.slice(3)).join('\n'));
       process.exit(0);
     } else throw new Error(`unknown option ${a}`);
   }
   for (const m of o.models) if (!LAYERS[m]) throw new Error(`unknown model ${m} (resnet18, vit)`);
+  if (o.quick && !argv.includes('--threads')) o.threads = [1];
   return o;
 }
 
@@ -109,23 +114,33 @@ function maxRelDiff(a, b) {
 }
 
 async function runConfig(ctx, kind, batch, threads) {
-  const { E, torch, opts, inputs } = ctx;
+  const { E, torches, opts, inputs } = ctx;
+  const torch = torches[0];
   const layer = LAYERS[kind];
   const file = path.join(MODELS_DIR, `${kind}.onnx`);
-  const reps = opts.reps ?? (opts.quick ? 7 : batch === 1 ? 15 : 9);
-  const perRound = batch === 1 ? 5 : 3;
-  const rounds = Math.ceil(reps / perRound);
+  const reps = opts.reps ?? (opts.quick ? 7 : 9);
+  const rounds = 3;
+  const perRound = Math.ceil(reps / rounds);
   const X = inputs(batch);
+  const tStart = performance.now();
   const res = { model: kind, layer, batch, threads, reps: rounds * perRound, loadavgStart: loadavg() };
   log(`\n${kind} → ${layer}, batch ${batch}, ${threads} thread(s)  [load ${res.loadavgStart.join(' ')}]`);
 
-  // ---- PyTorch: load (once per model) + 2 warm-ups
-  if (torch) {
-    await torch.request({ cmd: 'mem', reset: true });
-    const s = await torch.request({ cmd: 'setup', model: kind, batch, threads, layer, target: TARGET, warmup: 2 });
-    const m = await torch.request({ cmd: 'mem' });
-    res.torchSetup = { loadMs: round(s.load_ms), threads: s.threads };
-    res.torchPeakRssMb = round(m.VmHWM ?? m.ru_maxrss_mb, 1);
+  // ---- PyTorch (each process): load (once per model) + 2 warm-ups
+  const tt = Object.fromEntries(torches.map((p) => [p.label, { attribution: [], forward: [] }]));
+  res.torch = {};
+  for (const p of torches) {
+    await p.request({ cmd: 'mem', reset: true });
+    const t0 = performance.now();
+    const s = await p.request({ cmd: 'setup', model: kind, batch, threads, layer, target: TARGET, warmup: 2 });
+    const m = await p.request({ cmd: 'mem' });
+    const warmupMs = (performance.now() - t0) / s.warmups;
+    // A PyTorch that takes > 1 s per run (reference BLAS on the ViT) gets exactly 7 runs (spread over the rounds)
+    // and no forward-only context runs, to keep the whole benchmark near 5 minutes.
+    const slow = warmupMs > 1000;
+    p.perRound = (r) => (slow ? [3, 2, 2][r] ?? 0 : perRound);
+    p.forwardRuns = slow ? 0 : 1;
+    res.torch[p.label] = { loadMs: round(s.load_ms), threads: s.threads, blas: s.blas, warmups: s.warmups, peakRssMb: round(m.VmHWM ?? m.ru_maxrss_mb, 1), slow };
   }
 
   // ---- LayerLens: open, compile (first call), one more warm-up; memory around it
@@ -142,7 +157,7 @@ async function runConfig(ctx, kind, batch, threads) {
     compileMs: round(first.r.timings.compile),
     firstCallMs: round(first.ms),
     rssBeforeMb: rssBefore,
-    rssAfterMb: rssMb(),
+    rssSteadyMb: rssMb(),
     peakRssMb: peakReset ? st.VmHWM : undefined,
   };
   const logits = first.r.output.data.subarray(0, first.r.output.dims[1]);
@@ -157,10 +172,10 @@ async function runConfig(ctx, kind, batch, threads) {
   res.ortForward = { sessionMs: round(plainCreate.ms) };
 
   // ---- measured rounds: PyTorch, LayerLens (full + target switch), top-5, ORT forward, PyTorch forward
-  const t = { torch: [], torchFwd: [], llRun: [], llWall: [], switchWall: [], switchRun: [], switchRel: [], top5Wall: [], ortFwd: [] };
+  const t = { llRun: [], llWall: [], switchWall: [], switchRun: [], switchRel: [], top5Wall: [], ortFwd: [] };
   let n = 0;
   for (let r = 0; r < rounds; r++) {
-    if (torch) t.torch.push(...(await torch.request({ cmd: 'run', repeats: perRound })).times_ms);
+    for (const p of torches) tt[p.label].attribution.push(...(await p.request({ cmd: 'run', repeats: p.perRound(r) })).times_ms);
     for (let i = 0; i < perRound; i++) {
       const x = X[n++ % 2]; // alternate inputs: the engine keeps the last forward pass, a repeat would skip it
       const full = await timeIt(() => session.attribute(req(x, TARGET)));
@@ -171,21 +186,26 @@ async function runConfig(ctx, kind, batch, threads) {
       t.switchRun.push(sw.r.timings.run);
       t.switchRel.push(sw.ms / full.ms);
     }
-    const top = await timeIt(() => session.attributeTargets(req(X[n++ % 2], top5[0]), top5.map((k) => ({ kind: 'index', index: k }))));
-    t.top5Wall.push(top.ms);
+    for (let i = 0; i < 2; i++) {
+      const top = await timeIt(() => session.attributeTargets(req(X[n++ % 2], top5[0]), top5.map((k) => ({ kind: 'index', index: k }))));
+      t.top5Wall.push(top.ms);
+    }
     for (let i = 0; i < perRound; i++) t.ortFwd.push((await plainRun(X[n++ % 2])).ms);
-    if (torch) t.torchFwd.push(...(await torch.request({ cmd: 'forward', repeats: 1 })).times_ms);
+    for (const p of torches) if (p.forwardRuns) tt[p.label].forward.push(...(await p.request({ cmd: 'forward', repeats: p.forwardRuns })).times_ms);
   }
   const S = Object.fromEntries(Object.entries(t).filter(([, v]) => v.length).map(([k, v]) => [k, summary(v)]));
   Object.assign(res.layerlens, { run: S.llRun, wall: S.llWall, switchWall: S.switchWall, switchRun: S.switchRun, top5Wall: S.top5Wall });
   res.layerlens.switchRatio = round(median(t.switchRel), 3);
   res.layerlens.top5Ratio = round(S.top5Wall.median / S.llWall.median, 3);
   res.ortForward.run = S.ortFwd;
-  if (torch) {
-    res.torch = { attribution: S.torch, forward: S.torchFwd };
-    res.ratio = round(S.llRun.median / S.torch.median, 3);
-    res.ratioWall = round(S.llWall.median / S.torch.median, 3);
+  for (const p of torches) {
+    const r = res.torch[p.label];
+    r.attribution = summary(tt[p.label].attribution);
+    r.forward = tt[p.label].forward.length ? summary(tt[p.label].forward) : undefined;
+    r.ratio = round(S.llRun.median / r.attribution.median, 3);
+    r.ratioWall = round(S.llWall.median / r.attribution.median, 3);
   }
+  if (torch) res.ratio = res.torch[torch.label].ratio;
   res.llOverOrtForward = round(S.llRun.median / S.ortFwd.median, 3);
 
   // ---- same numbers as PyTorch? (threads 1 only: one check per model and batch)
@@ -201,8 +221,9 @@ async function runConfig(ctx, kind, batch, threads) {
   await plain.release();
   await session.dispose();
   res.loadavgEnd = loadavg();
-  const p = torch ? `PyTorch ${fmt(S.torch.median)} ms → ratio ${fmt(res.ratio, 2)}` : 'PyTorch skipped';
-  log(`  LayerLens run ${fmt(S.llRun.median)} ms (wall ${fmt(S.llWall.median)}), ORT forward ${fmt(S.ortFwd.median)} ms, ${p}; switch ×${fmt(res.layerlens.switchRatio, 2)}, top-5 ×${fmt(res.layerlens.top5Ratio, 2)}, compile ${fmt(res.layerlens.compileMs, 0)} ms`);
+  res.seconds = round((performance.now() - tStart) / 1000, 1);
+  const p = torches.length ? torches.map((q) => `${q.label} ${fmt(res.torch[q.label].attribution.median)} ms → ratio ${fmt(res.torch[q.label].ratio, 2)}`).join(', ') : 'PyTorch skipped';
+  log(`  LayerLens run ${fmt(S.llRun.median)} ms (wall ${fmt(S.llWall.median)}), ORT forward ${fmt(S.ortFwd.median)} ms, ${p}; switch ×${fmt(res.layerlens.switchRatio, 2)}, top-5 ×${fmt(res.layerlens.top5Ratio, 2)}, compile ${fmt(res.layerlens.compileMs, 0)} ms  (${res.seconds} s)`);
   return res;
 }
 
@@ -213,24 +234,50 @@ function report(results) {
   out.push('');
   out.push(`Machine: ${m.cpu}, ${m.cores} cores, ${m.memGb} GiB; ${m.platform}; Node ${m.node}; onnxruntime-node ${m.onnxruntimeNode}; ` +
     (results.torch.ok ? `PyTorch ${results.torch.version} (BLAS_INFO=${results.torch.blasInfo}, libblas → ${results.torch.blasLib ?? '?'})` : `PyTorch: not available (${results.torch.why}) — PyTorch columns skipped`));
-  out.push(`Load average (1/5/15 min): start ${results.loadavgStart.join(' / ')}, end ${results.loadavgEnd.join(' / ')}. Medians; LayerLens "run" = the engine's timings.run, "wall" = the whole attribute() call; ratio = LayerLens run / PyTorch.`);
+  out.push(`Load average (1/5/15 min): start ${results.loadavgStart.join(' / ')}, end ${results.loadavgEnd.join(' / ')}. Medians; LayerLens "run" = the engine's timings.run, "wall" = the whole attribute() call; LL / PyTorch = LayerLens run ÷ PyTorch (forward + autograd.grad to the layer output + multiply), measured round-robin in this run.`);
+  if (results.torchProcesses?.length) out.push(`PyTorch processes run with OMP_WAIT_POLICY=${process.env.OMP_WAIT_POLICY || 'PASSIVE'} (no spinning, like the engine's allow_spinning=0; libgomp's default spinning made 2-thread PyTorch ~10× slower on this loaded 2-core machine).`);
+  for (const p of results.torchProcesses ?? []) {
+    const blas = results.configs.find((c) => c.torch?.[p.label])?.torch[p.label].blas ?? [];
+    const reference = blas.some((b) => /\/blas\/libblas\.so/.test(b));
+    out.push(`${p.label}: BLAS ${blas.join(', ') || '?'}${p.libDir ? ` (LD_LIBRARY_PATH=${p.libDir})` : ''}${reference ? ' — **reference (netlib) BLAS: its Linear/MatMul are far slower than with OpenBLAS/MKL, so ratios for MatMul-heavy models (the ViT) flatter LayerLens; rerun with --torch-blas DIR for a fair baseline**' : ''}`);
+  }
   out.push('');
+  const labels = (results.torchProcesses ?? []).map((p) => p.label);
   const rows = results.configs.map((c) => [
     `${c.model} → ${c.layer}`, c.batch, c.threads,
-    fmt(c.layerlens.run.median), fmt(c.layerlens.wall.median), fmt(c.torch?.attribution.median), c.ratio !== undefined ? `**${fmt(c.ratio, 2)}**` : '—',
-    fmt(c.ortForward.run.median), fmt(c.torch?.forward.median), fmt(c.llOverOrtForward, 2),
+    fmt(c.layerlens.run.median), fmt(c.layerlens.wall.median),
+    ...labels.flatMap((l) => [fmt(c.torch?.[l]?.attribution.median), c.torch?.[l] ? `**${fmt(c.torch[l].ratio, 2)}**` : '—']),
+    fmt(c.ortForward.run.median), ...labels.slice(0, 1).map((l) => fmt(c.torch?.[l]?.forward?.median)), fmt(c.llOverOrtForward, 2),
     `${c.loadavgStart[0].toFixed(1)}→${c.loadavgEnd[0].toFixed(1)}`, c.reps,
   ]);
-  out.push(mdTable(['model → layer', 'batch', 'thr', 'LayerLens run ms', 'LL wall ms', 'PyTorch LGXA ms', 'LL / PyTorch', 'ORT fwd ms', 'PyTorch fwd ms', 'LL / ORT fwd', 'load 1m', 'n'], rows));
+  out.push(mdTable([
+    'model → layer', 'batch', 'thr', 'LayerLens run ms', 'LL wall ms',
+    ...labels.flatMap((l) => [`${l} ms`, `LL / ${l}`]),
+    'ORT fwd ms', ...labels.slice(0, 1).map((l) => `${l} fwd ms`), 'LL / ORT fwd', 'load 1m', 'n',
+  ], rows));
+  out.push('');
+  for (const c of results.configs) {
+    const pt = c.torch?.[labels[labels.length - 1]]?.attribution.median;
+    if (c.model === 'resnet18' && c.threads === 1 && pt)
+      out.push(`Floor check, ${c.model} batch ${c.batch}: the plain onnxruntime forward alone is ${fmt(c.ortForward.run.median / pt, 2)}× ${labels[labels.length - 1]}'s whole attribution (LayerLens ${fmt(c.layerlens.run.median / pt, 2)}×).`);
+  }
   out.push('');
   const rows2 = results.configs.map((c) => [
     `${c.model}`, c.batch, c.threads, fmt(c.layerlens.openMs, 0), fmt(c.layerlens.compileMs, 0), fmt(c.layerlens.firstCallMs, 0), fmt(c.ortForward.sessionMs, 0),
     `${fmt(c.layerlens.switchWall.median)} (×${fmt(c.layerlens.switchRatio, 2)})`, `${fmt(c.layerlens.top5Wall.median)} (×${fmt(c.layerlens.top5Ratio, 2)})`,
-    c.layerlens.peakRssMb !== undefined ? `${fmt(c.layerlens.peakRssMb, 0)} (+${fmt(c.layerlens.peakRssMb - c.layerlens.rssBeforeMb, 0)})` : '—',
-    fmt(c.torchPeakRssMb, 0), c.maxRelDiffVsTorch ?? '—',
+    c.maxRelDiffVsTorch ?? '—',
   ]);
-  out.push(mdTable(['model', 'batch', 'thr', 'open ms', 'compile ms', '1st call ms', 'ORT session ms', 'target switch ms (× full)', 'top-5 ms (× full)', 'LL peak RSS MB (Δ)', 'PyTorch peak RSS MB', 'max rel diff vs PyTorch'], rows2));
+  out.push(mdTable(['model', 'batch', 'thr', 'open ms', 'compile ms', '1st call ms', 'ORT session ms', 'target switch ms (× full)', 'top-5 ms (× full)', 'max rel diff vs PyTorch (attribution, batch input 0)'], rows2));
   out.push('');
+  if (results.memory?.length) {
+    const torchPeak = (kind, batch) => {
+      const c = results.configs.find((x) => x.model === kind && x.batch === batch && x.threads === results.options.threads[0]);
+      return c?.torch?.[labels[0]]?.peakRssMb;
+    };
+    out.push(mdTable(['memory (fresh process, 1 thread)', 'batch', 'node base MB', 'after open', 'peak through 1st call', '1st call ms', 'steady after 4 calls', 'PyTorch process peak MB'],
+      results.memory.map((m) => [`${m.model}${m.variant === 'engine' ? '' : ` — ${m.variant}`}`, m.batch, fmt(m.baseMb, 0), fmt(m.openedMb, 0), fmt(m.peakFirstCallMb, 0), m.firstCallMs, fmt(m.steadyMb, 0), m.variant === 'engine' ? fmt(torchPeak(m.model, m.batch), 0) : ''])));
+    out.push('');
+  }
   if (results.layerTree) {
     const l = results.layerTree;
     out.push(`Layer tree: synthetic ${l.nodes}-node model (${(l.bytes / 2 ** 20).toFixed(1)} MiB) → ${l.entries} entries: loadModel ${l.loadModelMs} ms, new LayerTree ${l.layerTreeMs} ms (median of ${l.layerTreeAllMs.length}), one layer lookup ${l.lookupMs} ms.`);
@@ -241,18 +288,19 @@ function report(results) {
     const b = p.breakdown;
     out.push(`### Profile: ${p.model} → ${p.layer}, batch ${p.batch}, ${p.threads} thread (load ${p.loadavgStart[0]}→${p.loadavgEnd[0]})`);
     out.push('');
-    out.push(mdTable(['step', 'median ms', 'share'], [
-      ['forward session run (logits + layer + values backward needs)', fmt(b.forwardRun), `${fmt(100 * b.share.forwardRun, 1)}%`],
-      ['backward session run', fmt(b.backwardRun), `${fmt(100 * b.share.backwardRun, 1)}%`],
-      ['input fingerprint (forward-cache key)', fmt(b.fingerprint, 2), ''],
-      ['seed build + feeds', fmt(b.seed + b.toOrtInputs, 2), ''],
-      ['grad × activation in JS', fmt(b.multiply, 2), ''],
-      ['JS total', fmt(b.jsOverhead, 2), `${fmt(100 * b.share.js, 1)}%`],
-      ['total', fmt(b.total), ''],
+    out.push(mdTable(['step', 'median ms', 'min ms', 'share'], [
+      ['forward session run (logits + layer + values backward needs)', fmt(b.forwardRun), fmt(b.min.forwardRun), `${fmt(100 * b.share.forwardRun, 1)}%`],
+      ['backward session run', fmt(b.backwardRun), fmt(b.min.backwardRun), `${fmt(100 * b.share.backwardRun, 1)}%`],
+      ['input fingerprint (forward-cache key)', fmt(b.fingerprint, 2), fmt(b.min.fingerprint, 2), ''],
+      ['seed build + feeds', fmt(b.seed + b.toOrtInputs, 2), fmt(b.min.seed + b.min.toOrtInputs, 2), ''],
+      ['grad × activation in JS', fmt(b.multiply, 2), fmt(b.min.multiply, 2), ''],
+      ['JS total', fmt(b.jsOverhead, 2), '', `${fmt(100 * b.share.js, 1)}%`],
+      ['total (whole step sequence)', fmt(b.total), fmt(b.min.total), ''],
     ]));
     out.push('');
     const ops = (prof) => prof.byOp.slice(0, 5).map((o) => `${o.op} ${o.ms} ms (${(o.share * 100).toFixed(0)}%)`).join(', ');
     out.push(`ORT per-op: forward ${p.opProfile.forward.kernelMs} ms — ${ops(p.opProfile.forward)}; backward ${p.opProfile.backward.kernelMs} ms — ${ops(p.opProfile.backward)}.`);
+    out.push(`Compile ${p.compileMs} ms: ${Object.entries(p.compileBreakdown).map(([k, v]) => `${k} ${v} ms`).join(', ')}.`);
     out.push(`Backward's slowest nodes: ${p.opProfile.backward.topNodes.slice(0, 5).map((n) => `${n.node} ${n.ms}`).join(', ')}.`);
     out.push('');
     const fv = p.forwardVariants;
@@ -264,8 +312,8 @@ function report(results) {
       ['forward: engine model, fetch logits only', fv.engineForwardLogitsOnly],
       ['forward: graphOptimizationLevel extended (no NCHWc)', fv.engineForwardOptExtended],
       ['forward: session.set_denormal_as_zero', fv.engineForwardDenormalsAsZero],
-      ['backward: engine', bv.engineBackward],
-      [`backward: stride-1 ConvTranspose → Conv, flipped weights (${bv.convTransposeAsConv.rewrittenNodes} nodes; rel diff ${bv.convTransposeAsConv.maxRelDiff.toExponential(1)})`, bv.convTransposeAsConv],
+      [`backward: engine (${bv.convTransposeNodes} ConvTranspose nodes)`, bv.engineBackward],
+      ...(bv.convTransposeAsConv ? [[`backward: stride-1 ConvTranspose → Conv, flipped weights (${bv.convTransposeAsConv.rewrittenNodes} nodes; rel diff ${bv.convTransposeAsConv.maxRelDiff.toExponential(1)})`, bv.convTransposeAsConv]] : []),
       ['backward: graphOptimizationLevel basic', bv.optBasic],
       ['full: two sessions + JS multiply (engine)', cv.twoSessionsPlusJs],
       [`full: one combined fwd+bwd graph, Mul in-graph (rel diff ${cv.combinedGraph.maxRelDiff.toExponential(1)})`, cv.combinedGraph],
@@ -274,13 +322,19 @@ function report(results) {
     out.push(mdTable(['variant (interleaved with its baseline)', 'median ms', 'min', 'IQR/median'], exp.map(([n, s]) => [n, fmt(s.median), fmt(s.min), fmt(s.iqrRel, 3)])));
     out.push('');
   }
+  const v = results.profileVit;
+  if (v) {
+    const b = v.breakdown;
+    const ops = (prof) => prof.byOp.slice(0, 6).map((o) => `${o.op} ${o.ms}`).join(', ');
+    out.push(`ViT → ${v.layer}, batch ${v.batch}, ${v.threads} thread: forward run ${fmt(b.forwardRun)} ms, backward run ${fmt(b.backwardRun)} ms, JS ${fmt(b.jsOverhead, 2)} ms, total ${fmt(b.total)} ms. Per-op (ms): forward ${ops(v.opProfile.forward)}; backward ${ops(v.opProfile.backward)}.`);
+    out.push('');
+  }
   if (results.spinning) {
     const s = results.spinning;
-    out.push(`Spinning (${s.model} forward, batch ${s.batch}, ${s.threads} threads): allow_spinning=0 (engine) ${s.spinningOff.median} ms, =1 ${s.spinningOn.median} ms.`);
+    out.push(`Spinning (${s.model} forward, batch ${s.batch}, ${s.threads} threads): allow_spinning=0 (engine) ${s.spinningOff.median} ms, =1 ${s.spinningOn.median} ms; CPU burnt while idle in the 500 ms after a run: ${s.spinningOff.idleCpuAfterRun} vs ${s.spinningOn.idleCpuAfterRun} cores.`);
   }
-  if (results.batchedSeeds) {
-    const s = results.batchedSeeds;
-    out.push(`Top-${s.k} at batch 1 (${s.model} → ${s.layer}, ${s.threads} thread): forward ${s.forward.median} ms; one backward ${s.oneBackward.median} ms; ${s.k} backward runs ${s.sequentialBackwards.median} ms; one batched backward (seeds stacked, forward values tiled) ${s.batchedBackward.median} ms.`);
+  for (const s of results.batchedSeeds ?? []) {
+    out.push(`Top-${s.k} at batch 1 (${s.model} → ${s.layer}, ${s.threads} thread): forward ${s.forward.median} ms; one backward ${s.oneBackward.median} ms; ${s.k} backward runs ${s.sequentialBackwards.median} ms; one batched backward (seeds stacked, forward values tiled) ${s.batchedBackward.median} ms → top-${s.k} could cost ${fmt((s.forward.median + s.batchedBackward.median) / (s.forward.median + s.oneBackward.median), 2)}× a full attribution (sequential: ${fmt((s.forward.median + s.sequentialBackwards.median) / (s.forward.median + s.oneBackward.median), 2)}×).`);
   }
   return out.join('\n');
 }
@@ -301,18 +355,39 @@ async function main() {
     if (!cache.has(batch)) cache.set(batch, [benchInput(batch, 1), benchInput(batch, 2)]);
     return cache.get(batch);
   };
-  const torch = torchInfo.ok ? new TorchClient() : undefined;
-  const ctx = { E, torch, opts, inputs };
+  const torches = [];
+  if (torchInfo.ok) {
+    torches.push(new TorchClient('PyTorch'));
+    if (opts.torchBlas) torches.push(new TorchClient('PyTorch+BLAS', opts.torchBlas));
+  }
+  results.torchProcesses = torches.map((p) => ({ label: p.label, libDir: p === torches[1] ? opts.torchBlas : undefined }));
+  const ctx = { E, torches, opts, inputs };
   results.configs = [];
   try {
     for (const kind of opts.models)
       for (const threads of opts.threads)
         for (const batch of opts.batches) results.configs.push(await runConfig(ctx, kind, batch, threads));
   } finally {
-    await torch?.close();
+    for (const p of torches) await p.close();
   }
   cache.clear();
   gc();
+
+  log('\nmemory (fresh process per model and batch, 1 thread)');
+  results.memory = [];
+  const memRuns = [];
+  for (const kind of opts.models) for (const batch of opts.batches) memRuns.push([kind, batch, []]);
+  if (opts.models.includes('resnet18') && opts.batches.includes(1)) memRuns.push(['resnet18', 1, ['--patch-constant']]);
+  for (const [kind, batch, extra] of memRuns) {
+    const r = spawnSync(process.execPath, [path.join(ROOT, 'scripts', 'bench', 'memory.mjs'), path.join(MODELS_DIR, `${kind}.onnx`), LAYERS[kind], String(batch), '1', ...extra], { encoding: 'utf8' });
+    if (r.status !== 0) {
+      log(`  memory ${kind} b${batch}: failed: ${r.stderr.trim().split('\n').pop()}`);
+      continue;
+    }
+    const m = { model: kind, batch, variant: extra.includes('--patch-constant') ? 'Emitter.constant key only when small (patched)' : 'engine', ...JSON.parse(r.stdout.trim().split('\n').pop()) };
+    results.memory.push(m);
+    log(`  ${kind} b${batch} ${m.variant}: base ${m.baseMb} MB, opened ${m.openedMb}, peak through first call ${m.peakFirstCallMb} (${m.firstCallMs} ms), steady ${m.steadyMb}`);
+  }
 
   log('\nlayer tree (synthetic 20,000-node model)');
   results.layerTree = await benchLayerTree({ dir: MODELS_DIR, reps: 5, log });
@@ -320,8 +395,13 @@ async function main() {
   if (opts.profile && opts.models.includes('resnet18')) {
     log('\nprofile (ResNet-18 → layer3, batch 8, 1 thread)');
     results.profile = await profileEngine({ modelsDir: MODELS_DIR, batch: 8, threads: 1, reps: opts.quick ? 5 : 7, quick: opts.quick, log });
+    if (opts.models.includes('vit')) {
+      log('profile (ViT → blocks.3, batch 1, 1 thread; breakdown and per-op only)');
+      results.profileVit = await profileEngine({ modelsDir: MODELS_DIR, kind: 'vit', layer: LAYERS.vit, batch: 1, threads: 1, reps: 7, light: true, log });
+    }
     results.spinning = await spinningExperiment({ modelsDir: MODELS_DIR, batch: 1, threads: 2, reps: 7, log });
-    results.batchedSeeds = await batchedSeedsExperiment({ modelsDir: MODELS_DIR, k: 5, threads: 1, reps: 7, log });
+    results.batchedSeeds = [];
+    for (const kind of opts.models) results.batchedSeeds.push(await batchedSeedsExperiment({ modelsDir: MODELS_DIR, kind, layer: LAYERS[kind], k: 5, threads: 1, reps: 7, log }));
   }
   results.loadavgEnd = loadavg();
   results.totalSeconds = round((performance.now() - t0) / 1000, 1);

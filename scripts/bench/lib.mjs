@@ -114,10 +114,17 @@ function resolveBlas() {
 
 /** A persistent `torch_bench.py --serve` process: one JSON command per line, one JSON reply per line. */
 export class TorchClient {
-  constructor() {
+  /** label: how the report names this PyTorch; libDir: prepended to LD_LIBRARY_PATH (e.g. an OpenBLAS folder). */
+  constructor(label = 'PyTorch', libDir = undefined) {
+    this.label = label;
+    // PASSIVE: OpenMP threads sleep at barriers instead of spinning — the analog of the engine's
+    // allow_spinning=0. With libgomp's default spinning, 2-thread PyTorch on this loaded 2-core machine ran
+    // ~10× slower than with 1 thread (516 vs 55 ms, ResNet-18 batch 1); an explicit OMP_WAIT_POLICY wins.
+    const env = { ...process.env, OMP_WAIT_POLICY: process.env.OMP_WAIT_POLICY || 'PASSIVE' };
+    if (libDir) env.LD_LIBRARY_PATH = [libDir, process.env.LD_LIBRARY_PATH].filter(Boolean).join(':');
     this.proc = spawn(PYTHON, [path.join(ROOT, 'scripts', 'bench', 'torch_bench.py'), '--serve', '--models', MODELS_DIR], {
       stdio: ['pipe', 'pipe', 'pipe'],
-      env: { ...process.env, OMP_WAIT_POLICY: process.env.OMP_WAIT_POLICY ?? 'PASSIVE' },
+      env,
     });
     this.stderr = '';
     this.proc.stderr.on('data', (d) => (this.stderr = (this.stderr + d).slice(-4000)));

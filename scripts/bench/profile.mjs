@@ -93,6 +93,50 @@ export function combinedModel(E, fwd, bwd, compiled) {
   };
 }
 
+/** compileAttribution's steps timed separately (same calls), plus the cost of one large constant in the emitter. */
+async function compileBreakdown(E, model, acts, output, x, threads) {
+  const { createRequire } = await import('node:module');
+  const require = createRequire(import.meta.url);
+  const dir = path.join(path.dirname(new URL(import.meta.url).pathname), '..', '..', 'out', 'src', 'engine');
+  const { findGradientPath } = require(path.join(dir, 'autodiff', 'paths.js'));
+  const { buildBackward } = require(path.join(dir, 'autodiff', 'buildBackward.js'));
+  const { Emitter } = require(path.join(dir, 'autodiff', 'emitter.js'));
+  const t = {};
+  const tick = async (k, fn) => {
+    const t0 = performance.now();
+    const r = await fn();
+    t[k] = round(performance.now() - t0);
+    return r;
+  };
+  const g = model.graph;
+  const p = await tick('gradientPath', () => findGradientPath(g, acts, output));
+  const probe = await tick('probeRun', () => E.probeValues(model, [...p.touched], { [g.inputs[0]]: E.toOrt(x) }, { threads }));
+  const bw = await tick('buildBackward', () => buildBackward(g, p, acts, output, probe));
+  const [fb, bb] = await tick('encode', () => [E.encodeModel(E.withOutputs(model, [output, ...acts, ...bw.forwardFetches])), E.encodeModel(bw.model)]);
+  const fs_ = await tick('forwardSession', () => E.createOrtSession(fb, 'cpu', threads, { externalDataDir: model.dir }));
+  const bs_ = await tick('backwardSession', () => E.createOrtSession(bb, 'cpu', threads, { externalDataDir: model.dir }));
+  await fs_.release();
+  await bs_.release();
+  // The same buildBackward with Emitter.constant building its de-duplication key only for the small constants it
+  // caches (patched in this process only, to measure what that change in the engine would save).
+  const original = Emitter.prototype.constant;
+  Emitter.prototype.constant = function (elemType, dims, values) {
+    if (values.length <= 64) return original.call(this, elemType, dims, values);
+    const name = this.fresh('const');
+    this.initializers.push(require(path.join(dir, 'onnx', 'tensorData.js')).makeTensor(name, elemType, dims, values));
+    return name;
+  };
+  try {
+    await tick('buildBackward_keyOnlyWhenSmall', () => buildBackward(g, p, acts, output, probe));
+  } finally {
+    Emitter.prototype.constant = original;
+  }
+  const big = new Float32Array(512 * 512 * 9).fill(0.5);
+  await tick('emitterConstant_512x512x3x3', () => new Emitter().constant(E.ElemType.FLOAT, [512, 512, 3, 3], big));
+  await tick('makeTensorOnly_512x512x3x3', () => require(path.join(dir, 'onnx', 'tensorData.js')).makeTensor('w', E.ElemType.FLOAT, [512, 512, 3, 3], big));
+  return t;
+}
+
 function maxRelDiff(a, b) {
   let max = 0;
   let d = 0;
@@ -137,7 +181,7 @@ async function interleave(variants, reps) {
   return Object.fromEntries(names.map((n) => [n, summary(times[n])]));
 }
 
-export async function profileEngine({ modelsDir, kind = 'resnet18', layer = 'layer3', batch = 8, threads = 1, reps = 7, quick = false, log = () => undefined }) {
+export async function profileEngine({ modelsDir, kind = 'resnet18', layer = 'layer3', batch = 8, threads = 1, reps = 7, quick = false, light = false, log = () => undefined }) {
   const E = engine();
   const file = path.join(modelsDir, `${kind}.onnx`);
   const out = { model: kind, layer, batch, threads, reps, loadavgStart: loadavg() };
@@ -146,13 +190,15 @@ export async function profileEngine({ modelsDir, kind = 'resnet18', layer = 'lay
   const output = model.graph.outputs[0];
   const X = [benchInput(batch, 1), benchInput(batch, 2)];
   const captured = [];
-  const factory = (bytes, provider, thr) => {
+  const factory = (bytes, provider, thr, extras) => {
     captured.push(bytes);
-    return E.createOrtSession(bytes, provider, thr);
+    return E.createOrtSession(bytes, provider, thr, extras);
   };
   const c = await E.compileAttribution(model, acts, output, [X[0]], { provider: 'cpu', threads }, factory);
   const [fwdBytes, bwdBytes] = captured;
   out.compileMs = round(c.compileMs);
+  if (!light) out.compileBreakdown = await compileBreakdown(E, model, acts, output, X[0], threads);
+  if (out.compileBreakdown) log(`  compile ${out.compileMs} ms: ${Object.entries(out.compileBreakdown).map(([k, v]) => `${k} ${v}`).join(', ')}`);
   out.forwardOutputs = c.forwardOutputs;
   out.backwardFeeds = [...c.backwardForwardFeeds, ...c.backwardInputFeeds];
 
@@ -196,15 +242,19 @@ export async function profileEngine({ modelsDir, kind = 'resnet18', layer = 'lay
     Object.keys(stepTimes).forEach((k, j) => stepTimes[k].push(ts[j]));
   }
   const steps = Object.fromEntries(Object.entries(stepTimes).map(([k, v]) => [k, round(median(v), 3)]));
+  const mins = Object.fromEntries(Object.entries(stepTimes).map(([k, v]) => [k, round(Math.min(...v), 3)]));
   const jsOverhead = steps.fingerprint + steps.toOrtInputs + steps.seed + steps.multiply;
+  // Shares of the sum of the step medians (a burst of background load can hit one step's median alone).
+  const sum = steps.forwardRun + steps.backwardRun + jsOverhead;
   out.breakdown = {
     ...steps,
+    min: mins,
     jsOverhead: round(jsOverhead, 3),
-    unaccounted: round(steps.total - steps.forwardRun - steps.backwardRun - jsOverhead, 3),
+    unaccounted: round(steps.total - sum, 3),
     share: {
-      forwardRun: round(steps.forwardRun / steps.total, 3),
-      backwardRun: round(steps.backwardRun / steps.total, 3),
-      js: round(jsOverhead / steps.total, 3),
+      forwardRun: round(steps.forwardRun / sum, 3),
+      backwardRun: round(steps.backwardRun / sum, 3),
+      js: round(jsOverhead / sum, 3),
     },
     forwardOutputBytes: bytesOut,
   };
@@ -232,6 +282,11 @@ export async function profileEngine({ modelsDir, kind = 'resnet18', layer = 'lay
     backward: await prof(bwdBytes, 'bwd', bwFeeds0, c.gradOutputs),
   };
   fs.rmSync(tmp, { recursive: true, force: true });
+  if (light) {
+    await c.dispose();
+    out.loadavgEnd = loadavg();
+    return out;
+  }
 
   // ---- 3. forward variants: the plain model vs the one with extra outputs (and session options)
   const plainBytes = fs.readFileSync(file);
@@ -266,24 +321,30 @@ export async function profileEngine({ modelsDir, kind = 'resnet18', layer = 'lay
   const bwBasic = await mk(bwdBytes, { graphOptimizationLevel: 'basic' });
   const check = await bwConv.run(bwFeeds0, c.gradOutputs);
   const ref = await c.backward.session.run(bwFeeds0, c.gradOutputs);
+  // The engine may already emit Conv for stride-1 input gradients; then the rewrite has nothing to do.
+  const withRewrite = rewrite.rewritten > 0;
   out.backwardVariants = await interleave(
     {
       engineBackward: () => timed(() => c.backward.session.run(bwFeeds0, c.gradOutputs)),
-      convTransposeAsConv: () => timed(() => bwConv.run(bwFeeds0, c.gradOutputs)),
+      ...(withRewrite ? { convTransposeAsConv: () => timed(() => bwConv.run(bwFeeds0, c.gradOutputs)) } : {}),
       ...(quick ? {} : { optBasic: () => timed(() => bwBasic.run(bwFeeds0, c.gradOutputs)) }),
     },
     quick ? 5 : reps,
   );
-  out.backwardVariants.convTransposeAsConv.rewrittenNodes = rewrite.rewritten;
-  out.backwardVariants.convTransposeAsConv.maxRelDiff = maxRelDiff(check[c.gradOutputs[0]].data, ref[c.gradOutputs[0]].data);
+  out.backwardVariants.convTransposeNodes = bwProto.graph.node.filter((n) => n.opType === 'ConvTranspose').length;
+  if (withRewrite) {
+    out.backwardVariants.convTransposeAsConv.rewrittenNodes = rewrite.rewritten;
+    out.backwardVariants.convTransposeAsConv.maxRelDiff = maxRelDiff(check[c.gradOutputs[0]].data, ref[c.gradOutputs[0]].data);
+  }
   await Promise.all([bwConv.release(), bwBasic.release()]);
-  log(`  backward: engine ${out.backwardVariants.engineBackward.median} ms, stride-1 ConvTranspose as Conv (${rewrite.rewritten} nodes) ${out.backwardVariants.convTransposeAsConv.median} ms`);
+  log(`  backward: engine ${out.backwardVariants.engineBackward.median} ms (${out.backwardVariants.convTransposeNodes} ConvTranspose left)${withRewrite ? `, stride-1 ConvTranspose as Conv (${rewrite.rewritten} nodes) ${out.backwardVariants.convTransposeAsConv.median} ms` : ''}`);
 
   // ---- 5. one combined forward+backward graph (attributions computed in-graph) vs two sessions + JS multiply
   const fwdProto = E.onnx.ModelProto.decode(fwdBytes);
   const comb = combinedModel(E, fwdProto, bwProto, c);
   const combined = await mk(E.encodeModel(comb));
-  const combConv = await mk(E.encodeModel(convTransposeToConv(E, comb).model));
+  const combRewrite = convTransposeToConv(E, comb);
+  const combConv = combRewrite.rewritten > 0 ? await mk(E.encodeModel(combRewrite.model)) : undefined;
   const combFetch = [output, ...acts.map((_, i) => `ll_attr_${i}`)];
   const seedT = bwFeeds0[c.seedName];
   const combCheck = await combined.run({ ...feedsOf(1), [c.seedName]: seedT }, combFetch);
@@ -292,7 +353,7 @@ export async function profileEngine({ modelsDir, kind = 'resnet18', layer = 'lay
     {
       twoSessionsPlusJs: async () => (await engineSteps(j++))[6],
       combinedGraph: () => timed(() => combined.run({ ...feedsOf(j++), [c.seedName]: seedT }, combFetch)),
-      combinedGraphConvT2Conv: () => timed(() => combConv.run({ ...feedsOf(j++), [c.seedName]: seedT }, combFetch)),
+      ...(combConv ? { combinedGraphConvT2Conv: () => timed(() => combConv.run({ ...feedsOf(j++), [c.seedName]: seedT }, combFetch)) } : {}),
     },
     quick ? 5 : reps,
   );
@@ -300,8 +361,8 @@ export async function profileEngine({ modelsDir, kind = 'resnet18', layer = 'lay
   await engineSteps(1);
   out.combined.combinedGraph.maxRelDiff = maxRelDiff(combCheck['ll_attr_0'].data, last.prods[0]);
   void reference;
-  await Promise.all([combined.release(), combConv.release()]);
-  log(`  combined graph: ${out.combined.combinedGraph.median} ms vs two sessions + JS ${out.combined.twoSessionsPlusJs.median} ms; + ConvTranspose→Conv ${out.combined.combinedGraphConvT2Conv.median} ms`);
+  await Promise.all([combined.release(), combConv?.release()]);
+  log(`  combined graph: ${out.combined.combinedGraph.median} ms vs two sessions + JS ${out.combined.twoSessionsPlusJs.median} ms`);
 
   await c.dispose();
   out.loadavgEnd = loadavg();
@@ -327,8 +388,19 @@ export async function spinningExperiment({ modelsDir, kind = 'resnet18', batch =
   const res = await interleave({ spinningOff: run(off, 'off'), spinningOn: run(on, 'on') }, reps);
   res.spinningOff.cpuPerWall = round(median(cpu.off), 2);
   res.spinningOn.cpuPerWall = round(median(cpu.on), 2);
+  // CPU the process burns in the 500 ms after a run, while idle (what an editor would pay between requests).
+  const idle = async (s) => {
+    await s.run(feeds);
+    const c0 = process.cpuUsage();
+    const t = performance.now();
+    await new Promise((r) => setTimeout(r, 500));
+    const c1 = process.cpuUsage(c0);
+    return round((c1.user + c1.system) / 1000 / (performance.now() - t), 3);
+  };
+  res.spinningOff.idleCpuAfterRun = await idle(off);
+  res.spinningOn.idleCpuAfterRun = await idle(on);
   await Promise.all([off.release(), on.release()]);
-  log(`  spinning (${kind} b${batch} forward, ${threads} threads): off ${res.spinningOff.median} ms, on ${res.spinningOn.median} ms`);
+  log(`  spinning (${kind} b${batch} forward, ${threads} threads): off ${res.spinningOff.median} ms, on ${res.spinningOn.median} ms; idle CPU in the 500 ms after a run: off ${res.spinningOff.idleCpuAfterRun}, on ${res.spinningOn.idleCpuAfterRun} cores`);
   return { model: kind, batch, threads, ...res };
 }
 

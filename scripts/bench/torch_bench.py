@@ -2,7 +2,7 @@
 """PyTorch eager autograd reference for `npm run bench`: Layer Gradient x Activation the way Captum computes it.
 
 One measured run = forward (eval mode, grad enabled); torch.autograd.grad of out[:, t].sum() w.r.t. the layer
-OUTPUT captured by a forward hook; grad * activation. Median of >= 7 runs after 2 warm-ups;
+OUTPUT captured by a forward hook; grad * activation. Median of >= 7 runs after 2 warm-ups (1 when a run takes > 2 s);
 torch.set_num_threads(threads). Weights: the state dict make_models.py saved next to the ONNX export.
 
 Standalone:  python3 scripts/bench/torch_bench.py --model resnet18 --batch 8 --threads 1 --layer layer3 --repeats 9
@@ -45,6 +45,31 @@ def proc_status():
     return out
 
 
+def blas_libs():
+    """The BLAS/LAPACK libraries this process mapped (Debian's default is the slow reference BLAS)."""
+    libs = set()
+    try:
+        with open("/proc/self/maps") as f:
+            for line in f:
+                p = line.split()[-1]
+                if "blas" in p or "lapack" in p or "mkl" in p:
+                    libs.add(os.path.realpath(p))
+    except OSError:
+        pass
+    return sorted(libs)
+
+
+def set_blas_threads(threads):
+    """OpenBLAS runs its own thread pool (all cores by default): give it the same thread count as torch."""
+    import ctypes
+    for lib in blas_libs():
+        if "openblas" in lib:
+            try:
+                ctypes.CDLL(lib).openblas_set_num_threads(int(threads))
+            except (OSError, AttributeError):
+                pass
+
+
 def reset_hwm():
     try:
         with open("/proc/self/clear_refs", "w") as f:
@@ -62,6 +87,7 @@ class Bench:
 
     def model(self, kind):
         if kind not in self.models:
+            self.models.clear()  # one model in memory at a time, so peak RSS belongs to this model
             t0 = time.perf_counter()
             m = build_model(kind)
             m.load_state_dict(torch.load(os.path.join(self.models_dir, f"{kind}.pt")))
@@ -71,6 +97,7 @@ class Bench:
 
     def setup(self, model, batch, threads, layer, target, warmup=2):
         torch.set_num_threads(threads)
+        set_blas_threads(threads)
         m, load_ms = self.model(model)
         for h in getattr(self, "hooks", []):
             h.remove()
@@ -83,9 +110,13 @@ class Bench:
         self.cfg = dict(model=model, batch=batch, threads=threads, layer=layer, target=target)
         self.m = m
         self.x = bench_input(batch, 0)
+        done = 0
         for _ in range(warmup):
-            self.once()
-        return {"load_ms": load_ms, "threads": torch.get_num_threads()}
+            t = self.once()
+            done += 1
+            if t > 2000:  # a multi-second run is warm after one (keeps reference-BLAS ViT runs affordable)
+                break
+        return {"load_ms": load_ms, "threads": torch.get_num_threads(), "blas": blas_libs(), "warmups": done}
 
     def attribution(self, x):
         out = self.m(x)
@@ -177,11 +208,12 @@ def main():
     times = b.run(max(7, args.repeats))
     fwd = b.forward(max(3, args.repeats // 2))
     print(json.dumps({
+        "omp_wait_policy": os.environ.get("OMP_WAIT_POLICY"),
         "model": args.model, "batch": args.batch, "threads": args.threads, "layer": layer, "target": args.target,
         "torch": torch.__version__, "load_ms": setup["load_ms"],
         "median_ms": statistics.median(times), "times_ms": times,
         "forward_median_ms": statistics.median(fwd),
-        "loadavg": list(os.getloadavg()), **mem(),
+        "loadavg": list(os.getloadavg()), "blas": blas_libs(), **mem(),
     }))
 
 

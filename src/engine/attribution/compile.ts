@@ -5,13 +5,18 @@
  */
 import type * as ort from 'onnxruntime-node';
 import type { RuntimeOptions } from '../api';
+import { LayerLensError } from '../errors';
 import { buildBackward, ProbedValue } from '../autodiff/buildBackward';
 import { findGradientPath } from '../autodiff/paths';
 import type { LoadedModel } from '../onnx/loadModel';
 import { ModelProto, ValueInfoProto, encodeModel } from '../onnx/proto';
-import { OpenedSession, SessionFactory, createOrtSession, openSession } from '../runtime/session';
+import { OpenedSession, SessionFactory, createOrtSession, openSession, optimizationFor } from '../runtime/session';
 import { DTYPE_TO_ELEM, ortNumbers, toOrt } from '../runtime/tensors';
 import type { HostTensor } from '../tensor/hostTensor';
+
+const PROBE_CHUNK = 3000;
+/** Intermediates kept from the forward pass for the backward; beyond this onnxruntime's start-up time explodes. */
+export const MAX_FORWARD_FETCHES = 4000;
 
 export interface CompiledAttribution {
   activations: string[];
@@ -56,18 +61,26 @@ export async function probeValues(
     if (t) probe.set(name, { elemType: DTYPE_TO_ELEM[t.type as keyof typeof DTYPE_TO_ELEM], dims: [...t.dims] });
     void i;
   }
-  if (!fetch.length) return probe;
-  const opened = await openSession(encodeModel(withOutputs(model, fetch)), { provider: 'cpu', threads: runtime.threads, externalDataDir: model.dir });
-  try {
-    const res = await opened.session.run(feeds, fetch);
-    for (const name of fetch) {
-      const t = res[name];
-      const elemType = DTYPE_TO_ELEM[t.type as keyof typeof DTYPE_TO_ELEM];
-      const isStatic = g.staticValues.has(name) && t.size <= 4096 && t.type !== 'string';
-      probe.set(name, { elemType, dims: [...t.dims], numbers: isStatic ? ortNumbers(t) : undefined });
+  // Shapes only: no optimisation, and at most PROBE_CHUNK outputs per session (see optimizationFor).
+  for (let start = 0; start < fetch.length; start += PROBE_CHUNK) {
+    const chunk = fetch.slice(start, start + PROBE_CHUNK);
+    const opened = await openSession(encodeModel(withOutputs(model, chunk)), {
+      provider: 'cpu',
+      threads: runtime.threads,
+      externalDataDir: model.dir,
+      optimization: 'disabled',
+    });
+    try {
+      const res = await opened.session.run(feeds, chunk);
+      for (const name of chunk) {
+        const t = res[name];
+        const elemType = DTYPE_TO_ELEM[t.type as keyof typeof DTYPE_TO_ELEM];
+        const isStatic = g.staticValues.has(name) && t.size <= 4096 && t.type !== 'string';
+        probe.set(name, { elemType, dims: [...t.dims], numbers: isStatic ? ortNumbers(t) : undefined });
+      }
+    } finally {
+      await opened.session.release();
     }
-  } finally {
-    await opened.session.release();
   }
   return probe;
 }
@@ -87,12 +100,26 @@ export async function compileAttribution(
   g.inputs.forEach((name, i) => (feeds[name] = toOrt(inputs[i])));
   const probe = await probeValues(model, [...path.touched], feeds, runtime);
   const bw = buildBackward(g, path, activations, output, probe);
+  if (bw.forwardFetches.length > MAX_FORWARD_FETCHES)
+    throw new LayerLensError(
+      `the gradient from '${output}' back to this layer needs ${bw.forwardFetches.length} intermediate tensors of the forward pass (at most ${MAX_FORWARD_FETCHES}); choose a layer closer to the output`,
+      'unsupported-op',
+    );
 
   const forwardOutputs = unique([output, ...activations, ...bw.forwardFetches].filter((v) => !g.inputs.includes(v)));
-  const forward = await openSession(encodeModel(withOutputs(model, forwardOutputs)), { ...runtime, externalDataDir: model.dir }, factory);
+  const forward = await openSession(
+    encodeModel(withOutputs(model, forwardOutputs)),
+    { ...runtime, externalDataDir: model.dir, optimization: optimizationFor(forwardOutputs.length) },
+    factory,
+  );
   let backward: OpenedSession;
   try {
-    backward = await openSession(encodeModel(bw.model), { ...runtime, provider: forward.provider, externalDataDir: model.dir }, factory);
+    backward = await openSession(
+      encodeModel(bw.model),
+      // Its graph inputs are the forward's extra outputs: the same scaling applies.
+      { ...runtime, provider: forward.provider, externalDataDir: model.dir, optimization: optimizationFor(bw.forwardFetches.length + bw.graphInputs.length) },
+      factory,
+    );
   } catch (e) {
     await forward.session.release();
     throw e;

@@ -19,6 +19,19 @@ export interface OpenedSession {
 export interface SessionExtras {
   /** Folder that external-data locations are relative to (the model's own folder). */
   externalDataDir?: string;
+  /** Graph optimisation level (default 'all'). */
+  optimization?: 'disabled' | 'basic' | 'extended' | 'all';
+}
+
+/**
+ * onnxruntime's optimisers scan the graph outputs per node, so session creation grows with nodes × outputs
+ * (8,000 outputs: 12 s at 'all', 1 s with optimisation off). Sessions that expose many intermediates trade
+ * some run speed for a bounded start-up.
+ */
+export function optimizationFor(outputs: number): NonNullable<SessionExtras['optimization']> {
+  if (outputs <= 400) return 'all';
+  if (outputs <= 1500) return 'basic';
+  return 'disabled';
 }
 
 export type SessionFactory = (bytes: Uint8Array, provider: ConcreteProvider, threads: number | undefined, extras?: SessionExtras) => Promise<ort.InferenceSession>;
@@ -26,7 +39,7 @@ export type SessionFactory = (bytes: Uint8Array, provider: ConcreteProvider, thr
 export const createOrtSession: SessionFactory = (bytes, provider, threads, extras = {}) => {
   const opts: ort.InferenceSession.SessionOptions = {
     executionProviders: [provider],
-    graphOptimizationLevel: 'all',
+    graphOptimizationLevel: extras.optimization ?? 'all',
     // Warnings (e.g. "initializer appears in graph inputs") are for model authors, not for our users' terminals.
     logSeverityLevel: 3,
     // Spinning worker threads burn a core while the editor idles; the engine's runs are short and bursty.
@@ -48,6 +61,7 @@ export const createOrtSession: SessionFactory = (bytes, provider, threads, extra
 
 export interface SessionRequest {
   externalDataDir?: string;
+  optimization?: SessionExtras['optimization'];
   /** Overrides the library checks that decide which providers are worth trying (tests, diagnostics). */
   probes?: ProviderProbes;
 }
@@ -60,7 +74,7 @@ export async function openSession(bytes: Uint8Array, req: SessionRequest, factor
   let lastError: unknown;
   for (const provider of plan.order) {
     try {
-      const session = await factory(bytes, provider, req.threads, { externalDataDir: req.externalDataDir });
+      const session = await factory(bytes, provider, req.threads, { externalDataDir: req.externalDataDir, optimization: req.optimization });
       return { session, provider, notes };
     } catch (e) {
       lastError = e;

@@ -1,0 +1,568 @@
+// UI end-to-end tests of LayerLens in a real VS Code: code-server 4.100.3 (VS Code 1.100.3) driven by Playwright
+// through Debian's Chromium (scripts/vscode-host/, shared/vscode-host.md). Offline.
+//
+//   node --test test/vscode-host/e2e/ui.test.mjs        (or: node scripts/vscode-host/e2e.mjs, which also builds,
+//                                                        packages the VSIX and runs the extension-host tests)
+//
+// Needs: bash scripts/vscode-host/install.sh; dist/ built (node scripts/build.mjs). The VSIX test packages
+// dist/layerlens-<version>-<platform>.vsix itself when there is none newer than dist/ (or set LAYERLENS_VSIX).
+// Env: LAYERLENS_UPDATE_SCREENSHOT=1 copies the README screenshot (taken in the VSIX test) to media/screenshot.png;
+//      LAYERLENS_E2E_EXTENSION=<dir> loads the unpacked extension from there instead of this checkout;
+//      LAYERLENS_E2E_RESNET=1 adds the ResNet-18 timing test (bench/models/resnet18.onnx; about 25 s more).
+// Writes test-results/e2e/*.png (screenshots; FAIL-*.png when a test fails) and test-results/e2e/timings.json.
+//
+// One code-server serves every test that loads the extension from this checkout; each test opens its own
+// browser context (a fresh workbench window: its own webview state and workspace memento, so each test picks its
+// input itself). The VSIX test needs a fresh extensions dir, so it starts a second server with it.
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { installVsix, launchBrowser, startCodeServer } from '../../../scripts/vscode-host/server.mjs';
+import * as wb from '../../../scripts/vscode-host/workbench.mjs';
+
+const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+/** The unpacked extension the development-path tests load (a built copy elsewhere can be tested too). */
+const EXTENSION = path.resolve(process.env.LAYERLENS_E2E_EXTENSION ?? REPO);
+const RESULTS = path.join(REPO, 'test-results', 'e2e');
+const PKG = JSON.parse(fs.readFileSync(path.join(REPO, 'package.json'), 'utf8'));
+const DEMO = path.join(REPO, 'media', 'demo');
+const SMALL_CNN = '/work/shared/fixtures/lgxa/models/small_cnn.onnx';
+const SMALL_CNN_LOCAL = path.join(REPO, 'test', 'vscode-host', 'workspace', 'models', 'small_cnn.onnx');
+const RESNET = path.join(REPO, 'bench', 'models', 'resnet18.onnx');
+const MODEL = 'fashion_mnist_cnn.onnx';
+const IMAGE = 'ankle-boot.png';
+const CONTAINER = 'layerlens'; // contributes.viewsContainers.activitybar[].id
+const CONTAINER_TITLE = 'LayerLens';
+const TAB = `LayerLens: ${MODEL}`;
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const timings = {};
+
+let server;
+let browser;
+let ws;
+
+/** A fresh workspace: a copy of the demo model (not the bundled one: no default input, so the tests pick it), a sample image, and a second model. */
+function makeWorkspace() {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'layerlens-e2e-ws-'));
+  fs.copyFileSync(path.join(DEMO, MODEL), path.join(dir, MODEL));
+  fs.copyFileSync(path.join(DEMO, 'samples', '0_ankle-boot.png'), path.join(dir, IMAGE));
+  const small = [SMALL_CNN, SMALL_CNN_LOCAL].find((f) => fs.existsSync(f));
+  if (small) fs.copyFileSync(small, path.join(dir, 'small_cnn.onnx'));
+  return dir;
+}
+
+function requireBuilt() {
+  for (const f of ['dist/extension.js', 'dist/engine-process.js', 'dist/webview/main.js']) {
+    if (!fs.existsSync(path.join(EXTENSION, f))) throw new Error(`${f} is missing: run node scripts/build.mjs first`);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------- helpers
+
+/** Opens a workbench window with the extension from this checkout and waits until its contributions are in. */
+async function openWindow(srv = server, { dev = true, name, folder } = {}) {
+  const { context, page } = await wb.openWorkbench(browser, srv, { folder, ...(dev ? { extensionDevelopmentPath: EXTENSION } : {}) });
+  page.setDefaultTimeout(30_000);
+  await wb.waitForActivityBarItem(page, CONTAINER_TITLE); // the extension host has registered LayerLens
+  return { context, page, name };
+}
+
+/** Runs `body(page)` in a fresh window; a screenshot on failure; the window is closed afterwards. */
+async function inWindow(name, body, opts = {}) {
+  const win = await openWindow(opts.server, { ...opts, name });
+  try {
+    await body(win.page);
+  } catch (e) {
+    await win.page.screenshot({ path: path.join(RESULTS, `FAIL-${name}.png`) }).catch(() => undefined);
+    throw e;
+  } finally {
+    await win.context.close().catch(() => undefined);
+  }
+}
+
+/** Right-clicks `target` and clicks the context-menu item `text` (menus fade in and ignore a too-early click). */
+async function contextMenu(page, target, text, { screenshot } = {}) {
+  await target.click({ button: 'right' });
+  const item = page.locator('.monaco-menu .action-item .action-label', { hasText: text }).first();
+  await item.waitFor({ state: 'visible' });
+  await sleep(300);
+  if (screenshot) await page.screenshot({ path: path.join(RESULTS, `${screenshot}.png`) });
+  for (let i = 0; i < 3; i++) {
+    await item.click();
+    try {
+      await item.waitFor({ state: 'hidden', timeout: 1000 });
+      return;
+    } catch {
+      // still open: the click came too early; again
+    }
+  }
+  throw new Error(`the context-menu item "${text}" did not react`);
+}
+
+const quickInput = (page) => page.locator('.quick-input-widget input[type="text"]');
+const quickRows = (page) => page.locator('.quick-input-widget .quick-input-list .monaco-list-row');
+
+/** Picks the quick-pick row whose label is `label` (exactly, after the icon and indentation). */
+async function chooseQuickPick(page, label, { filter } = {}) {
+  const re = new RegExp(`(^|\\s)${label.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\s*$`);
+  if (filter) await quickInput(page).fill(filter);
+  const row = quickRows(page).filter({ has: page.locator('.label-name', { hasText: re }) }).first();
+  await row.waitFor({ state: 'visible' });
+  await row.click();
+}
+
+/** Labels of the quick pick's rows, once it has some (the layer list arrives after the engine read the model). */
+async function quickPickLabels(page) {
+  await quickRows(page).first().waitFor({ state: 'visible' });
+  return (await quickRows(page).locator('.label-name').allTextContents()).map((s) => s.replace(/\s+/g, ' ').trim());
+}
+
+/** The inspector webview: `ui` (a FrameLocator, for DOM work) and `frame` (the content Frame, for evaluate). */
+async function inspector(page, tab = TAB) {
+  await wb.editorTab(page, tab).first().waitFor({ state: 'visible' });
+  const ui = wb.webviewContent(page);
+  await ui.locator('#layer-tree').waitFor({ state: 'attached' });
+  const hostEl = await page.locator('iframe.webview.ready').last().elementHandle();
+  const host = await hostEl.contentFrame();
+  const frame = await (await host.locator('iframe#active-frame').elementHandle()).contentFrame();
+  return { ui, host, frame };
+}
+
+/** Picks the input image with "Pick input…" and VS Code's file dialog (the simple dialog in the browser). */
+async function pickInput(page, ui, file) {
+  await ui.locator('#pick-input').click();
+  const input = quickInput(page);
+  await input.waitFor({ state: 'visible' });
+  // The dialog fills in its start folder and lists it asynchronously, in steps: type the path only once it has
+  // settled (a folder path and its listing), and check what the field holds before pressing Enter.
+  await page.waitForFunction(() => {
+    const v = document.querySelector('.quick-input-widget input[type="text"]')?.value ?? '';
+    // (.label-name: recycled rows may keep hidden detail text of an earlier quick pick)
+    const rows = [...document.querySelectorAll('.quick-input-widget .quick-input-list .monaco-list-row .label-name')].map((r) => r.textContent.trim());
+    return v.startsWith('/') && v.endsWith('/') && rows.includes('..');
+  });
+  const name = ui.locator('.ll-input-name', { hasText: path.basename(file) });
+  for (let attempt = 0; ; attempt++) {
+    await input.fill(file);
+    await sleep(200); // the dialog validates the typed path (and may still rewrite the field)
+    if ((await input.inputValue()) !== file) {
+      if (attempt >= 5) throw new Error(`the file dialog holds "${await input.inputValue()}", not ${file}`);
+      continue;
+    }
+    await input.press('Enter');
+    try {
+      await name.waitFor({ state: 'visible', timeout: attempt < 2 ? 5000 : 30_000 });
+      return;
+    } catch (e) {
+      if (attempt >= 2 || !(await input.isVisible())) throw e; // the dialog took it: a real failure
+    }
+  }
+}
+
+/**
+ * What the main figure shows: whether it is settled (a picture, no message, no request running), a hash of its
+ * pixels, how many of them are coloured (the grey demo image alone has none: colour means a heat map over it),
+ * and its caption.
+ */
+async function figureState(ui) {
+  return ui.locator('#figure-current canvas.ll-canvas').evaluate((canvas) => {
+    const fig = canvas.closest('figure');
+    const status = document.querySelector('.ll-status');
+    const w = canvas.width;
+    const h = canvas.height;
+    let hash = 0x811c9dc5;
+    let colored = 0;
+    if (w > 1 && h > 1) {
+      const d = canvas.getContext('2d').getImageData(0, 0, w, h).data;
+      for (let i = 0; i < d.length; i++) hash = Math.imul(hash ^ d[i], 0x01000193) >>> 0;
+      for (let i = 0; i < d.length; i += 4) {
+        const mx = Math.max(d[i], d[i + 1], d[i + 2]);
+        const mn = Math.min(d[i], d[i + 1], d[i + 2]);
+        if (d[i + 3] > 0 && mx - mn > 24) colored++;
+      }
+    }
+    return {
+      settled: w > 1 && !fig.classList.contains('has-message') && !fig.classList.contains('stale') && !status?.classList.contains('is-busy'),
+      width: w,
+      height: h,
+      hash: hash.toString(16),
+      colored,
+      pixels: w * h,
+      title: fig.querySelector('.ll-figure-title')?.textContent ?? '',
+      subtitle: fig.querySelector('.ll-figure-subtitle')?.textContent ?? '',
+      message: fig.querySelector('.ll-message')?.textContent ?? '',
+      colorbarMin: fig.querySelector('.ll-colorbar-min')?.textContent ?? '',
+      threshold: Number(fig.querySelector('.ll-colorbar')?.dataset.threshold ?? 0),
+    };
+  });
+}
+
+/** Waits until the figure shows a settled heat map satisfying `accept`; returns its state. */
+async function waitForHeatmap(ui, accept = () => true, { timeout = 30_000, what = 'a heat map' } = {}) {
+  const deadline = Date.now() + timeout;
+  let s;
+  for (;;) {
+    s = await figureState(ui).catch(() => undefined);
+    // A heat map: a settled picture with a real colour scale and coloured pixels (the grey image alone has none).
+    if (s?.settled && s.threshold > 0 && s.colored >= 8 && accept(s)) return s;
+    if (Date.now() > deadline) break;
+    await sleep(50);
+  }
+  throw new Error(`the inspector did not show ${what} within ${timeout} ms; last state: ${JSON.stringify(s)}`);
+}
+
+/** Records the webview's requests to the host (the content frame posts through the host frame's MessagePort). */
+async function spyRequests(host) {
+  await host.evaluate(() => {
+    const w = window;
+    w.__layerlensRequests = [];
+    if (w.__layerlensSpy) return;
+    w.__layerlensSpy = true;
+    const orig = MessagePort.prototype.postMessage;
+    MessagePort.prototype.postMessage = function (msg, ...rest) {
+      try {
+        if (msg?.channel === 'onmessage' && msg.data?.message?.kind === 'request') w.__layerlensRequests.push(msg.data.message.method);
+      } catch {
+        // never break the webview
+      }
+      return orig.call(this, msg, ...rest);
+    };
+  });
+  return {
+    take: () => host.evaluate(() => window.__layerlensRequests.splice(0)),
+  };
+}
+
+/** Counts the times the figure went busy/stale (a request was made for it) from now on. */
+async function watchBusy(frame) {
+  await frame.evaluate(() => {
+    const w = window;
+    w.__layerlensBusy = 0;
+    w.__layerlensBusyObserver?.disconnect();
+    const fig = document.querySelector('#figure-current');
+    const status = document.querySelector('.ll-status');
+    w.__layerlensBusyObserver = new MutationObserver(() => {
+      if (fig.classList.contains('stale') || status?.classList.contains('is-busy')) w.__layerlensBusy++;
+    });
+    w.__layerlensBusyObserver.observe(fig, { attributes: true, attributeFilter: ['class'] });
+    if (status) w.__layerlensBusyObserver.observe(status, { attributes: true, attributeFilter: ['class'] });
+  });
+  return { count: () => frame.evaluate(() => window.__layerlensBusy) };
+}
+
+async function assertLayerTree(ui, selectedId) {
+  const rows = ui.locator('#layer-tree [role="treeitem"]');
+  await rows.first().waitFor({ state: 'visible' });
+  assert.ok((await rows.count()) >= 10, `the layer tree lists the model's layers (${await rows.count()} rows)`);
+  await ui.locator(`#layer-tree [role="treeitem"][data-id="${selectedId}"][aria-selected="true"]`).waitFor({ state: 'visible' });
+  const labels = await rows.locator('.ll-tree-label').allTextContents();
+  for (const l of ['features', 'conv1', 'conv2', 'conv3', 'classifier']) assert.ok(labels.includes(l), `layer tree has ${l}: ${labels.join(', ')}`);
+}
+
+async function assertPredictions(ui) {
+  const first = ui.locator('#predictions .ll-pred').first();
+  await first.waitFor({ state: 'visible' });
+  assert.match(await first.textContent(), /Ankle boot\s*#9/, 'the top prediction is the demo label "Ankle boot"');
+  assert.equal(await ui.locator('#predictions .ll-pred').count(), 5, 'top-5 predictions (layerlens.topK)');
+  const all = await ui.locator('#predictions .ll-pred-label').allTextContents();
+  assert.ok(all.some((t) => t.startsWith('Sneaker')), `predictions carry the labels from the model's metadata: ${all.join(' | ')}`);
+}
+
+async function shot(page, name) {
+  await sleep(250); // fades, carets
+  await page.screenshot({ path: path.join(RESULTS, `${name}.png`) });
+}
+
+/** The packaged VSIX for this machine, packaged now when there is none newer than the bundles. */
+function vsixForThisMachine() {
+  if (process.env.LAYERLENS_VSIX) return path.resolve(process.env.LAYERLENS_VSIX);
+  const target = `${process.platform}-${process.arch}`;
+  const vsix = path.join(REPO, 'dist', `${PKG.name}-${PKG.version}-${target}.vsix`);
+  const inputs = ['dist/extension.js', 'dist/engine-process.js', 'dist/webview/main.js', 'package.json', '.vscodeignore'].map((f) => path.join(REPO, f));
+  const fresh = fs.existsSync(vsix) && inputs.every((f) => !fs.existsSync(f) || fs.statSync(f).mtimeMs <= fs.statSync(vsix).mtimeMs);
+  if (!fresh) {
+    const r = spawnSync(process.execPath, [path.join(REPO, 'scripts', 'package-vsix.mjs'), '--target', target, '--no-build'], { cwd: REPO, encoding: 'utf8', timeout: 300_000 });
+    if (r.status !== 0) throw new Error(`packaging failed (exit ${r.status}):\n${r.stdout}\n${r.stderr}`);
+  }
+  return vsix;
+}
+
+// ------------------------------------------------------------------------------------------------ tests
+
+describe('LayerLens in VS Code (code-server + Chromium)', { timeout: 240_000 }, () => {
+  before(async () => {
+    requireBuilt();
+    fs.mkdirSync(RESULTS, { recursive: true });
+    for (const f of fs.readdirSync(RESULTS)) if (f.startsWith('FAIL-')) fs.rmSync(path.join(RESULTS, f));
+    ws = makeWorkspace();
+    server = await startCodeServer({ workspace: ws, logFile: path.join(RESULTS, 'code-server.log') });
+    browser = await launchBrowser();
+  });
+
+  after(async () => {
+    await browser?.close().catch(() => undefined);
+    await server?.stop().catch(() => undefined);
+    if (ws) fs.rmSync(ws, { recursive: true, force: true });
+    if (Object.keys(timings).length) fs.writeFileSync(path.join(RESULTS, 'timings.json'), `${JSON.stringify(timings, null, 2)}\n`);
+  });
+
+  test('command palette: Explain Layer → model → layer → inspector with layer tree, predictions and a heat map', async () => {
+    await inWindow('palette', async (page) => {
+      await wb.runCommand(page, 'LayerLens: Explain Layer');
+      const models = await quickPickLabels(page);
+      assert.ok(models.includes(MODEL), `the model pick lists the workspace model: ${models.join(' | ')}`);
+      assert.ok(models.includes('small_cnn.onnx'), `and the other workspace model: ${models.join(' | ')}`);
+      assert.ok(models.some((m) => /Demo model/.test(m)), 'and the bundled demo');
+      await shot(page, 'palette-model-pick');
+      await chooseQuickPick(page, MODEL);
+
+      await quickRows(page).filter({ hasText: 'features.conv1' }).first().waitFor({ state: 'visible' }); // the layer pick replaced the model pick
+      const layers = await quickPickLabels(page); // the rows in view (the list is virtual)
+      for (const l of ['features', 'features.conv1', 'node:/features/conv1/Conv', 'features.conv2']) assert.ok(layers.includes(l), `the layer pick lists ${l}: ${layers.join(' | ')}`);
+      await shot(page, 'palette-layer-pick');
+      await quickInput(page).fill('classifier');
+      await quickRows(page).filter({ hasText: /Gemm/ }).first().waitFor({ state: 'visible' });
+      await chooseQuickPick(page, 'features.conv2', { filter: 'conv2' });
+
+      const { ui } = await inspector(page);
+      await assertLayerTree(ui, 'features.conv2');
+      assert.match(await ui.locator('#figure-current').textContent(), /Pick an input/, 'without an input the figure asks for one');
+      const t0 = Date.now();
+      await pickInput(page, ui, path.join(ws, IMAGE));
+      await assertPredictions(ui);
+      const s = await waitForHeatmap(ui, (x) => x.title === 'features.conv2');
+      timings.paletteInputToHeatmapMs = Date.now() - t0;
+      assert.match(s.subtitle, /target 9 · layer output · gradient × activation · \[1, 32, 14, 14\]/);
+      assert.equal(s.width, 28, 'the overlay has the input image size');
+      await shot(page, 'palette-inspector');
+    });
+  });
+
+  test('Explorer context menu: Explain Layer on the .onnx file (and only there) → inspector', async () => {
+    await inWindow('explorer', async (page) => {
+      await wb.focusExplorer(page);
+      // Not offered on an image
+      await wb.explorerRow(page, IMAGE).first().click({ button: 'right' });
+      const menuItems = page.locator('.monaco-menu .action-item .action-label');
+      await menuItems.first().waitFor({ state: 'visible' });
+      const labels = (await menuItems.allTextContents()).map((t) => t.trim()).filter(Boolean);
+      assert.ok(labels.length > 3 && !labels.some((l) => /Explain Layer/.test(l)), `no Explain Layer on a .png: ${labels.join(' | ')}`);
+      await page.keyboard.press('Escape');
+      await menuItems.first().waitFor({ state: 'hidden' });
+
+      await contextMenu(page, wb.explorerRow(page, MODEL).first(), 'Explain Layer', { screenshot: 'explorer-context-menu' });
+      await chooseQuickPick(page, 'features.conv3', { filter: 'conv3' });
+      const { ui } = await inspector(page);
+      await assertLayerTree(ui, 'features.conv3');
+      await pickInput(page, ui, path.join(ws, IMAGE));
+      await assertPredictions(ui);
+      const s = await waitForHeatmap(ui, (x) => x.title === 'features.conv3');
+      assert.match(s.subtitle, /\[1, 64, 7, 7\]/);
+      await shot(page, 'explorer-inspector');
+    });
+  });
+
+  test('sidebar: LayerLens tree → model → inline and context Explain Layer → inspector; the inspector reveals its layer in the tree', async () => {
+    await inWindow('sidebar', async (page) => {
+      await wb.openViewContainer(page, CONTAINER_TITLE, CONTAINER);
+      const rows = wb.treeRows(page, CONTAINER);
+      const modelRow = wb.treeItem(page, CONTAINER, MODEL).first();
+      await modelRow.waitFor({ state: 'visible' });
+      await wb.treeItem(page, CONTAINER, 'small_cnn.onnx').first().waitFor({ state: 'visible' });
+      await modelRow.click(); // expands
+      const row = (label) => rows.filter({ has: page.locator('.label-name', { hasText: new RegExp(`^${label}$`) }) }).first();
+      await row('features').waitFor({ state: 'visible' });
+      assert.ok(await row('classifier').isVisible(), 'the model expands into its top-level layers');
+      await row('features').click(); // expands
+      const conv2 = row('conv2');
+      await conv2.waitFor({ state: 'visible' });
+      await conv2.hover();
+      const inline = conv2.locator('.actions a.action-label[aria-label="Explain Layer"]');
+      await inline.waitFor({ state: 'visible' });
+      await shot(page, 'sidebar-inline-action');
+      await inline.click();
+
+      const { ui } = await inspector(page);
+      await assertLayerTree(ui, 'features.conv2');
+      await pickInput(page, ui, path.join(ws, IMAGE));
+      await assertPredictions(ui);
+      await waitForHeatmap(ui, (x) => x.title === 'features.conv2');
+
+      // The context menu on another layer: the same inspector switches to it.
+      await contextMenu(page, row('conv1'), 'Explain Layer');
+      await waitForHeatmap(ui, (x) => x.title === 'features.conv1', { what: 'the heat map of features.conv1' });
+      assert.equal(await wb.editorTab(page, TAB).count(), 1, 'one inspector per model');
+      await ui.locator('#layer-tree [data-id="features.conv1"][aria-selected="true"]').waitFor();
+
+      // Selecting a layer in the inspector reveals it in the (visible) sidebar tree.
+      await ui.locator('#layer-tree [data-id="features.relu3"]').click();
+      await waitForHeatmap(ui, (x) => x.title === 'features.relu3', { what: 'the heat map of features.relu3' });
+      await rows.filter({ has: page.locator('.label-name', { hasText: /^relu3$/ }) }).and(page.locator('[aria-selected="true"]')).first().waitFor({ state: 'visible', timeout: 10_000 });
+      await shot(page, 'sidebar-inspector');
+    });
+  });
+
+  test('inspector: layer, target and layer input/output re-attribute; sign is display-only (no engine request)', async () => {
+    await inWindow('interactions', async (page) => {
+      await wb.runCommand(page, 'LayerLens: Explain Layer');
+      await chooseQuickPick(page, MODEL);
+      await chooseQuickPick(page, 'features.conv2', { filter: 'conv2' });
+      const { ui, host, frame } = await inspector(page);
+      await pickInput(page, ui, path.join(ws, IMAGE));
+      let s = await waitForHeatmap(ui, (x) => x.title === 'features.conv2' && /target 9/.test(x.subtitle));
+      const spy = await spyRequests(host);
+      const busy = await watchBusy(frame);
+      const seen = new Set([s.hash]);
+      const changed = (x) => !seen.has(x.hash);
+
+      // Layer
+      await ui.locator('#layer-tree [data-id="features.conv3"]').click();
+      s = await waitForHeatmap(ui, (x) => changed(x) && x.title === 'features.conv3', { what: 'a new heat map for features.conv3' });
+      seen.add(s.hash);
+      assert.ok((await spy.take()).includes('attribute'), 'a layer change asks the engine');
+      assert.ok((await busy.count()) > 0, 'and the figure went busy meanwhile (the spy works)');
+
+      // Target: another prediction
+      await ui.locator('#predictions .ll-pred[data-index="7"]').click();
+      s = await waitForHeatmap(ui, (x) => changed(x) && /target 7/.test(x.subtitle), { what: 'a new heat map for target 7 (Sneaker)' });
+      seen.add(s.hash);
+      assert.match(await ui.locator('#target-status').textContent(), /class 7 · Sneaker/);
+      assert.equal(await ui.locator('#predictions .ll-pred.chosen').getAttribute('data-index'), '7');
+      assert.deepEqual((await spy.take()).filter((m) => m === 'attribute'), ['attribute'], 'a target change is one attribution');
+
+      // Layer input instead of output
+      await ui.locator('#toggle-layer-input').click();
+      s = await waitForHeatmap(ui, (x) => changed(x) && /layer input/.test(x.subtitle), { what: 'a new heat map for the layer input' });
+      seen.add(s.hash);
+      assert.match(s.subtitle, /\[1, 32, 7, 7\]/, "conv3's input is pool2's output");
+      assert.ok((await spy.take()).includes('attribute'));
+      await shot(page, 'interactions-layer-input');
+
+      // Sign: display only
+      await busy.count(); // settle
+      await frame.evaluate(() => (window.__layerlensBusy = 0));
+      const before = s;
+      const t0 = Date.now();
+      await ui.locator('#display-sign').click();
+      await ui.locator('#display-sign li[role="option"]', { hasText: /^\s*Positive\s*$/ }).click(); // in its shadow root
+      s = await waitForHeatmap(ui, (x) => changed(x), { what: 'the positive-only heat map', timeout: 5000 });
+      const signMs = Date.now() - t0;
+      timings.signChangeMs = signMs;
+      assert.equal(s.colorbarMin, '0', 'the colour bar starts at 0 for positive attributions');
+      assert.equal(s.subtitle, before.subtitle, 'same attribution, other display');
+      await sleep(300); // a request, if one were made, would have gone out by now
+      assert.deepEqual(await spy.take(), [], 'a sign change sends no request to the host');
+      assert.equal(await busy.count(), 0, 'and the figure never went busy');
+      const displayMs = Number(await ui.locator('#app').getAttribute('data-display-ms'));
+      timings.signRedrawMs = displayMs;
+      assert.ok(displayMs < 100, `the redraw took ${displayMs} ms`);
+      await shot(page, 'interactions-sign-positive');
+    });
+  });
+
+  test('packaged VSIX: installs into a fresh extensions dir, activates; the demo opens from the welcome view; README screenshot', async () => {
+    const vsix = vsixForThisMachine();
+    const root = fs.mkdtempSync(path.join(os.tmpdir(), 'layerlens-e2e-vsix-'));
+    const extDir = path.join(root, 'extensions');
+    const empty = path.join(root, 'new-project'); // no models: the sidebar offers the demo
+    const project = path.join(root, 'fashion-mnist'); // a project with a model, for the README screenshot
+    fs.mkdirSync(empty);
+    fs.mkdirSync(path.join(project, 'models'), { recursive: true });
+    fs.mkdirSync(path.join(project, 'images'));
+    fs.copyFileSync(path.join(DEMO, MODEL), path.join(project, 'models', MODEL));
+    fs.copyFileSync(path.join(DEMO, 'samples', '0_ankle-boot.png'), path.join(project, 'images', IMAGE));
+    let srv;
+    try {
+      const out = installVsix(vsix, extDir);
+      assert.match(out, /successfully installed/i);
+      const installed = fs.readdirSync(extDir).filter((d) => d.startsWith(`${PKG.publisher}.${PKG.name}-`));
+      assert.equal(installed.length, 1, `installed as ${installed.join(', ')}`);
+      assert.ok(fs.existsSync(path.join(extDir, installed[0], 'dist', 'extension.js')));
+      // Dark theme here (the other tests run in the default light one): the inspector follows the theme.
+      srv = await startCodeServer({ workspace: project, extensionsDir: extDir, logFile: path.join(RESULTS, 'code-server-vsix.log'), settings: { 'workbench.colorTheme': 'Default Dark Modern' } });
+
+      await inWindow(
+        'vsix-welcome',
+        async (page) => {
+          assert.doesNotMatch(await page.title(), /Extension Development Host/, 'the installed extension, not a development one');
+          await wb.openViewContainer(page, CONTAINER_TITLE, CONTAINER);
+          const link = page.locator(`[id="workbench.view.extension.${CONTAINER}"] .welcome-view-content a`, { hasText: 'Open the demo model' });
+          await link.waitFor({ state: 'visible' });
+          const t0 = Date.now();
+          await link.click();
+          const { ui } = await inspector(page);
+          const s = await waitForHeatmap(ui, (x) => x.title === 'features.conv3', { timeout: 60_000 });
+          timings.vsixDemoOpenToHeatmapMs = Date.now() - t0; // cold: engine process start, model load, predict, attribute
+          await assertPredictions(ui);
+          assert.match(await ui.locator('.ll-input-name').textContent(), /0_ankle-boot\.png/, 'the demo opens with its first sample');
+          assert.match(s.subtitle, /target 9/);
+          await shot(page, 'vsix-demo');
+        },
+        { server: srv, dev: false, folder: empty },
+      );
+
+      await inWindow(
+        'vsix-readme',
+        async (page) => {
+          await wb.openViewContainer(page, CONTAINER_TITLE, CONTAINER);
+          const rows = wb.treeRows(page, CONTAINER);
+          const row = (label) => rows.filter({ has: page.locator('.label-name', { hasText: new RegExp(`^${label}$`) }) }).first();
+          await row(MODEL).click();
+          await row('features').click();
+          await row('conv2').hover();
+          await row('conv2').locator('.actions a.action-label[aria-label="Explain Layer"]').click();
+          const { ui } = await inspector(page);
+          await pickInput(page, ui, path.join(project, 'images', IMAGE));
+          await waitForHeatmap(ui, (x) => x.title === 'features.conv2');
+          // conv3 in the inspector; the sidebar follows it.
+          await ui.locator('#layer-tree [data-id="features.conv3"]').click();
+          await waitForHeatmap(ui, (x) => x.title === 'features.conv3');
+          await rows.filter({ has: page.locator('.label-name', { hasText: /^conv3$/ }) }).and(page.locator('[aria-selected="true"]')).first().waitFor({ state: 'visible' });
+          await ui.locator('body').evaluate(() => document.activeElement?.blur?.()); // no focus ring in the picture
+          await page.mouse.move(1240, 820); // an empty spot of the inspector: no hover highlight or tooltip in the picture
+          await shot(page, 'readme-screenshot');
+          if (process.env.LAYERLENS_UPDATE_SCREENSHOT === '1') fs.copyFileSync(path.join(RESULTS, 'readme-screenshot.png'), path.join(REPO, 'media', 'screenshot.png'));
+          // The rest of the centre column (colour bar, channel grid), for review.
+          await ui.locator('.ll-col-center').evaluate((el) => el.scrollTo(0, el.scrollHeight));
+          await shot(page, 'vsix-channels');
+        },
+        { server: srv, dev: false },
+      );
+    } finally {
+      await srv?.stop().catch(() => undefined);
+      fs.rmSync(root, { recursive: true, force: true });
+    }
+  });
+
+  test('timing: ResNet-18 from Explain Layer to the first heat map', { skip: process.env.LAYERLENS_E2E_RESNET !== '1' ? 'set LAYERLENS_E2E_RESNET=1 to measure' : !fs.existsSync(RESNET) ? 'no bench/models/resnet18.onnx' : false }, async () => {
+    const dir = path.join(ws, 'resnet');
+    fs.mkdirSync(dir, { recursive: true });
+    fs.copyFileSync(RESNET, path.join(dir, 'resnet18.onnx'));
+    await inWindow('resnet18', async (page) => {
+      await wb.runCommand(page, 'LayerLens: Explain Layer');
+      await chooseQuickPick(page, 'resnet18.onnx');
+      await chooseQuickPick(page, 'layer4', { filter: 'layer4' });
+      await wb.editorTab(page, 'LayerLens: resnet18.onnx').first().waitFor({ state: 'visible' });
+      const ui = wb.webviewContent(page);
+      let t0 = Date.now();
+      await pickInput(page, ui, path.join(ws, IMAGE));
+      await waitForHeatmap(ui, (x) => x.title === 'layer4', { timeout: 90_000, what: 'the layer4 heat map' });
+      timings.resnet18ColdInputToHeatmapMs = Date.now() - t0;
+      // Warm: the model and the input are loaded; Explain Layer on another layer (the open inspector switches).
+      await wb.runCommand(page, 'LayerLens: Explain Layer');
+      // The inspector is the active editor, so its model is used (no model pick) and the layer pick comes up.
+      assert.ok(!(await quickPickLabels(page)).includes('resnet18.onnx'), 'Explain Layer uses the active inspector\'s model');
+      await quickInput(page).fill('layer3');
+      t0 = Date.now();
+      await chooseQuickPick(page, 'layer3');
+      await waitForHeatmap(ui, (x) => x.title === 'layer3', { timeout: 60_000, what: 'the layer3 heat map' });
+      timings.resnet18WarmExplainToHeatmapMs = Date.now() - t0;
+      await shot(page, 'resnet18');
+    });
+  });
+});
