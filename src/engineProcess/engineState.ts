@@ -233,7 +233,7 @@ export class EngineState {
       open = undefined;
     }
     if (!open) {
-      open = { key, session: ModelSession.open(abs) };
+      open = { key, session: ModelSession.open(abs).then(withShapes) };
       this.models.set(abs, open);
       const mine = open;
       open.session.catch(() => {
@@ -282,4 +282,10 @@ function requireAbsolute(file: unknown, what: string): void {
 
 function throwIfAborted(signal: AbortSignal): void {
   if (signal.aborted) throw new LayerLensError('cancelled', 'cancelled');
+}
+
+/** Exporters often write no intermediate shapes: one batch-1 run fills them in for the tree (small models only). */
+async function withShapes(session: ModelSession): Promise<ModelSession> {
+  if (session.model.graph.nodes.length <= 5000) await session.inferShapes({ threads: 1 });
+  return session;
 }

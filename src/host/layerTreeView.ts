@@ -220,7 +220,8 @@ function layerTooltip(l: LayerSummary): vscode.MarkdownString {
   const md = new vscode.MarkdownString();
   md.appendMarkdown(`**${escapeMd(l.id)}**\n\n`);
   md.appendMarkdown(`${l.opTypes.map((o) => `\`${o}\``).join(' ')}\n\n`);
-  const values = (vs: WireValue[]) => vs.map((v) => `\`${escapeMd(v.name)}\` ${v.dtype} ${shapeText(v)}`).join('  \n');
+  // Inside a code span Markdown escapes are shown literally: only a backtick needs replacing there.
+  const values = (vs: WireValue[]) => vs.map((v) => `\`${v.name.replace(/`/g, "'")}\` ${v.dtype} ${shapeText(v)}`).join('  \n');
   if (l.inputs.length) md.appendMarkdown(`${S.layerInputs}:  \n${values(l.inputs)}\n\n`);
   if (l.outputs.length) md.appendMarkdown(`${S.layerOutputs}:  \n${values(l.outputs)}\n\n`);
   if (l.paramCount) md.appendMarkdown(`${S.layerTooltipParams(l.paramCount)}\n\n`);

@@ -47,15 +47,13 @@ export class Emitter {
 
   /** A constant tensor (deduplicated by content). */
   constant(elemType: number, dims: readonly number[], values: ArrayLike<number>): string {
-    const k = `${elemType}|${dims.join(',')}|${Array.from(values).join(',')}`;
-    const small = values.length <= 64;
-    if (small) {
-      const hit = this.constCache.get(k);
-      if (hit) return hit;
-    }
+    // Only small constants (axes, shapes, scalars) repeat; a key for a weight would be a 40-million-character string.
+    const k = values.length <= 64 ? `${elemType}|${dims.join(',')}|${Array.from(values).join(',')}` : undefined;
+    const hit = k && this.constCache.get(k);
+    if (hit) return hit;
     const name = this.fresh('const');
     this.initializers.push(makeTensor(name, elemType, dims, values));
-    if (small) this.constCache.set(k, name);
+    if (k) this.constCache.set(k, name);
     return name;
   }
 

@@ -35,6 +35,10 @@ export function tensorToNumbers(t: TensorProto, what = t.name ?? 'tensor'): numb
   const n = tensorElementCount(t);
   const type = t.dataType ?? 0;
   const raw = t.rawData && t.rawData.length ? t.rawData : undefined;
+  if (raw && type === ElemType.FLOAT && raw.length >= n * 4) {
+    const aligned = raw.byteOffset % 4 === 0 ? raw : raw.slice();
+    return Array.from(new Float32Array(aligned.buffer, aligned.byteOffset, n));
+  }
   if (raw) {
     const size = BYTES[type];
     if (!size) throw new LayerLensError(`tensor '${what}' has unsupported data type ${type}`, 'model-invalid');
@@ -94,6 +98,11 @@ export function makeTensor(name: string, elemType: number, dims: readonly number
   if (values.length !== n) throw new Error(`makeTensor ${name}: ${values.length} values for dims [${dims}]`);
   const size = BYTES[elemType];
   if (!size) throw new Error(`makeTensor: unsupported element type ${elemType}`);
+  if (elemType === ElemType.FLOAT || elemType === ElemType.DOUBLE) {
+    // Weights: one typed-array copy instead of a write per element (little-endian hosts, as Node's are).
+    const typed = elemType === ElemType.FLOAT ? Float32Array.from(values) : Float64Array.from(values);
+    return { name, dataType: elemType, dims: [...dims], rawData: new Uint8Array(typed.buffer) };
+  }
   const buf = Buffer.alloc(n * size);
   for (let i = 0; i < n; i++) {
     const v = values[i];
