@@ -2,6 +2,7 @@
  * The host's thin layer over src/shared/protocol.ts: checking what the webview sends, and turning engine
  * answers (wire tensors, engine errors) into protocol payloads. Pure (no `vscode`), unit-tested.
  */
+import { copyPreprocess } from '../engine/preprocess';
 import type { ImagePreprocess } from '../engine/tensor/image';
 import type { AttributeResult as WireAttributeResult, LoadInputResult } from '../engineProcess/rpc';
 import { fromWire } from '../engineProcess/wire';
@@ -31,30 +32,11 @@ export function checkWebviewMessage(raw: unknown): Checked {
 }
 
 export function toImagePreprocess(p: PreprocessSpec): ImagePreprocess {
-  const out: { -readonly [K in keyof ImagePreprocess]: ImagePreprocess[K] } = {};
-  if (p.size) out.size = [p.size[0], p.size[1]];
-  if (p.resize) out.resize = p.resize;
-  if (p.channels) out.channels = p.channels;
-  if (p.channelOrder) out.channelOrder = p.channelOrder;
-  if (p.range) out.range = [p.range[0], p.range[1]];
-  if (p.mean) out.mean = [...p.mean];
-  if (p.std) out.std = [...p.std];
-  if (p.layout) out.layout = p.layout;
-  return out;
+  return copyPreprocess(p);
 }
 
 export function toPreprocessSpec(p: ImagePreprocess | undefined): PreprocessSpec {
-  const out: PreprocessSpec = {};
-  if (!p) return out;
-  if (p.size) out.size = [p.size[0], p.size[1]];
-  if (p.resize) out.resize = p.resize;
-  if (p.channels) out.channels = p.channels;
-  if (p.channelOrder) out.channelOrder = p.channelOrder;
-  if (p.range) out.range = [p.range[0], p.range[1]];
-  if (p.mean) out.mean = [...p.mean];
-  if (p.std) out.std = [...p.std];
-  if (p.layout) out.layout = p.layout;
-  return out;
+  return p ? copyPreprocess(p) : {};
 }
 
 export function attributeResponse(layerIds: string[], res: WireAttributeResult): AttributeResponse {

@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import { parsePreprocess, sidecarPath } from '../engine/preprocess';
+import { copyPreprocess, parsePreprocess, sidecarPath } from '../engine/preprocess';
 import type { ImagePreprocess } from '../engine/tensor/image';
 
 export { sidecarPath };
@@ -91,14 +91,5 @@ export async function writeFileAtomic(file: string, data: string | Uint8Array): 
 
 /** Only the fields the engine reads, in a stable order (so the file diffs well). */
 export function cleanPreprocess(p: ImagePreprocess): ImagePreprocess {
-  const out: { -readonly [K in keyof ImagePreprocess]: ImagePreprocess[K] } = {};
-  if (p.size) out.size = [p.size[0], p.size[1]];
-  if (p.resize) out.resize = p.resize;
-  if (p.channels) out.channels = p.channels;
-  if (p.channelOrder) out.channelOrder = p.channelOrder;
-  if (p.range) out.range = [p.range[0], p.range[1]];
-  if (p.mean) out.mean = [...p.mean];
-  if (p.std) out.std = [...p.std];
-  if (p.layout) out.layout = p.layout;
-  return out;
+  return copyPreprocess(p);
 }

@@ -180,6 +180,23 @@ function flippedConvAdjoint(c: VjpContext, dy: string, inSp: number[], outSp: nu
   return c.op('Conv', [dy, wt], { kernel_shape: k, strides: win.strides, dilations: win.dilations, pads: [...padB, ...padE], group });
 }
 
+/** Shapes and window attributes Conv and ConvTranspose read the same way. */
+function geometry(c: VjpContext) {
+  const xShape = c.inShape(0);
+  const yShape = c.outShape(0);
+  const r = xShape.length - 2;
+  return {
+    xShape,
+    yShape,
+    r,
+    inSp: xShape.slice(2),
+    outSp: yShape.slice(2),
+    kernel: c.inShape(1).slice(2),
+    strides: intsAttr(c, 'strides', r, 1),
+    dilations: intsAttr(c, 'dilations', r, 1),
+  };
+}
+
 function checkNonNegative(c: VjpContext, pads: number[]): void {
   if (pads.some((p) => p < 0)) c.fail(`negative padding [${pads}] is not supported`);
 }
@@ -187,15 +204,7 @@ function checkNonNegative(c: VjpContext, pads: number[]): void {
 registerRule('Conv', {}, (c) => {
   const dy = c.dy(0);
   if (!dy) return;
-  const xShape = c.inShape(0);
-  const wShape = c.inShape(1);
-  const yShape = c.outShape(0);
-  const r = xShape.length - 2;
-  const inSp = xShape.slice(2);
-  const outSp = yShape.slice(2);
-  const kernel = wShape.slice(2);
-  const strides = intsAttr(c, 'strides', r, 1);
-  const dilations = intsAttr(c, 'dilations', r, 1);
+  const { xShape, yShape, r, inSp, outSp, kernel, strides, dilations } = geometry(c);
   const group = c.attr<number>('group', 1);
   const dilated = kernel.map((k, i) => (k - 1) * dilations[i] + 1);
   const pads = resolveReadPads(c, inSp, strides, dilated);
@@ -223,15 +232,7 @@ function transposeHead(autoPad: string, total: number): number {
 registerRule('ConvTranspose', {}, (c) => {
   const dy = c.dy(0);
   if (!dy) return;
-  const xShape = c.inShape(0);
-  const wShape = c.inShape(1);
-  const yShape = c.outShape(0);
-  const r = xShape.length - 2;
-  const inSp = xShape.slice(2);
-  const outSp = yShape.slice(2);
-  const kernel = wShape.slice(2);
-  const strides = intsAttr(c, 'strides', r, 1);
-  const dilations = intsAttr(c, 'dilations', r, 1);
+  const { xShape, yShape, r, inSp, outSp, kernel, strides, dilations } = geometry(c);
   const outputPadding = intsAttr(c, 'output_padding', r, 0);
   const group = c.attr<number>('group', 1);
   const autoPad = c.attr<string>('auto_pad', 'NOTSET') || 'NOTSET';
