@@ -79,6 +79,24 @@ describe('engine process', { skip }, () => {
     assert.equal(res.provider.length > 0, true);
   });
 
+  test('20 layer switches within a second from one panel: only the last is computed and shown', async () => {
+    const layers = ['features.conv1', 'features.relu1', 'features.pool1', 'features.conv2', 'features.relu2', 'features.pool2', 'features.conv3', 'features.relu3', 'features.pool3', 'classifier'];
+    const t0 = Date.now();
+    const requests = Array.from({ length: 20 }, (_, i) =>
+      client.attribute(
+        { model: DEMO, layers: [layers[i % layers.length]], inputs: [{ file: SAMPLE }], target: { kind: 'index', index: 9 } },
+        { supersedeKey: 'panel:attribute' },
+      ),
+    );
+    const settled = await Promise.allSettled(requests);
+    assert.ok(Date.now() - t0 < 20_000);
+    const superseded = settled.slice(0, 19).filter((r) => r.status === 'rejected' && (r.reason as EngineError).code === 'superseded');
+    assert.equal(superseded.length, 19, 'every earlier request is dropped, not queued');
+    const last = settled[19];
+    assert.equal(last.status, 'fulfilled');
+    assert.deepEqual((last as PromiseFulfilledResult<Awaited<(typeof requests)[0]>>).value.attributions[0][0].dims, [1, 10]);
+  });
+
   test('loads an image input with the model’s preprocessing and an RGBA preview', async () => {
     const r = await client.loadInput({ file: SAMPLE, model: DEMO });
     assert.deepEqual(r.tensor.dims, [1, 1, 28, 28]);
