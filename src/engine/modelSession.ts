@@ -309,7 +309,7 @@ export function inputsFingerprint(inputs: HostTensor[]): string {
   const parts: string[] = [];
   for (const t of inputs) {
     const bytes = new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength);
-    const aligned = bytes.byteOffset % 4 === 0 ? bytes : bytes.slice();
+    const aligned = bytes.byteOffset % 4 === 0 ? bytes : new Uint8Array(bytes);
     const words = new Uint32Array(aligned.buffer, aligned.byteOffset, Math.floor(aligned.byteLength / 4));
     // Two independent 32-bit lanes: a collision would silently reuse another input's forward pass.
     let h1 = 0x811c9dc5;

@@ -36,7 +36,8 @@ export function tensorToNumbers(t: TensorProto, what = t.name ?? 'tensor'): numb
   const type = t.dataType ?? 0;
   const raw = t.rawData && t.rawData.length ? t.rawData : undefined;
   if (raw && type === ElemType.FLOAT && raw.length >= n * 4) {
-    const aligned = raw.byteOffset % 4 === 0 ? raw : raw.slice();
+    // protobufjs hands out Node Buffers, whose slice() is a view: copy explicitly to realign.
+    const aligned = raw.byteOffset % 4 === 0 ? raw : new Uint8Array(raw);
     return Array.from(new Float32Array(aligned.buffer, aligned.byteOffset, n));
   }
   if (raw) {
