@@ -43,7 +43,7 @@ export function scopeComponents(name: string): { base: string; call: number }[] 
   const torchStyle = name.startsWith('/');
   const parts = name.split('/');
   const comps = torchStyle ? parts.slice(1, -1) : parts.slice(0, -1);
-  if (!comps.length || comps.some((c) => c === '')) return comps.length ? null : null;
+  if (!comps.length || comps.some((c) => c === '')) return null;
   return comps.map((c) => {
     if (!torchStyle) return { base: c, call: 0 };
     const m = /^(.*)_(\d+)$/.exec(c);
@@ -70,6 +70,8 @@ export class LayerTree {
   readonly entries = new Map<string, LayerEntry>();
   readonly roots: string[] = [];
   private readonly invocations = new Map<string, Map<number, Invocation>>();
+  /** Ids resolved by taking scope names literally (null: tried, nothing there). */
+  private readonly literal = new Map<string, LayerEntry | null>();
 
   constructor(readonly graph: OnnxGraph) {
     this.build();
@@ -111,10 +113,42 @@ export class LayerTree {
   }
 
   private resolveEntry(id: string): LayerEntry | undefined {
-    const e = this.entries.get(id);
-    if (e) return e;
-    // Accept `node:` ids of unnamed/renamed nodes by their synthesized name only; nothing else to try.
-    return undefined;
+    return this.entries.get(id) ?? this.literalEntry(id);
+  }
+
+  /**
+   * PyTorch's scope suffix `_<n>` marks the n-th call of a module, but a module may also be *named* `ln_1`
+   * (GPT-2's `ln_1`, `ln_2`): the rule then files both under `ln`, called twice. An id the rule does not know is
+   * tried once more with every scope component taken literally (all nodes under that literal scope).
+   */
+  private literalEntry(id: string): LayerEntry | undefined {
+    const cached = this.literal.get(id);
+    if (cached !== undefined) return cached ?? undefined;
+    const nodes = this.graph.nodes.filter((n) => {
+      if (!n.name.startsWith('/')) return false;
+      const raw = n.name.split('/').slice(1, -1);
+      if (!raw.length || raw.some((c) => c === '')) return false;
+      return modulePaths(raw.map((base) => ({ base, call: 0 }))).some((p) => p.path === id);
+    });
+    if (!nodes.length) {
+      this.literal.set(id, null);
+      return undefined;
+    }
+    const entry: LayerEntry = {
+      id,
+      label: id.split('.').pop() ?? id,
+      kind: 'module',
+      children: [],
+      opTypes: uniq(nodes.map((n) => n.opType)),
+      outputs: [],
+      inputs: [],
+      invocations: 1,
+      nodeCount: nodes.length,
+      paramCount: 0,
+    };
+    this.fillBoundary(entry, nodes);
+    this.literal.set(id, entry);
+    return entry;
   }
 
   private unknown(id: string): LayerLensError {
