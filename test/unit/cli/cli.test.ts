@@ -84,6 +84,15 @@ describe('layerlens errors are one line with a non-zero exit', () => {
   }
 });
 
+describe('npx layerlens from the repository', () => {
+  test('an error is exactly one line on stderr (no npm warnings around it)', () => {
+    const r = spawnSync('npx', ['--no-install', 'layerlens', 'layers', '/nonexistent/model.onnx'], { cwd: REPO_ROOT, encoding: 'utf8', timeout: 60_000 });
+    assert.equal(r.status, 1);
+    assert.equal(r.stderr, "error: cannot read model '/nonexistent/model.onnx': no such file\n");
+    assert.equal(r.stdout, '');
+  });
+});
+
 describe('layerlens layers / predict', () => {
   test('layers --json lists module paths with op types and values', () => {
     const r = cli(['layers', path.join(FIXTURE_SET, 'models', 'tiny_resnet.onnx'), '--json']);
