@@ -33,6 +33,8 @@ export interface GradCase {
   attrs?: Record<string, number | number[] | string | { f: number } | { fs: number[] }>;
   /** Number of node outputs (default 1). */
   outputs?: number;
+  /** Which outputs get a cotangent, one at a time (default: all; leave out integer outputs such as indices). */
+  checkOutputs?: number[];
   /** Which output the cotangent is applied to (default: all of them, each with its own random w). */
   dtype?: FloatDType;
   seed?: number;
@@ -176,7 +178,7 @@ export async function gradCheckDetailed(c: GradCase): Promise<GradCheckResult> {
   let maxAbsErr = 0;
   let maxRelErr = 0;
   let checked = 0;
-  for (const out of b.outputs) {
+  for (const out of c.checkOutputs ? c.checkOutputs.map((i) => b.outputs[i]) : b.outputs) {
     const yDims = [...base[out].dims];
     const w = Array.from({ length: base[out].size }, () => rand() * 2 - 1);
     const compiled = await compileAttribution(model, b.diffNames, out, inputsHost, { provider: 'cpu', threads: 1 });

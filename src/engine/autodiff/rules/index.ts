@@ -11,3 +11,4 @@ import './softmax';
 import './shape';
 import './indexing';
 import './resize';
+import './ordering';
