@@ -7,7 +7,7 @@
  * serves the same requests without the host re-registering anything.
  */
 import { RequestType } from 'vscode-jsonrpc';
-import type { ProviderName, TargetSpec, Timings } from '../engine/api';
+import type { PredictResult, ProviderName, TargetSpec, Timings } from '../engine/api';
 import type { LayerEntry, ValueSummary } from '../engine/onnx/layerTree';
 import type { ImagePreprocess } from '../engine/tensor/image';
 import type { DType } from '../engine/tensor/hostTensor';
@@ -109,19 +109,8 @@ export interface PredictParams extends RunOptions {
   top?: number;
 }
 
-export interface WirePrediction {
-  index: number;
-  score: number;
-  label?: string;
-}
-
-export interface PredictResult {
-  outputName: string;
-  outputShape: number[];
-  top: WirePrediction[][];
-  provider: string;
-  timings: Timings;
-}
+/** Predictions cross the wire as the engine returns them (plain numbers and strings). */
+export type { PredictResult };
 
 export interface AttributeParams extends RunOptions {
   model: string;

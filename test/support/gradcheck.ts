@@ -45,17 +45,8 @@ export interface GradCase {
   /** Extra nodes after the op (e.g. to use only some outputs); receives the op's outputs, must produce 'y*'. */
 }
 
-/** Small deterministic PRNG (mulberry32). */
-export function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { rng } from '../../src/engine/testing/random';
+import { rng } from '../../src/engine/testing/random';
 
 function toAttrs(a: GradCase['attrs'] = {}): AttributeProto[] {
   return Object.entries(a).map(([k, v]) => {

@@ -5,17 +5,7 @@
  */
 import { ElemType, ModelProto, NodeProto, TensorProto, attr } from '../onnx/proto';
 import { makeTensor } from '../onnx/tensorData';
-
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { rng } from './random';
 
 export function buildResNet18(opts: { classes?: number; seed?: number; width?: number } = {}): ModelProto {
   const rand = rng(opts.seed ?? 18);
