@@ -53,7 +53,7 @@ export class DisplayControls {
     this.el = h(
       'div',
       { class: 'll-toolbar', role: 'toolbar', 'aria-label': 'Display' },
-      h('div', { class: 'll-toolbar-row' }, labelled(S.method, this.method), labelled(S.sign, this.sign), labelled(S.colormap, this.colormap), labelled(S.upsampling, this.upsampling)),
+      h('div', { class: 'll-toolbar-row ll-toolbar-selects' }, labelled(S.method, this.method), labelled(S.sign, this.sign), labelled(S.colormap, this.colormap), labelled(S.upsampling, this.upsampling)),
       h('div', { class: 'll-toolbar-row' }, this.opacity.wrap, this.clip.wrap, this.native, h('span', { class: 'll-spacer' }), this.pinButton, ...this.exportButtons),
     );
     this.set(display);
