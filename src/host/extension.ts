@@ -9,7 +9,7 @@ import { registerInspectorSerializer } from './inspectorSerializer';
 import { LayerTreeProvider, registerLayerTree } from './layerTreeView';
 import { Services, createServices } from './services';
 import { S } from './strings';
-import { RunGate } from './trust';
+import { createRunGate } from './trust';
 
 /** What activate() returns: for the extension-host tests (and other extensions), not a stable API. */
 export interface LayerLensApi {
@@ -23,7 +23,7 @@ export function activate(context: vscode.ExtensionContext): LayerLensApi {
   const log = vscode.window.createOutputChannel(S.outputChannel, { log: true });
   context.subscriptions.push(log);
   const engine = createEngine(context, log);
-  const services = createServices(context, engine, new RunGate(), log);
+  const services = createServices(context, engine, createRunGate(), log);
   const { provider } = registerLayerTree(services);
   registerExplainLayer(services);
   registerInspectorEditor(services);

@@ -1,7 +1,7 @@
 /** What the host's surfaces share: created once in activate() and handed to each module. */
 import * as vscode from 'vscode';
 import type { EngineClient } from './engineClient';
-import type { RunGate } from './trust';
+import type { RunGate } from './runGate';
 
 export interface Services {
   readonly context: vscode.ExtensionContext;

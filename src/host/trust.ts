@@ -1,25 +1,16 @@
-/**
- * Workspace Trust: in Restricted Mode the layer tree can be browsed (it only parses the model), but running
- * a model asks first, once per session (a modal), because it executes the file with onnxruntime.
- */
+/** The run gate bound to VS Code's Workspace Trust and a modal warning. */
 import * as vscode from 'vscode';
+import { RunGate } from './runGate';
 import { S } from './strings';
 
-export class RunGate {
-  private consented = false;
-  private asking?: Thenable<boolean>;
+export { RunGate };
 
-  /** True when the model may run now; asks (modal) in an untrusted workspace until the user agrees once. */
-  async allowRun(): Promise<boolean> {
-    if (vscode.workspace.isTrusted || this.consented) return true;
-    // Several panels may ask at once: one dialog answers them all.
-    this.asking ??= vscode.window
-      .showWarningMessage(S.untrustedRun, { modal: true, detail: S.untrustedRunDetail }, S.runAnyway)
-      .then((choice) => {
-        this.asking = undefined;
-        this.consented = choice === S.runAnyway;
-        return this.consented;
-      });
-    return this.asking;
-  }
+export function createRunGate(): RunGate {
+  return new RunGate({
+    isTrusted: () => vscode.workspace.isTrusted,
+    ask: () =>
+      vscode.window
+        .showWarningMessage(S.untrustedRun, { modal: true, detail: S.untrustedRunDetail }, S.runAnyway)
+        .then((choice) => choice === S.runAnyway),
+  });
 }
