@@ -10,8 +10,7 @@ import { OnnxGraph } from '../../src/engine/onnx/graph';
 import type { LoadedModel } from '../../src/engine/onnx/loadModel';
 import { AttributeProto, ElemType, ModelProto, NodeProto, TensorProto, attr, encodeModel } from '../../src/engine/onnx/proto';
 import { makeTensor } from '../../src/engine/onnx/tensorData';
-import { DTYPE_TO_ELEM } from '../../src/engine/runtime/tensors';
-import type { HostTensor } from '../../src/engine/tensor/hostTensor';
+import { DTYPE_TO_ELEM, fromOrt } from '../../src/engine/runtime/tensors';
 
 export type FloatDType = 'float32' | 'float64';
 
@@ -127,6 +126,35 @@ async function sessionFor(proto: ModelProto): Promise<ort.InferenceSession | und
   }
 }
 
+/**
+ * The engine's exact VJP for an in-memory model: compiles it for `wrt` → `output` through the real code path
+ * (path pruning, backward builder, forward and backward sessions) and returns ∂⟨seed, output⟩/∂wrt, one tensor
+ * per name in `wrt`. `seed` gets the output's shape (a function receives it, for seeds that depend on it).
+ */
+export async function engineVjp(
+  proto: ModelProto,
+  feeds: Record<string, ort.Tensor>,
+  wrt: string[],
+  output: string,
+  seed: number[] | ((outDims: number[]) => number[]),
+): Promise<ort.Tensor[]> {
+  const model: LoadedModel = { path: '<memory>', dir: '.', bytes: 0, mtimeMs: 0, proto, graph: new OnnxGraph(proto) };
+  const host = model.graph.inputs.map((n) => fromOrt(feeds[n]));
+  const compiled = await compileAttribution(model, wrt, output, host, { provider: 'cpu', threads: 1 });
+  try {
+    const fw = await compiled.forward.session.run(feeds, compiled.forwardOutputs);
+    const y = fw[output];
+    const w = typeof seed === 'function' ? seed([...y.dims]) : seed;
+    const bwFeeds: Record<string, ort.Tensor> = { [compiled.seedName]: hostOf(y.type as FloatDType, [...y.dims], w) };
+    for (const v of compiled.backwardForwardFeeds) bwFeeds[v] = fw[v];
+    for (const v of compiled.backwardInputFeeds) bwFeeds[v] = feeds[v];
+    const bw = await compiled.backward.session.run(bwFeeds, compiled.gradOutputs);
+    return compiled.gradOutputs.map((g) => bw[g]);
+  } finally {
+    await compiled.dispose();
+  }
+}
+
 export interface GradCheckResult {
   dtype: FloatDType;
   maxAbsErr: number;
@@ -159,64 +187,47 @@ export async function gradCheckDetailed(c: GradCase): Promise<GradCheckResult> {
   b.diffNames.forEach((n, i) => (feeds[n] = hostOf(dtype, b.diffDims[i], b.diffValues[i])));
   const base = await fwd.run(feeds);
 
-  const graph = new OnnxGraph(b.proto);
-  const model: LoadedModel = { path: '<memory>', dir: '.', bytes: 0, mtimeMs: 0, proto: b.proto, graph };
-  const inputsHost: HostTensor[] = b.diffNames.map((n, i) => ({
-    dtype,
-    dims: b.diffDims[i],
-    data: dtype === 'float64' ? Float64Array.from(b.diffValues[i]) : Float32Array.from(b.diffValues[i]),
-  }));
   let maxAbsErr = 0;
   let maxRelErr = 0;
   let checked = 0;
   for (const out of c.checkOutputs ? c.checkOutputs.map((i) => b.outputs[i]) : b.outputs) {
-    const yDims = [...base[out].dims];
     const w = Array.from({ length: base[out].size }, () => rand() * 2 - 1);
-    const compiled = await compileAttribution(model, b.diffNames, out, inputsHost, { provider: 'cpu', threads: 1 });
-    try {
-      const fw = await compiled.forward.session.run(feeds, compiled.forwardOutputs);
-      const bwFeeds: Record<string, ort.Tensor> = { [compiled.seedName]: hostOf(dtype, yDims, w) };
-      for (const v of compiled.backwardForwardFeeds) bwFeeds[v] = fw[v];
-      for (const v of compiled.backwardInputFeeds) bwFeeds[v] = feeds[v];
-      const bw = await compiled.backward.session.run(bwFeeds, compiled.gradOutputs);
-      const f = async (name: string, values: number[]) => {
-        const r = await fwd!.run({ ...feeds, [name]: hostOf(dtype, b.diffDims[b.diffNames.indexOf(name)], values) }, [out]);
-        const y = r[out].data as Float64Array;
-        let s = 0;
-        for (let k = 0; k < y.length; k++) s += w[k] * y[k];
-        return s;
-      };
-      for (const [i, name] of b.diffNames.entries()) {
-        const g = bw[compiled.gradOutputs[i]];
-        assert.deepEqual([...g.dims], b.diffDims[i], `${c.op}: gradient of ${name} has shape [${g.dims}], input is [${b.diffDims[i]}]`);
-        const gd = g.data as Float64Array;
-        const x = b.diffValues[i];
-        const gmax = Math.max(1e-12, ...Array.from(gd, Math.abs));
-        const atol = c.atol ?? (dtype === 'float64' ? 1e-6 * Math.max(1, gmax) : 3e-3 * Math.max(1, gmax));
-        const directions: number[][] = [];
-        if (x.length <= 300) {
-          for (let j = 0; j < x.length; j++) directions.push(x.map((_, k) => (k === j ? 1 : 0)));
-        } else {
-          for (let d = 0; d < 24; d++) directions.push(x.map(() => rand() * 2 - 1));
-        }
-        for (const [di, v] of directions.entries()) {
-          const plus = await f(name, x.map((xv, k) => xv + eps * v[k]));
-          const minus = await f(name, x.map((xv, k) => xv - eps * v[k]));
-          const numeric = (plus - minus) / (2 * eps);
-          let analytic = 0;
-          for (let k = 0; k < v.length; k++) analytic += gd[k] * v[k];
-          const err = Math.abs(numeric - analytic);
-          maxAbsErr = Math.max(maxAbsErr, err);
-          maxRelErr = Math.max(maxRelErr, err / Math.max(1e-12, Math.abs(numeric)));
-          checked++;
-          assert.ok(
-            Number.isFinite(analytic) && err <= atol + rtol * Math.abs(numeric),
-            `${c.op} opset ${c.opset} ${dtype}: d<w,${out}>/d${name} along ${x.length <= 300 ? `element ${di}` : `direction ${di}`}: analytic ${analytic}, finite difference ${numeric} (err ${err.toExponential(2)})`,
-          );
-        }
+    const grads = await engineVjp(b.proto, feeds, b.diffNames, out, w);
+    const f = async (name: string, values: number[]) => {
+      const r = await fwd!.run({ ...feeds, [name]: hostOf(dtype, b.diffDims[b.diffNames.indexOf(name)], values) }, [out]);
+      const y = r[out].data as Float64Array;
+      let s = 0;
+      for (let k = 0; k < y.length; k++) s += w[k] * y[k];
+      return s;
+    };
+    for (const [i, name] of b.diffNames.entries()) {
+      const g = grads[i];
+      assert.deepEqual([...g.dims], b.diffDims[i], `${c.op}: gradient of ${name} has shape [${g.dims}], input is [${b.diffDims[i]}]`);
+      const gd = g.data as Float64Array;
+      const x = b.diffValues[i];
+      const gmax = Math.max(1e-12, ...Array.from(gd, Math.abs));
+      const atol = c.atol ?? (dtype === 'float64' ? 1e-6 * Math.max(1, gmax) : 3e-3 * Math.max(1, gmax));
+      const directions: number[][] = [];
+      if (x.length <= 300) {
+        for (let j = 0; j < x.length; j++) directions.push(x.map((_, k) => (k === j ? 1 : 0)));
+      } else {
+        for (let d = 0; d < 24; d++) directions.push(x.map(() => rand() * 2 - 1));
       }
-    } finally {
-      await compiled.dispose();
+      for (const [di, v] of directions.entries()) {
+        const plus = await f(name, x.map((xv, k) => xv + eps * v[k]));
+        const minus = await f(name, x.map((xv, k) => xv - eps * v[k]));
+        const numeric = (plus - minus) / (2 * eps);
+        let analytic = 0;
+        for (let k = 0; k < v.length; k++) analytic += gd[k] * v[k];
+        const err = Math.abs(numeric - analytic);
+        maxAbsErr = Math.max(maxAbsErr, err);
+        maxRelErr = Math.max(maxRelErr, err / Math.max(1e-12, Math.abs(numeric)));
+        checked++;
+        assert.ok(
+          Number.isFinite(analytic) && err <= atol + rtol * Math.abs(numeric),
+          `${c.op} opset ${c.opset} ${dtype}: d<w,${out}>/d${name} along ${x.length <= 300 ? `element ${di}` : `direction ${di}`}: analytic ${analytic}, finite difference ${numeric} (err ${err.toExponential(2)})`,
+        );
+      }
     }
   }
   await fwd.release();

@@ -1,12 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import * as ort from 'onnxruntime-node';
-import { compileAttribution } from '../../../../src/engine/attribution/compile';
-import { OnnxGraph } from '../../../../src/engine/onnx/graph';
-import type { LoadedModel } from '../../../../src/engine/onnx/loadModel';
 import { AttributeProto, ElemType, ModelProto, TensorProto, attr } from '../../../../src/engine/onnx/proto';
 import { makeTensor } from '../../../../src/engine/onnx/tensorData';
-import { gradCheck } from '../../../support/gradcheck';
+import { engineVjp, gradCheck } from '../../../support/gradcheck';
 
 /** Exact gradient of <seed, op(x0, …)> w.r.t. float32 x0 through the real engine (for values at kinks, where FD cannot judge). */
 async function backward(op: string, opset: number, x: number[], seed: number[], attribute: AttributeProto[] = [], constants: TensorProto[] = []) {
@@ -22,19 +19,8 @@ async function backward(op: string, opset: number, x: number[], seed: number[], 
       output: [{ name: 'y' }],
     },
   };
-  const model: LoadedModel = { path: '<memory>', dir: '.', bytes: 0, mtimeMs: 0, proto, graph: new OnnxGraph(proto) };
-  const compiled = await compileAttribution(model, ['x0'], 'y', [{ dtype: 'float32', dims, data: Float32Array.from(x) }], { provider: 'cpu', threads: 1 });
-  try {
-    const feeds = { x0: new ort.Tensor('float32', Float32Array.from(x), dims) };
-    const fw = await compiled.forward.session.run(feeds, compiled.forwardOutputs);
-    const bwFeeds: Record<string, ort.Tensor> = { [compiled.seedName]: new ort.Tensor('float32', Float32Array.from(seed), dims) };
-    for (const v of compiled.backwardForwardFeeds) bwFeeds[v] = fw[v];
-    for (const v of compiled.backwardInputFeeds) bwFeeds[v] = feeds[v as 'x0'];
-    const bw = await compiled.backward.session.run(bwFeeds, compiled.gradOutputs);
-    return Array.from(bw[compiled.gradOutputs[0]].data as Float32Array);
-  } finally {
-    await compiled.dispose();
-  }
+  const [g] = await engineVjp(proto, { x0: new ort.Tensor('float32', Float32Array.from(x), dims) }, ['x0'], 'y', seed);
+  return Array.from(g.data as Float32Array);
 }
 
 /**

@@ -1,11 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import * as ort from 'onnxruntime-node';
-import { compileAttribution } from '../../../../src/engine/attribution/compile';
-import { OnnxGraph } from '../../../../src/engine/onnx/graph';
-import type { LoadedModel } from '../../../../src/engine/onnx/loadModel';
 import { ElemType, ModelProto, attr, encodeModel } from '../../../../src/engine/onnx/proto';
-import { GradInput, gradCheck, rng } from '../../../support/gradcheck';
+import { GradInput, engineVjp, gradCheck, rng } from '../../../support/gradcheck';
 
 const ints = (dims: number[], data: number[]): GradInput => ({ dims, data, constant: 'int64' });
 
@@ -36,23 +33,8 @@ async function dynamicCheck(op: string, opset: number, dataDims: number[], idxDi
   const fwd = await ort.InferenceSession.create(encodeModel(proto), { intraOpNumThreads: 1 });
   const y = (await fwd.run(feeds)).y;
   const w = Array.from({ length: y.size }, () => rand() * 2 - 1);
-  const model: LoadedModel = { path: '<memory>', dir: '.', bytes: 0, mtimeMs: 0, proto, graph: new OnnxGraph(proto) };
-  const compiled = await compileAttribution(
-    model,
-    ['x'],
-    'y',
-    [
-      { dtype: 'float64', dims: dataDims, data: Float64Array.from(x) },
-      { dtype: idxType, dims: idxDims, data: idxData },
-    ],
-    { provider: 'cpu', threads: 1 },
-  );
+  const [g] = await engineVjp(proto, feeds, ['x'], 'y', w);
   try {
-    const fw = await compiled.forward.session.run(feeds, compiled.forwardOutputs);
-    const bwFeeds: Record<string, ort.Tensor> = { [compiled.seedName]: new ort.Tensor('float64', Float64Array.from(w), [...y.dims]) };
-    for (const v of compiled.backwardForwardFeeds) bwFeeds[v] = fw[v];
-    for (const v of compiled.backwardInputFeeds) bwFeeds[v] = feeds[v as 'x' | 'idx'];
-    const g = (await compiled.backward.session.run(bwFeeds, compiled.gradOutputs))[compiled.gradOutputs[0]];
     assert.deepEqual([...g.dims], dataDims);
     const s = async (v: number[]) => {
       const r = (await fwd.run({ ...feeds, x: new ort.Tensor('float64', Float64Array.from(v), dataDims) })).y.data as Float64Array;
@@ -65,7 +47,6 @@ async function dynamicCheck(op: string, opset: number, dataDims: number[], idxDi
       assert.ok(Math.abs(numeric - analytic) <= 1e-8 * Math.max(1, Math.abs(numeric)), `${op}: element ${j}: analytic ${analytic}, numeric ${numeric}`);
     }
   } finally {
-    await compiled.dispose();
     await fwd.release();
   }
 }

@@ -1,11 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import * as ort from 'onnxruntime-node';
-import { compileAttribution } from '../../../../src/engine/attribution/compile';
-import { OnnxGraph } from '../../../../src/engine/onnx/graph';
-import type { LoadedModel } from '../../../../src/engine/onnx/loadModel';
 import { ElemType, ModelProto, attr, encodeModel } from '../../../../src/engine/onnx/proto';
-import { gradCheck, rng } from '../../../support/gradcheck';
+import { engineVjp, gradCheck, rng } from '../../../support/gradcheck';
 
 /** Distinct values 0.1 apart (shuffled): no ties, and finite differences never move an arg-max. */
 function distinct(dims: number[], seed = 5): number[] {
@@ -63,21 +60,12 @@ describe('VJP rules: MaxPool', () => {
         output: [{ name: 'y' }, { name: 'idxf' }],
       },
     };
-    const model: LoadedModel = { path: '<memory>', dir: '.', bytes: 0, mtimeMs: 0, proto, graph: new OnnxGraph(proto) };
     const feed = new ort.Tensor('float32', Float32Array.from(data), dims);
-    const compiled = await compileAttribution(model, ['x'], 'y', [{ dtype: 'float32', dims, data: Float32Array.from(data) }], {
-      provider: 'cpu',
-      threads: 1,
-    });
+    let w: number[] = [];
+    const [grad] = await engineVjp(proto, { x: feed }, ['x'], 'y', (yDims) => (w = distinct(yDims, 9)));
+    const g = grad.data as Float32Array;
     const ref = await ort.InferenceSession.create(encodeModel(proto));
     try {
-      const fw = await compiled.forward.session.run({ x: feed }, compiled.forwardOutputs);
-      const yDims = [...fw['y'].dims];
-      const w = distinct(yDims, 9);
-      const bwFeeds: Record<string, ort.Tensor> = { [compiled.seedName]: new ort.Tensor('float32', Float32Array.from(w), yDims) };
-      for (const v of compiled.backwardForwardFeeds) bwFeeds[v] = fw[v];
-      for (const v of compiled.backwardInputFeeds) bwFeeds[v] = feed;
-      const g = (await compiled.backward.session.run(bwFeeds, compiled.gradOutputs))[compiled.gradOutputs[0]].data as Float32Array;
       const f = async (v: number[]) => {
         const y = (await ref.run({ x: new ort.Tensor('float32', Float32Array.from(v), dims) }, ['y'])).y.data as Float32Array;
         return y.reduce((s, yv, k) => s + yv * w[k], 0);
@@ -88,7 +76,6 @@ describe('VJP rules: MaxPool', () => {
         assert.ok(Math.abs(fd - g[j]) < 1e-3, `element ${j}: analytic ${g[j]}, finite difference ${fd}`);
       }
     } finally {
-      await compiled.dispose();
       await ref.release();
     }
   });

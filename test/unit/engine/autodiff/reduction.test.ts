@@ -1,12 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import * as ort from 'onnxruntime-node';
-import { compileAttribution } from '../../../../src/engine/attribution/compile';
-import { OnnxGraph } from '../../../../src/engine/onnx/graph';
-import type { LoadedModel } from '../../../../src/engine/onnx/loadModel';
 import { ElemType, ModelProto, attr } from '../../../../src/engine/onnx/proto';
 import { makeTensor } from '../../../../src/engine/onnx/tensorData';
-import { GradInput, gradCheck } from '../../../support/gradcheck';
+import { GradInput, engineVjp, gradCheck } from '../../../support/gradcheck';
 
 /** Ops whose axes moved from attribute to input at opset 18 (ReduceSum moved at 13). */
 const ATTR_UNTIL_17 = ['ReduceMean', 'ReduceMax', 'ReduceMin', 'ReduceL1', 'ReduceL2', 'ReduceLogSumExp', 'ReduceLogSum', 'ReduceSumSquare', 'ReduceProd'];
@@ -33,20 +30,8 @@ async function vjp(op: string, opset: number, data: number[], dims: number[], at
       output: [{ name: 'y' }],
     },
   };
-  const model: LoadedModel = { path: '<memory>', dir: '.', bytes: 0, mtimeMs: 0, proto, graph: new OnnxGraph(proto) };
-  const host = { dtype: 'float32' as const, dims, data: Float32Array.from(data) };
-  const compiled = await compileAttribution(model, ['x'], 'y', [host], { provider: 'cpu', threads: 1 });
-  try {
-    const feeds = { x: new ort.Tensor('float32', Float32Array.from(data), dims) };
-    const fw = await compiled.forward.session.run(feeds, compiled.forwardOutputs);
-    const bwFeeds: Record<string, ort.Tensor> = { [compiled.seedName]: new ort.Tensor('float32', Float32Array.from(w), [...fw.y.dims]) };
-    for (const v of compiled.backwardForwardFeeds) bwFeeds[v] = fw[v];
-    for (const v of compiled.backwardInputFeeds) bwFeeds[v] = feeds[v as 'x'];
-    const bw = await compiled.backward.session.run(bwFeeds, compiled.gradOutputs);
-    return Array.from(bw[compiled.gradOutputs[0]].data as Float32Array);
-  } finally {
-    await compiled.dispose();
-  }
+  const [g] = await engineVjp(proto, { x: new ort.Tensor('float32', Float32Array.from(data), dims) }, ['x'], 'y', w);
+  return Array.from(g.data as Float32Array);
 }
 
 const close = (a: number[], b: number[]) => assert.ok(a.every((v, i) => Math.abs(v - b[i]) < 1e-6), `[${a}] != [${b}]`);
