@@ -20,8 +20,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import {
   MODELS_DIR, PYTHON, RESULTS_DIR, ROOT, TorchClient, benchInput, engine, fmt, gc, loadavg, mdTable, median, ort,
-  procStatus, pythonHasTorch, resetPeak, round, rssMb, summary, timeIt,
-} from './bench/lib.mjs';
+  procStatus, pythonHasTorch, resetPeak, round, rssMb, summary, timeIt, maxRelDiff } from './bench/lib.mjs';
 import { benchLayerTree } from './bench/synthetic.mjs';
 import { batchedSeedsExperiment, profileEngine, spinningExperiment } from './bench/profile.mjs';
 import { writeFallbackModels } from './bench/jsModels.mjs';
@@ -101,16 +100,6 @@ async function checkExport(E, kind, manifestEntry) {
   await s.release();
   const diff = Math.max(...got.map((v, i) => Math.abs(v - manifestEntry.ref_logits_head[i])));
   return round(diff / manifestEntry.ref_logits_absmean, 7);
-}
-
-function maxRelDiff(a, b) {
-  let max = 0;
-  let d = 0;
-  for (let i = 0; i < b.length; i++) {
-    max = Math.max(max, Math.abs(b[i]));
-    d = Math.max(d, Math.abs(a[i] - b[i]));
-  }
-  return max ? d / max : d;
 }
 
 async function runConfig(ctx, kind, batch, threads) {

@@ -161,6 +161,17 @@ export class TorchClient {
 }
 
 // ------------------------------------------------------------------------------------------------ output
+/** Largest absolute difference relative to the largest |b|. */
+export function maxRelDiff(a, b) {
+  let max = 0;
+  let d = 0;
+  for (let i = 0; i < b.length; i++) {
+    max = Math.max(max, Math.abs(b[i]));
+    d = Math.max(d, Math.abs(a[i] - b[i]));
+  }
+  return max ? d / max : d;
+}
+
 export function mdTable(header, rows) {
   const line = (cells) => `| ${cells.join(' | ')} |`;
   return [line(header), line(header.map(() => '---')), ...rows.map(line)].join('\n');

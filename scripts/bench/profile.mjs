@@ -5,7 +5,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { benchInput, engine, loadavg, median, ort, round, summary } from './lib.mjs';
+import { benchInput, engine, loadavg, median, ort, round, summary, maxRelDiff } from './lib.mjs';
 
 const BASE_OPTS = {
   executionProviders: ['cpu'],
@@ -135,16 +135,6 @@ async function compileBreakdown(E, model, acts, output, x, threads) {
   await tick('emitterConstant_512x512x3x3', () => new Emitter().constant(E.ElemType.FLOAT, [512, 512, 3, 3], big));
   await tick('makeTensorOnly_512x512x3x3', () => require(path.join(dir, 'onnx', 'tensorData.js')).makeTensor('w', E.ElemType.FLOAT, [512, 512, 3, 3], big));
   return t;
-}
-
-function maxRelDiff(a, b) {
-  let max = 0;
-  let d = 0;
-  for (let i = 0; i < b.length; i++) {
-    max = Math.max(max, Math.abs(b[i]));
-    d = Math.max(d, Math.abs(a[i] - b[i]));
-  }
-  return max ? d / max : d;
 }
 
 function opProfile(file) {
