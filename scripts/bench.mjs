@@ -22,7 +22,7 @@ import {
   MODELS_DIR, PYTHON, RESULTS_DIR, ROOT, TorchClient, benchInput, engine, fmt, gc, loadavg, mdTable, median, ort,
   procStatus, pythonHasTorch, resetPeak, round, rssMb, summary, timeIt, maxRelDiff } from './bench/lib.mjs';
 import { benchLayerTree } from './bench/synthetic.mjs';
-import { batchedSeedsExperiment, profileEngine, spinningExperiment } from './bench/profile.mjs';
+import { batchedSeedsExperiment, narrowingExperiment, profileEngine, spinningExperiment } from './bench/profile.mjs';
 import { writeFallbackModels } from './bench/jsModels.mjs';
 
 const LAYERS = { resnet18: 'layer3', vit: 'blocks.3' };
@@ -322,6 +322,9 @@ function report(results) {
     const s = results.spinning;
     out.push(`Spinning (${s.model} forward, batch ${s.batch}, ${s.threads} threads): allow_spinning=0 (engine) ${s.spinningOff.median} ms, =1 ${s.spinningOn.median} ms; CPU burnt while idle in the 500 ms after a run: ${s.spinningOff.idleCpuAfterRun} vs ${s.spinningOn.idleCpuAfterRun} cores.`);
   }
+  for (const s of results.narrowing ?? []) {
+    out.push(`Row narrowing (${s.model} → ${s.layer}, batch ${s.batch}, ${s.threads} thread; the head reads the class token only, so ${s.narrowedNodes} nodes of the last block run on that row): off ${s.whole.median} ms (forward ${s.whole.forwardMedian}, backward ${s.whole.backwardMedian}), on ${s.narrowed.median} ms (forward ${s.narrowed.forwardMedian}, backward ${s.narrowed.backwardMedian}) = ${fmt(s.narrowed.median / s.whole.median, 2)}×; largest relative gradient difference ${s.maxRelDiff.toExponential(1)}.`);
+  }
   for (const s of results.batchedSeeds ?? []) {
     out.push(`Top-${s.k} at batch 1 (${s.model} → ${s.layer}, ${s.threads} thread): forward ${s.forward.median} ms; one backward ${s.oneBackward.median} ms; ${s.k} backward runs ${s.sequentialBackwards.median} ms; one batched backward (seeds stacked, forward values tiled) ${s.batchedBackward.median} ms → top-${s.k} could cost ${fmt((s.forward.median + s.batchedBackward.median) / (s.forward.median + s.oneBackward.median), 2)}× a full attribution (sequential: ${fmt((s.forward.median + s.sequentialBackwards.median) / (s.forward.median + s.oneBackward.median), 2)}×).`);
   }
@@ -391,6 +394,11 @@ async function main() {
     results.spinning = await spinningExperiment({ modelsDir: MODELS_DIR, batch: 1, threads: 2, reps: 7, log });
     results.batchedSeeds = [];
     for (const kind of opts.models) results.batchedSeeds.push(await batchedSeedsExperiment({ modelsDir: MODELS_DIR, kind, layer: LAYERS[kind], k: 5, threads: 1, reps: 7, log }));
+  }
+  if (opts.profile && opts.models.includes('vit')) {
+    log('\nrow narrowing on/off (ViT → blocks.3, 1 thread)');
+    results.narrowing = [];
+    for (const batch of opts.batches) results.narrowing.push(await narrowingExperiment({ modelsDir: MODELS_DIR, kind: 'vit', layer: LAYERS.vit, batch, threads: 1, reps: opts.quick ? 7 : 9, log }));
   }
   results.loadavgEnd = loadavg();
   results.totalSeconds = round((performance.now() - t0) / 1000, 1);

@@ -453,3 +453,53 @@ export async function batchedSeedsExperiment({ modelsDir, kind = 'resnet18', lay
   log(`  top-${k} at batch 1: forward ${res.forward.median} ms, 1 backward ${res.oneBackward.median} ms, ${k} backwards ${res.sequentialBackwards.median} ms, one batched backward ${res.batchedBackward.median} ms`);
   return { model: kind, layer, k, threads, ...res };
 }
+
+/**
+ * Row narrowing on vs off (compileAttribution's `narrow` option): the same attribution, forward and backward
+ * runs timed separately, interleaved, with the largest relative difference of the gradients.
+ */
+export async function narrowingExperiment({ modelsDir, kind = 'vit', layer = 'blocks.3', batch = 1, threads = 1, reps = 7, log = () => undefined }) {
+  const E = engine();
+  const model = await E.loadModel(path.join(modelsDir, `${kind}.onnx`));
+  const acts = new E.LayerTree(model.graph).activations(layer, false);
+  const output = model.graph.outputs[0];
+  const x = benchInput(batch, 1);
+  const feeds = { [model.graph.inputs[0]]: E.toOrt(x) };
+  const variants = {};
+  const grads = {};
+  const compiled = {};
+  for (const narrow of [false, true]) {
+    const c = await E.compileAttribution(model, acts, output, [x], { provider: 'cpu', threads }, undefined, { narrow });
+    compiled[narrow] = c;
+    const parts = { forward: [], backward: [] };
+    variants[narrow ? 'narrowed' : 'whole'] = async () => {
+      const t0 = performance.now();
+      const fwd = await c.forward.session.run(feeds, c.forwardOutputs);
+      const t1 = performance.now();
+      const out = fwd[output];
+      const seed = new Float32Array(out.size);
+      for (let i = 0; i < batch; i++) seed[i * (out.size / batch) + 3] = 1;
+      const f = { [c.seedName]: new ort.Tensor('float32', seed, out.dims) };
+      for (const v of c.backwardForwardFeeds) f[v] = fwd[v];
+      for (const v of c.backwardInputFeeds) f[v] = feeds[v];
+      const bw = await c.backward.session.run(f, c.gradOutputs);
+      const t2 = performance.now();
+      parts.forward.push(t1 - t0);
+      parts.backward.push(t2 - t1);
+      grads[narrow] = bw[c.gradOutputs[0]].data;
+      return t2 - t0;
+    };
+    variants[narrow ? 'narrowed' : 'whole'].parts = parts;
+  }
+  const res = await interleave(variants, reps);
+  for (const k of ['whole', 'narrowed']) {
+    res[k].forwardMedian = round(median(variants[k].parts.forward));
+    res[k].backwardMedian = round(median(variants[k].parts.backward));
+  }
+  res.narrowedNodes = compiled[true].narrowedNodes;
+  res.maxRelDiff = maxRelDiff(grads[true], grads[false]);
+  await compiled[false].dispose();
+  await compiled[true].dispose();
+  log(`  row narrowing (${kind} → ${layer}, batch ${batch}): whole ${res.whole.median} ms (fwd ${res.whole.forwardMedian}, bwd ${res.whole.backwardMedian}), narrowed ${res.narrowed.median} ms (fwd ${res.narrowed.forwardMedian}, bwd ${res.narrowed.backwardMedian}; ${res.narrowedNodes} nodes), rel diff ${res.maxRelDiff.toExponential(1)}`);
+  return { model: kind, layer, batch, threads, ...res };
+}

@@ -59,9 +59,12 @@ interface WorkNode extends Pick<GraphNode, 'name' | 'opType' | 'domain' | 'input
 
 const firstInputOnly: MoveRule = (c) => ({ inputs: c.node.inputs.map((_, i) => (i === 0 ? c.axis : 'keep')) });
 
+/** Dropout is the identity in inference; with a training_mode input it may draw masks, which rows would change. */
+const dropout: MoveRule = (c) => (c.node.inputs.length <= 2 ? firstInputOnly(c) : undefined);
+
 /** Numpy-style broadcasting: an input gathers on its aligned axis unless it broadcasts along it (size 1 or absent). */
 const broadcasting: MoveRule = (c) => {
-  if (c.node.attrs.has('broadcast') || c.node.attrs.has('axis')) return undefined; // opset < 7 broadcasting
+  if (c.opset < 7 || c.node.attrs.has('broadcast') || c.node.attrs.has('axis')) return undefined; // older broadcasting
   const r = c.outShape.length;
   const inputs: (number | 'keep')[] = [];
   for (let i = 0; i < c.node.inputs.length; i++) {
@@ -146,12 +149,10 @@ const concat: MoveRule = (c) => {
   return along === c.axis ? undefined : { inputs: c.node.inputs.map(() => c.axis) };
 };
 
-const batchNorm: MoveRule = (c) => (c.axis !== 1 ? firstInputOnly(c) : undefined);
-
 const UNARY = [
   'Relu', 'LeakyRelu', 'Sigmoid', 'Tanh', 'Erf', 'Exp', 'Log', 'Neg', 'Abs', 'Sqrt', 'Reciprocal', 'Softplus',
   'Softsign', 'Elu', 'Selu', 'Celu', 'Gelu', 'HardSigmoid', 'HardSwish', 'Mish', 'Identity', 'Cast', 'Sin', 'Cos',
-  'Floor', 'Ceil', 'Round', 'Sign', 'Clip', 'Dropout', 'ThresholdedRelu', 'Shrink',
+  'Floor', 'Ceil', 'Round', 'Sign', 'Clip', 'ThresholdedRelu', 'Shrink',
 ];
 const BROADCASTING = ['Add', 'Sub', 'Mul', 'Div', 'Pow', 'Max', 'Min', 'Sum', 'Mean', 'Where', 'PRelu'];
 const REDUCTIONS = [
@@ -172,7 +173,7 @@ export const MOVE_RULES: ReadonlyMap<string, MoveRule> = new Map<string, MoveRul
   ['Transpose', transpose],
   ['Reshape', reshape],
   ['Concat', concat],
-  ['BatchNormalization', batchNorm],
+  ['Dropout', dropout],
 ]);
 
 // ------------------------------------------------------------------------------------------------ rewriting
@@ -380,7 +381,9 @@ class Workspace {
     if (!producer || !producer.alive || producer.domain !== '' || readers.length === 0) return undefined;
     const rule = MOVE_RULES.get(producer.opType);
     if (!rule) return undefined;
-    if (producer.outputs.some((o) => o && o !== v && (kept.has(o) || this.consumers.get(o)?.size))) return undefined;
+    // The row-wise result is output 0 of every op with a rule; other outputs (LayerNorm's statistics, Dropout's
+    // mask) must be unused, as they are dropped.
+    if (producer.outputs[0] !== v || producer.outputs.some((o) => o && o !== v && (kept.has(o) || this.consumers.get(o)?.size))) return undefined;
     const gathers = readers.map((r) => this.rowGather(r));
     const first = gathers[0];
     if (!first || first.scalar || gathers.some((rg) => !rg || rg.scalar || rg.key !== first.key || rg.node.inputs[0] !== v || rg.node.inputs[1] === v))
@@ -431,8 +434,7 @@ class Workspace {
     for (const r of plan.replace ?? []) inputs[r.index] = this.constant(`${producer.name}__ll_shape`, ElemType.INT64, r.dims, r.values);
 
     const target = first.node.outputs[0];
-    const outputs = producer.outputs.map((o) => (o === v ? target : ''));
-    while (outputs.length && !outputs[outputs.length - 1]) outputs.pop();
+    const outputs = [target];
     this.unlink(producer);
     for (const rg of gathers) this.unlink(rg!.node);
     const name = this.fresh(producer.name);

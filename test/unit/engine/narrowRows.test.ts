@@ -73,7 +73,7 @@ interface Case {
   x: number[];
   /** Nodes from 'h' to 'v'; constants by name. */
   nodes: NodeProto[];
-  consts?: Record<string, { dims: number[]; values?: number[]; int?: boolean }>;
+  consts?: Record<string, { dims: number[]; values?: number[]; int?: boolean; bool?: boolean }>;
   /** The row Gather on v. */
   axis: number;
   indices: number[] | number;
@@ -92,7 +92,7 @@ function buildCase(c: Case): ModelProto {
   const initializer = Object.entries(c.consts ?? {}).map(([name, t]) => {
     const size = t.dims.reduce((a, b) => a * b, 1);
     const values = t.values ?? Array.from({ length: size }, () => r() * 2 - 1);
-    return makeTensor(name, t.int ? I64 : F, t.dims, values);
+    return makeTensor(name, t.int ? I64 : t.bool ? ElemType.BOOL : F, t.dims, values);
   });
   const idx = typeof c.indices === 'number' ? makeTensor('idx', I64, [], [c.indices]) : makeTensor('idx', I64, [c.indices.length], c.indices);
   const readers = c.readers ?? [n('Gather', ['v', 'idx'], ['g'], [attr.int('axis', c.axis)]), n('Mul', ['g', 'two'], ['y'])];
@@ -227,7 +227,25 @@ const CASES: Case[] = [
       n('Mul', ['g1', 'g2'], ['y']),
     ],
   },
+  {
+    name: 'Dropout (inference: the identity) with a ratio input',
+    x: [2, 5, 6],
+    consts: { ratio: { dims: [], values: [0.25] } },
+    nodes: [n('Dropout', ['h', 'ratio'], ['v'])],
+    axis: 1,
+    indices: [2],
+    moves: true,
+  },
   // Must not move:
+  {
+    name: 'Dropout with a training_mode input (it could draw masks)',
+    x: [2, 5, 6],
+    consts: { ratio: { dims: [], values: [0.25] }, mode: { dims: [], values: [0], bool: true } },
+    nodes: [n('Dropout', ['h', 'ratio', 'mode'], ['v'])],
+    axis: 1,
+    indices: [2],
+    moves: false,
+  },
   { name: 'Softmax over the gathered axis', x: [2, 5, 6], nodes: [n('Softmax', ['h'], ['v'], [attr.int('axis', 1)])], axis: 1, indices: [0], moves: false },
   { name: 'MatMul columns', x: [2, 5, 6], consts: { w: { dims: [6, 3] } }, nodes: [n('MatMul', ['h', 'w'], ['v'])], axis: 2, indices: [1], moves: false },
   { name: 'ReduceMean over the gathered axis', opset: 13, x: [2, 5, 6], nodes: [n('ReduceMean', ['h'], ['v'], [attr.ints('axes', [1])])], axis: 1, indices: [0], moves: false },
