@@ -104,3 +104,14 @@ export function compareTensor(cand: HostTensor, exp: HostTensor, rtol: number, a
     ? { ok: true, message: `max abs ${maxAbs.toExponential(2)}`, maxAbs }
     : { ok: false, message: `element ${bad}: ${a[bad]} vs ${b[bad]} (atol ${atol}, rtol ${rtol}); max abs ${maxAbs.toExponential(2)}`, maxAbs };
 }
+
+/**
+ * Compares an attribution with a PyTorch autograd reference `.npy` (test/data/*) using the fixtures' rule:
+ * rtol 1e-4 and atol 1e-5 × the reference's largest magnitude (float32 noise scales with it).
+ */
+export async function matchesReference(cand: HostTensor, refFile: string): Promise<Comparison> {
+  const exp = await readNpy(refFile);
+  let max = 0;
+  for (const v of exp.data as Float32Array) max = Math.max(max, Math.abs(v));
+  return compareTensor(cand, exp, 1e-4, 1e-5 * max);
+}

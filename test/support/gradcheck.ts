@@ -8,7 +8,7 @@ import * as ort from 'onnxruntime-node';
 import { compileAttribution } from '../../src/engine/attribution/compile';
 import { OnnxGraph } from '../../src/engine/onnx/graph';
 import type { LoadedModel } from '../../src/engine/onnx/loadModel';
-import { AttributeProto, ElemType, ModelProto, NodeProto, TensorProto, attr, encodeModel } from '../../src/engine/onnx/proto';
+import { AttrType, AttributeProto, ElemType, ModelProto, NodeProto, TensorProto, attr, encodeModel } from '../../src/engine/onnx/proto';
 import { makeTensor } from '../../src/engine/onnx/tensorData';
 import { DTYPE_TO_ELEM, fromOrt } from '../../src/engine/runtime/tensors';
 
@@ -29,7 +29,7 @@ export interface GradCase {
   op: string;
   opset: number;
   inputs: GradInput[];
-  attrs?: Record<string, number | number[] | string | { f: number } | { fs: number[] }>;
+  attrs?: Record<string, number | number[] | string | { f: number } | { fs: number[] } | { ss: string[] }>;
   /** Number of node outputs (default 1). */
   outputs?: number;
   /** Which outputs get a cotangent, one at a time (default: all; leave out integer outputs such as indices). */
@@ -53,6 +53,7 @@ function toAttrs(a: GradCase['attrs'] = {}): AttributeProto[] {
     if (typeof v === 'string') return attr.string(k, v);
     if (Array.isArray(v)) return attr.ints(k, v);
     if ('f' in v) return attr.float(k, v.f);
+    if ('ss' in v) return { name: k, type: AttrType.STRINGS, strings: v.ss.map((x) => Buffer.from(x, 'utf8')) };
     return attr.floats(k, v.fs);
   });
 }
@@ -153,6 +154,14 @@ export async function engineVjp(
   } finally {
     await compiled.dispose();
   }
+}
+
+/** The one-node model of a case and its differentiable inputs as float32 feeds (for tests of refusals). */
+export function buildForTest(c: GradCase): { proto: ModelProto; feeds: Record<string, ort.Tensor> } {
+  const b = build(c, 'float32');
+  const feeds: Record<string, ort.Tensor> = {};
+  b.diffNames.forEach((n, i) => (feeds[n] = hostOf('float32', b.diffDims[i], b.diffValues[i])));
+  return { proto: b.proto, feeds };
 }
 
 export interface GradCheckResult {

@@ -13,6 +13,7 @@ import { ModelProto, ValueInfoProto, encodeModel } from '../onnx/proto';
 import { OpenedSession, SessionFactory, createOrtSession, openSession, optimizationFor } from '../runtime/session';
 import { DTYPE_TO_ELEM, ortNumbers, toOrt } from '../runtime/tensors';
 import type { HostTensor } from '../tensor/hostTensor';
+import { decomposeRecurrent, isRecurrent } from './decomposeRecurrent';
 import { narrowRows } from './narrowRows';
 
 const PROBE_CHUNK = 3000;
@@ -103,14 +104,20 @@ export async function compileAttribution(
   options: CompileOptions = {},
 ): Promise<CompiledAttribution> {
   const t0 = performance.now();
-  const original = model;
   let path = findGradientPath(model.graph, activations, output);
   const feeds: Record<string, ort.Tensor> = {};
   model.graph.inputs.forEach((name, i) => (feeds[name] = toOrt(inputs[i])));
   let probe = await probeValues(model, [...path.touched], feeds, runtime);
+  const recurrent = path.nodes.filter(isRecurrent);
+  if (recurrent.length) {
+    // LSTM/GRU/RNN between the layer and the output: unrolled (shapes are fixed now), then probed again.
+    model = decomposeRecurrent(model, recurrent, probe);
+    path = findGradientPath(model.graph, activations, output);
+    probe = await probeValues(model, [...path.touched], feeds, runtime);
+  }
   let narrowedNodes = 0;
   if (options.narrow !== false) {
-    const narrowed = narrowed_(original, activations, output, probe);
+    const narrowed = narrowed_(model, activations, output, probe);
     if (narrowed) ({ model, path, probe, narrowedNodes } = narrowed);
   }
   const g = model.graph;

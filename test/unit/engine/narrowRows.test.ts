@@ -21,7 +21,7 @@ import { makeTensor } from '../../../src/engine/onnx/tensorData';
 import { fromOrt, toOrt } from '../../../src/engine/runtime/tensors';
 import type { HostTensor } from '../../../src/engine/tensor/hostTensor';
 import { readNpy } from '../../../src/engine/tensor/npy';
-import { REPO_ROOT, compareTensor } from '../../support/fixtures';
+import { REPO_ROOT, matchesReference } from '../../support/fixtures';
 import { rng } from '../../support/gradcheck';
 
 const VIT = path.join(REPO_ROOT, 'test', 'data', 'vit_cls');
@@ -34,10 +34,7 @@ describe('row narrowing: tiny ViT exported by PyTorch, against PyTorch autograd'
       try {
         const x = await readNpy(path.join(VIT, 'x.npy'));
         const r = await s.attribute({ layers: [layer], inputs: [x], target: { kind: 'perExample', indices: [3, 1] }, threads: 1 });
-        const exp = await readNpy(path.join(VIT, `ref_${layer}.npy`));
-        let max = 0;
-        for (const v of exp.data as Float32Array) max = Math.max(max, Math.abs(v));
-        const cmp = compareTensor(r.attributions[0][0], exp, 1e-4, 1e-5 * max);
+        const cmp = await matchesReference(r.attributions[0][0], path.join(VIT, `ref_${layer}.npy`));
         assert.ok(cmp.ok, cmp.message);
       } finally {
         await s.dispose();

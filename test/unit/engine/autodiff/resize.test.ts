@@ -8,7 +8,7 @@ import { GradCase, gradCheck, rng } from '../../../support/gradcheck';
 
 ort.env.logLevel = 'error';
 
-type Attrs = NonNullable<GradCase['attrs']>;
+type Attrs = Record<string, number | number[] | string | { f: number } | { fs: number[] }>;
 
 /** A Resize/Upsample configuration: X's dims plus the static inputs (absent when undefined). */
 interface Cfg {
