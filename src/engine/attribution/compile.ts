@@ -110,10 +110,13 @@ export async function compileAttribution(
   let probe = await probeValues(model, [...path.touched], feeds, runtime);
   const recurrent = path.nodes.filter(isRecurrent);
   if (recurrent.length) {
-    // LSTM/GRU/RNN between the layer and the output: unrolled (shapes are fixed now), then probed again.
-    model = decomposeRecurrent(model, recurrent, probe);
+    // LSTM/GRU/RNN between the layer and the output: unrolled (shapes are fixed now); the unrolling knows the
+    // shape of every value it creates, so no second probe run is needed.
+    const unrolled = decomposeRecurrent(model, recurrent, probe);
+    model = unrolled.model;
     path = findGradientPath(model.graph, activations, output);
-    probe = await probeValues(model, [...path.touched], feeds, runtime);
+    probe = new Map([...probe, ...unrolled.newValues]);
+    if ([...path.touched].some((v) => !probe.has(v) && !model.graph.initializers.has(v))) probe = await probeValues(model, [...path.touched], feeds, runtime);
   }
   let narrowedNodes = 0;
   if (options.narrow !== false) {

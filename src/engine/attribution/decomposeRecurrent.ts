@@ -31,8 +31,21 @@ const CELLS: Record<string, { gates: number; activations: string[] }> = {
 };
 const RNN_ACTIVATIONS = new Set(['Tanh', 'Relu', 'Sigmoid']);
 
+/**
+ * Unrolled steps (sequence length × directions, summed over the recurrent nodes) beyond which LayerLens refuses:
+ * each step keeps about six [batch, hidden] tensors for the backward, and onnxruntime's session start-up grows
+ * with nodes × kept outputs (at 512 steps it takes minutes).
+ */
+export const MAX_UNROLLED_STEPS = 384;
+
+export interface Decomposed {
+  model: LoadedModel;
+  /** Shapes and element types of the values the unrolling created. */
+  newValues: Map<string, ProbedValue>;
+}
+
 /** Replaces `nodes` (recurrent nodes of `model`) by their unrolled equations; values keep their names. */
-export function decomposeRecurrent(model: LoadedModel, nodes: GraphNode[], probe: Map<string, ProbedValue>): LoadedModel {
+export function decomposeRecurrent(model: LoadedModel, nodes: GraphNode[], probe: Map<string, ProbedValue>): Decomposed {
   const g = model.graph;
   const replaced = new Set(nodes.map((n) => n.name));
   const shape = (v: string): number[] | undefined => {
@@ -43,49 +56,83 @@ export function decomposeRecurrent(model: LoadedModel, nodes: GraphNode[], probe
     const init = g.initializers.get(v);
     return init ? tensorToNumbers(init, v) : probe.get(v)?.numbers;
   };
+  const steps = nodes.reduce((sum, n) => {
+    const x = n.inputs[0] ? shape(n.inputs[0]) : undefined;
+    const dirs = String(n.attrs.get('direction') ?? 'forward') === 'bidirectional' ? 2 : 1;
+    return sum + (x?.[0] ?? 0) * dirs;
+  }, 0);
+  if (steps > MAX_UNROLLED_STEPS) {
+    const names = nodes.map((n) => `'${n.name}' (${n.opType})`).join(', ');
+    throw new LayerLensError(
+      `the gradient to this layer runs back through ${names} over ${steps} time steps in all (sequence length × directions), more than LayerLens unrolls (${MAX_UNROLLED_STEPS}); choose a layer after the recurrent layer or a shorter sequence`,
+      'unsupported-op',
+    );
+  }
   const out: NodeProto[] = [];
   const inits: TensorProto[] = [];
+  const newValues = new Map<string, ProbedValue>();
   for (const n of g.nodes) {
     if (!replaced.has(n.name)) {
       out.push(n.proto);
       continue;
     }
-    const u = new Unroller(n, g.elemType(n.inputs[0]) ?? ElemType.FLOAT);
+    const elemType = g.elemType(n.inputs[0]) ?? ElemType.FLOAT;
+    const u = new Unroller(n, elemType, shape);
     unroll(u, n, shape, numbers);
     out.push(...u.nodes);
     inits.push(...u.inits);
+    const isInt = new Set(u.inits.filter((t) => t.dataType === ElemType.INT64).map((t) => t.name));
+    for (const [v, dims] of u.shapes) newValues.set(v, { elemType: isInt.has(v) ? ElemType.INT64 : elemType, dims });
   }
   const graph = model.proto.graph!;
   const proto: ModelProto = { ...model.proto, graph: { ...graph, node: out, initializer: [...(graph.initializer ?? []), ...inits] } };
-  return { ...model, proto, graph: new OnnxGraph(proto) };
+  return { model: { ...model, proto, graph: new OnnxGraph(proto) }, newValues };
 }
 
 class Unroller {
   readonly nodes: NodeProto[] = [];
   readonly inits: TensorProto[] = [];
+  /** Shape of every value emitted (so the compile needs no second probe run over the unrolled graph). */
+  readonly shapes = new Map<string, number[]>();
   private count = 0;
   private readonly consts = new Map<string, string>();
 
   constructor(
     readonly node: GraphNode,
     readonly elemType: number,
+    private readonly known: (v: string) => number[] | undefined,
   ) {}
 
   private fresh(tag: string): string {
     return `${this.node.name}/ll_unroll/${tag}_${++this.count}`;
   }
 
-  op(opType: string, inputs: string[], attrs: AttributeProto[] = [], output?: string): string {
+  op(opType: string, inputs: string[], dims: number[], attrs: AttributeProto[] = [], output?: string): string {
     const o = output ?? this.fresh(opType);
     this.nodes.push({ name: `${o}/node`, opType, input: inputs, output: [o], attribute: attrs });
+    this.shapes.set(o, dims);
     return o;
+  }
+
+  /** An elementwise op on operands of one shape (scalars broadcast). */
+  ew(opType: string, inputs: string[]): string {
+    const dims = inputs.map((v) => this.shapes.get(v)).find((d) => d && d.length > 0) ?? [];
+    return this.op(opType, inputs, dims);
+  }
+
+  dims(v: string): number[] {
+    const d = this.shapes.get(v) ?? this.known(v);
+    if (!d) throw new Error(`internal: unroller has no shape for '${v}'`);
+    return d;
   }
 
   private constant(key: string, make: (name: string) => TensorProto): string {
     let name = this.consts.get(key);
     if (!name) {
       name = this.fresh('const');
-      this.inits.push(make(name));
+      const t = make(name);
+      this.inits.push(t);
+      this.shapes.set(name, tensorDims(t));
       this.consts.set(key, name);
     }
     return name;
@@ -105,29 +152,41 @@ class Unroller {
 
   /** x[index] along `axis` (the axis disappears). */
   pick(x: string, index: number, axis: number): string {
-    return this.op('Gather', [x, this.i64([index], [])], [attr.int('axis', axis)]);
+    const dims = this.dims(x).filter((_, i) => i !== axis);
+    return this.op('Gather', [x, this.i64([index], [])], dims, [attr.int('axis', axis)]);
   }
 
   /** x[start:start+len] along `axis`. */
   range(x: string, start: number, len: number, axis: number): string {
-    return this.op('Gather', [x, this.i64(Array.from({ length: len }, (_, i) => start + i))], [attr.int('axis', axis)]);
+    const dims = [...this.dims(x)];
+    dims[axis] = len;
+    return this.op('Gather', [x, this.i64(Array.from({ length: len }, (_, i) => start + i))], dims, [attr.int('axis', axis)]);
   }
 
   reshape(x: string, dims: number[], output?: string): string {
-    return this.op('Reshape', [x, this.i64(dims)], [], output);
+    return this.op('Reshape', [x, this.i64(dims)], dims, [], output);
   }
 
   transpose(x: string, perm: number[]): string {
-    return this.op('Transpose', [x], [attr.ints('perm', perm)]);
+    const d = this.dims(x);
+    return this.op('Transpose', [x], perm.map((p) => d[p]), [attr.ints('perm', perm)]);
+  }
+
+  /** a [..., K] × b [K, M] */
+  matmul(a: string, b: string): string {
+    const [da, db] = [this.dims(a), this.dims(b)];
+    return this.op('MatMul', [a, b], [...da.slice(0, -1), db[db.length - 1]]);
   }
 
   concat(xs: string[], axis: number, output?: string): string {
     if (xs.length === 1 && !output) return xs[0];
-    return this.op('Concat', xs, [attr.int('axis', axis)], output);
+    const dims = [...this.dims(xs[0])];
+    dims[axis] = xs.reduce((sum, x) => sum + this.dims(x)[axis], 0);
+    return this.op('Concat', xs, dims, [attr.int('axis', axis)], output);
   }
 
   act(kind: string, x: string): string {
-    return this.op(kind, [x]);
+    return this.op(kind, [x], this.dims(x));
   }
 }
 
@@ -173,58 +232,61 @@ function unroll(u: Unroller, n: GraphNode, shape: (v: string) => number[] | unde
 
   const xt = X; // [T, batch, inSize]
   const lbr = Number(n.attrs.get('linear_before_reset') ?? 0) !== 0;
+  const G = cell.gates;
   const ys: string[] = [];
   const hs: string[] = [];
   const cs: string[] = [];
   for (const [d, dir] of dirs.entries()) {
+    // Per direction: one input projection for all steps and all gates ([T, batch, G·H]), and per step one
+    // recurrent MatMul for all gates; GRU's candidate gate with linear_before_reset=0 reads r ⊙ h, so its
+    // recurrent weight stays apart.
     const Wd = u.pick(W, d, 0); // [G·H, I]
     const Rd = u.pick(R, d, 0); // [G·H, H]
     const Bd = B ? u.pick(B, d, 0) : undefined; // [2·G·H]
-    const gate = (k: number) => {
-      const wT = u.transpose(u.range(Wd, k * H, H, 0), [1, 0]); // [I, H]
-      const rT = u.transpose(u.range(Rd, k * H, H, 0), [1, 0]); // [H, H]
-      const wb = Bd ? u.range(Bd, k * H, H, 0) : undefined;
-      const rb = Bd ? u.range(Bd, (cell.gates + k) * H, H, 0) : undefined;
-      return { wT, rT, wb, rb };
-    };
-    const gates = Array.from({ length: cell.gates }, (_, k) => gate(k));
-    // Input projections for all steps at once: [T, batch, H] per gate (with the biases that add outside).
-    const xw = gates.map((gt, k) => {
-      let v = u.op('MatMul', [xt, gt.wT]);
-      const keepRbApart = n.opType === 'GRU' && k === 2 && lbr;
-      if (gt.wb) v = u.op('Add', [v, gt.wb]);
-      if (gt.rb && !keepRbApart) v = u.op('Add', [v, gt.rb]);
-      return v;
-    });
+    const gruApart = n.opType === 'GRU';
+    const rGates = gruApart ? 2 : G; // gates whose recurrent product is taken together
+    let xw = u.matmul(xt, u.transpose(Wd, [1, 0]));
+    if (Bd) {
+      // W biases of every gate; R biases of the gates whose recurrent product is not kept apart.
+      xw = u.ew('Add', [xw, u.range(Bd, 0, G * H, 0)]);
+      xw = u.ew('Add', [xw, gruApart ? u.concat([u.range(Bd, G * H, 2 * H, 0), u.zeros([H])], 0) : u.range(Bd, G * H, G * H, 0)]);
+    }
+    const rT = u.transpose(u.range(Rd, 0, rGates * H, 0), [1, 0]); // [H, rGates·H]
+    const rhT = gruApart ? u.transpose(u.range(Rd, 2 * H, H, 0), [1, 0]) : undefined; // GRU candidate [H, H]
+    const rbh = gruApart && Bd ? u.range(Bd, 5 * H, H, 0) : undefined;
     const stateOf = (init: string | undefined) => (init ? u.pick(init, d, 0) : u.zeros([batch, H]));
     let h = stateOf(initH);
     let c = n.opType === 'LSTM' ? stateOf(initC) : undefined;
     const steps = new Array<string>(T);
     for (let s = 0; s < T; s++) {
       const t = dir === 'forward' ? s : T - 1 - s;
-      const pre = (k: number, hIn = h) => u.op('Add', [u.pick(xw[k], t, 0), u.op('MatMul', [hIn, gates[k].rT])]);
+      const xwt = u.pick(xw, t, 0); // [batch, G·H]
+      const rec = u.matmul(h, rT); // [batch, rGates·H]
       if (n.opType === 'LSTM') {
-        const i = u.act('Sigmoid', pre(0));
-        const o = u.act('Sigmoid', pre(1));
-        const f = u.act('Sigmoid', pre(2));
-        const cc = u.act('Tanh', pre(3));
-        c = u.op('Add', [u.op('Mul', [f, c!]), u.op('Mul', [i, cc])]);
-        h = u.op('Mul', [o, u.act('Tanh', c)]);
+        const pre = u.ew('Add', [xwt, rec]);
+        const sig = u.act('Sigmoid', u.range(pre, 0, 3 * H, 1)); // i, o, f
+        const [i, o, f] = [0, 1, 2].map((k) => u.range(sig, k * H, H, 1));
+        const cc = u.act('Tanh', u.range(pre, 3 * H, H, 1));
+        c = u.ew('Add', [u.ew('Mul', [f, c!]), u.ew('Mul', [i, cc])]);
+        h = u.ew('Mul', [o, u.act('Tanh', c)]);
       } else if (n.opType === 'GRU') {
-        const z = u.act('Sigmoid', pre(0));
-        const r = u.act('Sigmoid', pre(1));
+        const zr = u.act('Sigmoid', u.ew('Add', [u.range(xwt, 0, 2 * H, 1), rec]));
+        const [z, r] = [u.range(zr, 0, H, 1), u.range(zr, H, H, 1)];
+        const xh = u.range(xwt, 2 * H, H, 1);
         let hh: string;
         if (lbr) {
-          let hr = u.op('MatMul', [h, gates[2].rT]);
-          if (gates[2].rb) hr = u.op('Add', [hr, gates[2].rb]);
-          hh = u.act('Tanh', u.op('Add', [u.pick(xw[2], t, 0), u.op('Mul', [r, hr])]));
+          let hr = u.matmul(h, rhT!);
+          if (rbh) hr = u.ew('Add', [hr, rbh]);
+          hh = u.act('Tanh', u.ew('Add', [xh, u.ew('Mul', [r, hr])]));
         } else {
-          hh = u.act('Tanh', pre(2, u.op('Mul', [r, h])));
+          let hr = u.matmul(u.ew('Mul', [r, h]), rhT!);
+          if (rbh) hr = u.ew('Add', [hr, rbh]);
+          hh = u.act('Tanh', u.ew('Add', [xh, hr]));
         }
         // (1 − z) ⊙ h̃ + z ⊙ h
-        h = u.op('Add', [u.op('Mul', [u.op('Sub', [u.ones(), z]), hh]), u.op('Mul', [z, h])]);
+        h = u.ew('Add', [u.ew('Mul', [u.ew('Sub', [u.ones(), z]), hh]), u.ew('Mul', [z, h])]);
       } else {
-        h = u.act(rnnAct, pre(0));
+        h = u.act(rnnAct, u.ew('Add', [xwt, rec]));
       }
       steps[t] = u.reshape(h, [1, 1, batch, H]);
     }
