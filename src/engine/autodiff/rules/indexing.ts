@@ -86,3 +86,38 @@ registerRule('GatherND', { since: 11 }, (c) => {
   }
   c.addGrad(0, c.op('ScatterND', [c.zeros(dims), idx, dy], { reduction: 'add' }));
 });
+
+/**
+ * Scatters (index_put_, slice assignment, torch.scatter): out = data with the indexed positions replaced by
+ * (or, with reduction "add", increased by) updates. ∂data is dy with the replaced positions zeroed (unchanged
+ * for "add"); ∂updates is dy read back at the indices. Multiplicative and max/min reductions are refused.
+ * With repeated indices and reduction "none" the forward result itself is unspecified by ONNX.
+ */
+function scatterRule(scatter: 'ScatterElements' | 'ScatterND', gather: 'GatherElements' | 'GatherND') {
+  return (c: VjpContext) => {
+    const dy = c.dy(0);
+    if (!dy) return;
+    const reduction = String(c.attr('reduction', 'none'));
+    if (reduction !== 'none' && reduction !== 'add') c.fail(`reduction '${reduction}' has no gradient rule (only none and add)`);
+    const dims = c.inShape(0);
+    const axisAttr: { axis?: number } = scatter === 'ScatterElements' ? { axis: normAxis(c, c.attr('axis', 0), dims.length) } : {};
+    // Negative indices wrapped here, as for the gathers: providers need not agree on them.
+    const bound = scatter === 'ScatterElements' ? [dims[axisAttr.axis!]] : dims.slice(0, c.inShape(1).at(-1));
+    const idx = wrappedIndices(c, 1, c.i64(bound));
+    if (c.needs(0)) {
+      if (reduction === 'add') c.addGrad(0, dy);
+      else c.addGrad(0, c.op(scatter, [dy, idx, c.zeros(c.inShape(2))], axisAttr));
+    }
+    if (c.needs(2)) c.addGrad(2, c.op(gather, [dy, idx], axisAttr));
+  };
+}
+registerRule('ScatterElements', { since: 11 }, scatterRule('ScatterElements', 'GatherElements'));
+registerRule('ScatterND', { since: 11 }, scatterRule('ScatterND', 'GatherND'));
+
+/** MaxUnpool places X at flat output offsets I (MaxPool's indices): ∂X = dy read at those offsets. */
+registerRule('MaxUnpool', { since: 9 }, (c) => {
+  const dy = c.dy(0);
+  if (!dy || !c.needs(0)) return;
+  const flat = c.op('Reshape', [dy, c.i64([-1])]);
+  c.addGrad(0, c.op('Gather', [flat, c.x(1)], { axis: 0 }));
+});

@@ -89,4 +89,31 @@ describe('VJP rules: indexing — GatherElements and GatherND', () => {
   test('GatherElements float32 with repeats', () =>
     gradCheck({ op: 'GatherElements', opset: 13, inputs: [{ dims: [3, 2] }, ints([3, 2], [1, 1, 1, 1, 0, 2])], dtype: 'float32' }));
   test('GatherND run-time indices', () => dynamicCheck('GatherND', 13, [2, 3, 2], [3, 2], [1, 2, 1, 2, 0, -1]));
+
+  // Scatters: gradients w.r.t. data (replaced positions get none) and updates (read back at the indices).
+  test('ScatterElements opset 11, axis 1, negative index', () =>
+    gradCheck({ op: 'ScatterElements', opset: 11, inputs: [{ dims: [3, 4] }, ints([3, 2], [0, 2, 1, -1, 3, 0]), { dims: [3, 2] }], attrs: { axis: 1 } }));
+  test('ScatterElements opset 16, reduction add, repeated indices', () =>
+    gradCheck({ op: 'ScatterElements', opset: 16, inputs: [{ dims: [4, 3] }, ints([2, 3], [1, 1, 3, 1, 0, 3]), { dims: [2, 3] }], attrs: { reduction: 'add' } }));
+  test('ScatterElements opset 18, axis -1', () =>
+    gradCheck({ op: 'ScatterElements', opset: 18, inputs: [{ dims: [2, 3, 4] }, ints([2, 3, 1], [3, 0, 1, 2, 2, 0]), { dims: [2, 3, 1] }], attrs: { axis: -1 } }));
+  test('ScatterND opset 11, whole rows (x[[0, 2]] = u)', () =>
+    gradCheck({ op: 'ScatterND', opset: 11, inputs: [{ dims: [3, 4] }, ints([2, 1], [0, 2]), { dims: [2, 4] }] }));
+  test('ScatterND opset 13, single elements, negative index', () =>
+    gradCheck({ op: 'ScatterND', opset: 13, inputs: [{ dims: [2, 3, 2] }, ints([3, 3], [0, 0, 1, 1, 2, 0, -1, 1, 1]), { dims: [3] }] }));
+  test('ScatterND opset 16, reduction add', () =>
+    gradCheck({ op: 'ScatterND', opset: 16, inputs: [{ dims: [3, 2] }, ints([2, 1], [1, 1]), { dims: [2, 2] }], attrs: { reduction: 'add' } }));
+  test('ScatterElements with reduction mul is refused', async () => {
+    await assert.rejects(
+      gradCheck({ op: 'ScatterElements', opset: 16, inputs: [{ dims: [3, 2] }, ints([1, 2], [0, 2]), { dims: [1, 2] }], attrs: { reduction: 'mul' } }),
+      /reduction 'mul' has no gradient rule/,
+    );
+  });
+  test('MaxUnpool (indices as MaxPool returns them: flat offsets)', () =>
+    gradCheck({
+      op: 'MaxUnpool',
+      opset: 11,
+      inputs: [{ dims: [1, 2, 2, 2] }, ints([1, 2, 2, 2], [0, 3, 9, 14, 16, 23, 26, 31])],
+      attrs: { kernel_shape: [2, 2], strides: [2, 2] },
+    }));
 });
