@@ -6,7 +6,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { describe, test } from 'node:test';
 import { readNpy } from '../../../src/engine/tensor/npy';
-import { FIXTURE_SET, REPO_ROOT, compareTensor, fixtureTargetSpec, listCases } from '../../support/fixtures';
+import { REPO_ROOT, compareTensor, fixtureTargetSpec, listCases, publicModel, publicInput } from '../../support/fixtures';
 
 const BIN = path.join(REPO_ROOT, 'bin', 'layerlens.js');
 
@@ -59,8 +59,8 @@ describe('layerlens attribute on fixture cases', () => {
 });
 
 describe('layerlens errors are one line with a non-zero exit', () => {
-  const model = path.join(FIXTURE_SET, 'models', 'small_cnn.onnx');
-  const input = path.join(FIXTURE_SET, 'cases', 'cnn_conv2_b4_targets', 'input_0.npy');
+  const model = publicModel('small_cnn');
+  const input = publicInput('cnn_conv2_b4_targets');
   const cases: [string, string[], RegExp][] = [
     ['missing model', ['layers', '/nonexistent/model.onnx'], /no such file/],
     ['not an ONNX file', ['layers', BIN], /not (a valid|an) ONNX model/],
@@ -95,7 +95,7 @@ describe('npx layerlens from the repository', () => {
 
 describe('layerlens layers / predict', () => {
   test('layers --json lists module paths with op types and values', () => {
-    const r = cli(['layers', path.join(FIXTURE_SET, 'models', 'tiny_resnet.onnx'), '--json']);
+    const r = cli(['layers', publicModel('tiny_resnet'), '--json']);
     assert.equal(r.code, 0, r.stderr);
     const j = JSON.parse(r.stdout);
     const ids = j.layers.map((l: { id: string }) => l.id);
@@ -105,8 +105,8 @@ describe('layerlens layers / predict', () => {
     assert.deepEqual(relu.outputs.map((o: { name: string }) => o.name), ['/layer1/layer1.0/relu_1/Relu_output_0']);
   });
   test('predict --json gives top-k per example', () => {
-    const c = path.join(FIXTURE_SET, 'cases', 'cnn_conv2_b4_targets', 'input_0.npy');
-    const r = cli(['predict', path.join(FIXTURE_SET, 'models', 'small_cnn.onnx'), '--input', c, '--top', '3', '--json']);
+    const c = publicInput('cnn_conv2_b4_targets');
+    const r = cli(['predict', publicModel('small_cnn'), '--input', c, '--top', '3', '--json']);
     assert.equal(r.code, 0, r.stderr);
     const j = JSON.parse(r.stdout);
     assert.equal(j.top.length, 4);

@@ -13,16 +13,16 @@ import { LayerLensError } from '../../../src/engine/errors';
 import { OnnxGraph } from '../../../src/engine/onnx/graph';
 import { LayerTree } from '../../../src/engine/onnx/layerTree';
 import { decodeModel } from '../../../src/engine/onnx/loadModel';
-import { FIXTURE_SET, REPO_ROOT } from '../../support/fixtures';
+import { REPO_ROOT, publicModel } from '../../support/fixtures';
 import { applyMutation, mutation } from '../../support/mutations';
 import { spawnSync } from 'node:child_process';
 
 export const FUZZ_RUNS = Number(process.env.LAYERLENS_FUZZ_RUNS ?? 4000);
 
 const SEEDS = [
-  path.join(FIXTURE_SET, 'models', 'captum_multilayer.onnx'),
-  path.join(FIXTURE_SET, 'models', 'small_cnn.onnx'),
-  path.join(FIXTURE_SET, 'models', 'tiny_transformer.onnx'),
+  publicModel('captum_multilayer'),
+  publicModel('small_cnn'),
+  publicModel('tiny_transformer'),
   path.join(REPO_ROOT, '..', 'shared', 'realworld', 'models', 'cntk_mnist8.onnx'),
 ].filter((p) => fs.existsSync(p));
 

@@ -9,7 +9,7 @@ import { LayerTree } from '../../../src/engine/onnx/layerTree';
 import { loadModel } from '../../../src/engine/onnx/loadModel';
 import { ElemType, ModelProto, encodeModel, onnx } from '../../../src/engine/onnx/proto';
 import { makeTensor } from '../../../src/engine/onnx/tensorData';
-import { FIXTURE_SET } from '../../support/fixtures';
+import { publicModel } from '../../support/fixtures';
 import { tempDir, tinyMlp, writeModel } from '../../support/tinyModels';
 
 const input = { dtype: 'float32' as const, dims: [1, 4], data: Float32Array.from([1, 2, 3, 4]) };
@@ -47,7 +47,7 @@ describe('unreadable files', () => {
     return expectCleanError(path.join(dir, 'text.onnx'), /ONNX model/);
   });
   test('every truncation of a real model fails cleanly or loads', async () => {
-    const bytes = fs.readFileSync(path.join(FIXTURE_SET, 'models', 'small_cnn.onnx'));
+    const bytes = fs.readFileSync(publicModel('small_cnn'));
     const cuts = [1, 2, 10, 100, 1000, Math.floor(bytes.length / 2), bytes.length - 100, bytes.length - 1];
     for (const cut of cuts) {
       const p = path.join(dir, `cut${cut}.onnx`);

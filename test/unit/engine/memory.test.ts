@@ -7,12 +7,12 @@ import * as path from 'node:path';
 import { describe, test } from 'node:test';
 import { ModelSession } from '../../../src/engine/modelSession';
 import { readNpy } from '../../../src/engine/tensor/npy';
-import { FIXTURE_SET } from '../../support/fixtures';
+import { publicModel, publicInput } from '../../support/fixtures';
 
 describe('memory over many attributions', () => {
   test('RSS stays bounded over 200 attributions with cache churn', { timeout: 240_000 }, async () => {
-    const session = await ModelSession.open(path.join(FIXTURE_SET, 'models', 'tiny_resnet.onnx'));
-    const input = await readNpy(path.join(FIXTURE_SET, 'cases', 'resnet_block_outputs', 'input_0.npy'));
+    const session = await ModelSession.open(publicModel('tiny_resnet'));
+    const input = await readNpy(publicInput('resnet_block_outputs'));
     const layers = [...session.layers.entries.values()].filter((e) => e.kind === 'module' && e.outputs.length).map((e) => e.id);
     assert.ok(layers.length >= 10);
     const rss: number[] = [];

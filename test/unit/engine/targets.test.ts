@@ -7,7 +7,7 @@ import { buildSeed, parseTargetSpec, targetOffsets } from '../../../src/engine/a
 import { LayerLensError } from '../../../src/engine/errors';
 import { ModelSession, inputsFingerprint } from '../../../src/engine/modelSession';
 import { readNpy } from '../../../src/engine/tensor/npy';
-import { FIXTURE_SET } from '../../support/fixtures';
+import { publicModel, publicInput } from '../../support/fixtures';
 
 describe('target specs', () => {
   const cases: [string, TargetSpec][] = [
@@ -48,8 +48,8 @@ describe('target specs', () => {
 
 describe('target switching reuses the forward pass', () => {
   test('attributeTargets equals separate attributions, and a changed input is not served stale results', async () => {
-    const model = path.join(FIXTURE_SET, 'models', 'small_cnn.onnx');
-    const input = await readNpy(path.join(FIXTURE_SET, 'cases', 'cnn_conv2_b4_targets', 'input_0.npy'));
+    const model = publicModel('small_cnn');
+    const input = await readNpy(publicInput('cnn_conv2_b4_targets'));
     const a = await ModelSession.open(model);
     const b = await ModelSession.open(model);
     const targets: TargetSpec[] = [0, 3, 7, 9].map((index) => ({ kind: 'index', index }));

@@ -9,11 +9,11 @@ import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { wireFloat32 } from '../../../src/engineProcess/wire';
 import { EngineClient, EngineError, forkLauncher } from '../../../src/host/engineClient';
-import { FIXTURE_SET, REPO_ROOT } from '../../support/fixtures';
+import { REPO_ROOT, publicModel } from '../../support/fixtures';
 import { writeFlatReluChain } from './bigModel';
 
 const ENGINE = path.join(REPO_ROOT, 'dist', 'engine-process.js');
-const SMALL_CNN = path.join(FIXTURE_SET, 'models', 'small_cnn.onnx');
+const SMALL_CNN = publicModel('small_cnn');
 const DEMO = path.join(REPO_ROOT, 'media', 'demo', 'fashion_mnist_cnn.onnx');
 const SAMPLE = path.join(REPO_ROOT, 'media', 'demo', 'samples', '0_ankle-boot.png');
 

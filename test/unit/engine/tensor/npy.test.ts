@@ -5,6 +5,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { LayerLensError } from '../../../../src/engine/errors';
 import { HostTensor } from '../../../../src/engine/tensor/hostTensor';
+import { FIXTURE_SET } from '../../../support/fixtures';
 import {
   NPY_MAX_ELEMENTS,
   encodeNpy,
@@ -27,7 +28,7 @@ function repoRoot(): string {
   }
 }
 const DATA = path.join(repoRoot(), 'test', 'data', 'npy');
-const FIXTURES = '/work/shared/fixtures/lgxa/cases';
+const FIXTURES = path.join(FIXTURE_SET, 'cases');
 
 interface Expected {
   valid: Record<string, { dtype: string; shape: number[]; values: string[] }>;
