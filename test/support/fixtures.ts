@@ -7,7 +7,8 @@ import type { HostTensor } from '../../src/engine/tensor/hostTensor';
 
 export const REPO_ROOT = path.resolve(__dirname, '..', '..', '..');
 /** The Captum set whose cases the conformance tests enumerate (LAYERLENS_FIXTURES: another set, e.g. a hidden one). */
-export const FIXTURE_SET = process.env.LAYERLENS_FIXTURES ?? path.resolve(REPO_ROOT, '..', 'shared', 'fixtures', 'lgxa');
+export const PUBLIC_FIXTURE_SET = path.resolve(REPO_ROOT, '..', 'shared', 'fixtures', 'lgxa');
+export const FIXTURE_SET = process.env.LAYERLENS_FIXTURES ?? PUBLIC_FIXTURE_SET;
 /** Copies of particular public-set files that other tests rely on (test/data/public/README.md). */
 export const PUBLIC_DATA = path.join(REPO_ROOT, 'test', 'data', 'public');
 export const publicModel = (name: string): string => path.join(PUBLIC_DATA, `${name}.onnx`);

@@ -6,7 +6,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { describe, test } from 'node:test';
 import { readNpy } from '../../../src/engine/tensor/npy';
-import { REPO_ROOT, compareTensor, fixtureTargetSpec, listCases, publicModel, publicInput } from '../../support/fixtures';
+import { FIXTURE_SET, FixtureCase, PUBLIC_FIXTURE_SET, REPO_ROOT, compareTensor, fixtureTargetSpec, listCases, publicModel, publicInput } from '../../support/fixtures';
 
 const BIN = path.join(REPO_ROOT, 'bin', 'layerlens.js');
 
@@ -29,7 +29,9 @@ const VIA_CLI = [
 ];
 
 describe('layerlens attribute on fixture cases', () => {
-  for (const c of listCases().filter((x) => VIA_CLI.includes(x.id))) {
+  // The public set: ten chosen cases (the engine test runs all of them). Another set: every value case.
+  const viaCli = path.resolve(FIXTURE_SET) === PUBLIC_FIXTURE_SET ? (x: FixtureCase) => VIA_CLI.includes(x.id) : (x: FixtureCase) => !x.json.expect_error;
+  for (const c of listCases().filter(viaCli)) {
     test(c.id, async () => {
       const out = fs.mkdtempSync(path.join(os.tmpdir(), 'll-cli-'));
       const args = ['attribute', c.modelPath, ...c.json.layers.flatMap((l) => ['--layer', l]), ...c.json.inputs.flatMap((f) => ['--input', path.join(c.dir, f)])];
