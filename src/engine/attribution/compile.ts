@@ -14,6 +14,7 @@ import { OpenedSession, SessionFactory, createOrtSession, openSession, optimizat
 import { DTYPE_TO_ELEM, ortNumbers, toOrt } from '../runtime/tensors';
 import type { HostTensor } from '../tensor/hostTensor';
 import { decomposeRecurrent, isRecurrent } from './decomposeRecurrent';
+import { inlineStaticIfs } from './inlineIf';
 import { narrowRows } from './narrowRows';
 
 const PROBE_CHUNK = 3000;
@@ -108,6 +109,13 @@ export async function compileAttribution(
   const feeds: Record<string, ort.Tensor> = {};
   model.graph.inputs.forEach((name, i) => (feeds[name] = toOrt(inputs[i])));
   let probe = await probeValues(model, [...path.touched], feeds, runtime);
+  const inlined = path.nodes.some((n) => n.opType === 'If') ? inlineStaticIfs(model, path.nodes, probe) : undefined;
+  if (inlined) {
+    // Shape-decided Ifs on the path become the branch they take (their values need a new probe).
+    model = inlined;
+    path = findGradientPath(model.graph, activations, output);
+    probe = await probeValues(model, [...path.touched], feeds, runtime);
+  }
   const recurrent = path.nodes.filter(isRecurrent);
   if (recurrent.length) {
     // LSTM/GRU/RNN between the layer and the output: unrolled (shapes are fixed now); the unrolling knows the

@@ -18,9 +18,11 @@ export interface GradientPath {
 export function findGradientPath(g: OnnxGraph, activations: string[], output: string): GradientPath {
   const isFloat = (v: string) => isFloatElemType(g.elemType(v));
   // Forward: float values reachable from the activations.
+  // A subgraph's reads of outer values are inputs too (an If branch computing on the layer's tensor).
+  const reads = (n: GraphNode) => (n.implicitInputs.length ? [...n.inputs, ...n.implicitInputs] : n.inputs);
   const forward = new Set<string>(activations);
   for (const node of g.nodes) {
-    if (!node.inputs.some((v) => v && forward.has(v))) continue;
+    if (!reads(node).some((v) => v && forward.has(v))) continue;
     for (const o of node.outputs) if (o && isFloat(o)) forward.add(o);
   }
   // Backward: values the output depends on (through any node).
@@ -28,12 +30,12 @@ export function findGradientPath(g: OnnxGraph, activations: string[], output: st
   for (let i = g.nodes.length - 1; i >= 0; i--) {
     const node = g.nodes[i];
     if (!node.outputs.some((o) => o && ancestors.has(o))) continue;
-    for (const v of node.inputs) if (v) ancestors.add(v);
+    for (const v of reads(node)) if (v) ancestors.add(v);
   }
   const requiresGrad = new Set<string>();
   for (const v of forward) if (ancestors.has(v) && isFloat(v)) requiresGrad.add(v);
   const nodes = g.nodes.filter(
-    (n) => n.inputs.some((v) => v && requiresGrad.has(v)) && n.outputs.some((o) => o && requiresGrad.has(o)),
+    (n) => reads(n).some((v) => v && requiresGrad.has(v)) && n.outputs.some((o) => o && requiresGrad.has(o)),
   );
   for (const a of activations) {
     if (!requiresGrad.has(a))

@@ -44,6 +44,11 @@ const RULES: Record<string, TypeRule> = {
   RandomNormalLike: (t, a) => (a.get('dtype') as number | undefined) ?? t[0],
   RandomUniformLike: (t, a) => (a.get('dtype') as number | undefined) ?? t[0],
   Where: (t) => t[1] ?? t[2],
+  // Control flow: the branches declare their outputs' types.
+  If: (_t, a) => {
+    const g = (a.get('then_branch') ?? a.get('else_branch')) as { output?: { type?: { tensorType?: { elemType?: number } } }[] } | undefined;
+    return (g?.output ?? []).map((o) => o.type?.tensorType?.elemType ?? undefined);
+  },
   QuantizeLinear: (t) => t[2] ?? ElemType.UINT8,
   DequantizeLinear: () => ElemType.FLOAT,
   DynamicQuantizeLinear: () => [ElemType.UINT8, ElemType.FLOAT, ElemType.UINT8],

@@ -28,6 +28,8 @@ export interface GraphNode {
   outputs: string[];
   attrs: Map<string, AttrValue>;
   proto: NodeProto;
+  /** Values of this graph that the node's subgraphs (If/Loop/Scan bodies) read without listing them as inputs. */
+  implicitInputs: string[];
 }
 
 export interface ValueType {
@@ -163,6 +165,7 @@ export class OnnxGraph {
         outputs,
         attrs,
         proto: p,
+        implicit,
         deps: [...(p.input ?? []), ...implicit],
       };
     });
@@ -219,6 +222,7 @@ export class OnnxGraph {
         outputs: d.outputs,
         attrs: d.attrs,
         proto: d.proto,
+        implicitInputs: d.implicit.filter((v) => producedBy.has(v) || available.has(v)),
       };
       this.nodes.push(node);
       this.nodeByName.set(node.name, node);
