@@ -43,6 +43,8 @@ export class App {
   private pendingPredict?: number;
   /** Whether the last predict finished (well or not): an automatic target waits for it. */
   private predictionsSettled = false;
+  /** The last predictions were refused in Restricted Mode (the user chose not to run the model). */
+  private predictionsRefused = false;
   private seq = 0;
 
   private readonly tree: LayerTreeView;
@@ -229,6 +231,9 @@ export class App {
         this.predictionsPanel.show(undefined, [], 0, undefined);
         this.showBanner(errorInfo(e));
         this.attribute();
+        // Refused in Restricted Mode: ask for them again with the next attribution the user starts (not this one,
+        // which the same answer refuses).
+        this.predictionsRefused = errorInfo(e).code === 'untrusted';
       })
       .finally(() => {
         if (this.pendingPredict === id) {
@@ -244,6 +249,13 @@ export class App {
     if (!this.model || !layerId) return;
     if (!this.input) {
       this.figure.setMessage(S.needInput, 'info');
+      return;
+    }
+    if (this.predictionsRefused && this.predictionsSettled) {
+      // The user declined to run the model before; this new action asks again, predictions first (they set the
+      // automatic target and then start this attribution).
+      this.predictionsRefused = false;
+      this.predict();
       return;
     }
     if (this.state.targetAuto && !this.predictionsSettled) return; // the target arrives with the predictions

@@ -125,6 +125,9 @@ function installExitHooks() {
  * @param {number} [opts.port]           default: a free random port on 127.0.0.1
  * @param {object} [opts.settings]       merged over DEFAULT_SETTINGS into User/settings.json
  * @param {object} [opts.env]            extra env for the server (the extension host inherits it)
+ * @param {boolean} [opts.trust]         keep Workspace Trust on (default off: --disable-workspace-trust); with
+ *                                       `security.workspace.trust.startupPrompt: "never"` the folder opens in
+ *                                       Restricted Mode
  * @param {string} [opts.logFile]        where to write the server log (default: <tmp>/code-server.log, removed on stop)
  * @param {number} [opts.startTimeoutMs] default 30000
  * @param {boolean} [opts.keepTmp]       keep the temp dir on stop (also env VSCODE_HOST_KEEP_TMP=1)
@@ -162,7 +165,7 @@ export async function startCodeServer(opts = {}) {
   let lastError;
   for (let attempt = 1; attempt <= attempts; attempt++) {
     const port = opts.port ?? (await freePort());
-    const started = await spawnAndWait({ port, workspace, tmpDir, userDataDir, extensionsDir, xdg, configFile, logFile, env: opts.env, startTimeoutMs });
+    const started = await spawnAndWait({ port, workspace, tmpDir, userDataDir, extensionsDir, xdg, configFile, logFile, env: opts.env, startTimeoutMs, trust: !!opts.trust });
     if (started.ok) {
       const { child, exited } = started;
       const pid = child.pid;
@@ -214,7 +217,7 @@ function readText(file) {
   }
 }
 
-async function spawnAndWait({ port, workspace, tmpDir, userDataDir, extensionsDir, xdg, configFile, logFile, env, startTimeoutMs }) {
+async function spawnAndWait({ port, workspace, tmpDir, userDataDir, extensionsDir, xdg, configFile, logFile, env, startTimeoutMs, trust }) {
   const logFd = fs.openSync(logFile, 'w');
   const args = [
     CODE_SERVER_ENTRY,
@@ -223,7 +226,7 @@ async function spawnAndWait({ port, workspace, tmpDir, userDataDir, extensionsDi
     '--auth', 'none',
     '--disable-telemetry',
     '--disable-update-check',
-    '--disable-workspace-trust',
+    ...(trust ? [] : ['--disable-workspace-trust']),
     '--disable-getting-started-override',
     '--user-data-dir', userDataDir,
     '--extensions-dir', extensionsDir,

@@ -42,7 +42,8 @@ export const S = {
   untrustedRunDetail:
     'LayerLens runs the model with onnxruntime on this machine. Only run models you trust. You will not be asked again until the window reloads.',
   runAnyway: 'Run Model',
-  untrustedDeclined: 'Running models is turned off in this untrusted workspace (Restricted Mode).',
+  untrustedDeclined:
+    'Running models is turned off in this untrusted workspace (Restricted Mode). Choose a layer or an input to be asked again, or trust the workspace.',
 
   // Tree view
   moreLayers: (from: number, to: number) => `[${from}…${to}]`,

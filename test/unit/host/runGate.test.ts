@@ -1,15 +1,17 @@
 /** Workspace Trust: an untrusted workspace runs a model only after the user agrees, once per session. */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { RunGate } from '../../../src/host/runGate';
+import { DECLINE_HOLD_MS, RunGate } from '../../../src/host/runGate';
 
 function gate(trusted: boolean, answers: boolean[]) {
   let asked = 0;
+  const clock = { t: 0 };
   const g = new RunGate({
     isTrusted: () => trusted,
     ask: async () => answers[asked++] ?? false,
+    now: () => clock.t,
   });
-  return { g, asked: () => asked };
+  return { g, asked: () => asked, clock };
 }
 
 describe('RunGate', () => {
@@ -18,9 +20,20 @@ describe('RunGate', () => {
     assert.equal(await g.allowRun(), true);
     assert.equal(asked(), 0);
   });
-  test('untrusted: declining refuses the run and asks again next time', async () => {
-    const { g, asked } = gate(false, [false, true]);
+  test('untrusted: declining refuses the run and asks again on a later action', async () => {
+    const { g, asked, clock } = gate(false, [false, true]);
     assert.equal(await g.allowRun(), false);
+    clock.t += DECLINE_HOLD_MS;
+    assert.equal(await g.allowRun(), true);
+    assert.equal(asked(), 2);
+  });
+  test('untrusted: a decline also answers the requests that follow it at once (predictions, then attribution)', async () => {
+    const { g, asked, clock } = gate(false, [false, true]);
+    assert.equal(await g.allowRun(), false);
+    clock.t += 200;
+    assert.equal(await g.allowRun(), false, 'the attribution right after the declined predictions');
+    assert.equal(asked(), 1, 'one dialog');
+    clock.t += DECLINE_HOLD_MS;
     assert.equal(await g.allowRun(), true);
     assert.equal(asked(), 2);
   });

@@ -306,6 +306,7 @@ describe('LayerLens in VS Code (code-server + Chromium)', { timeout: 240_000 }, 
 
   after(async () => {
     await browser?.close().catch(() => undefined);
+    browser = undefined;
     await server?.stop().catch(() => undefined);
     if (ws) fs.rmSync(ws, { recursive: true, force: true });
     if (Object.keys(timings).length) fs.writeFileSync(path.join(RESULTS, 'timings.json'), `${JSON.stringify(timings, null, 2)}\n`);
@@ -566,3 +567,68 @@ describe('LayerLens in VS Code (code-server + Chromium)', { timeout: 240_000 }, 
     });
   });
 });
+
+describe('LayerLens in Restricted Mode (Workspace Trust on, folder not trusted)', { timeout: 180_000 }, () => {
+  let trustServer;
+  let trustWs;
+  before(async () => {
+    requireBuilt();
+    fs.mkdirSync(RESULTS, { recursive: true });
+    trustWs = makeWorkspace();
+    trustServer = await startCodeServer({
+      workspace: trustWs,
+      trust: true,
+      settings: { 'security.workspace.trust.enabled': true, 'security.workspace.trust.startupPrompt': 'never', 'security.workspace.trust.banner': 'never' },
+      logFile: path.join(RESULTS, 'code-server-restricted.log'),
+    });
+    browser ??= await launchBrowser();
+  });
+  after(async () => {
+    await browser?.close().catch(() => undefined);
+    browser = undefined;
+    await trustServer?.stop().catch(() => undefined);
+    if (trustWs) fs.rmSync(trustWs, { recursive: true, force: true });
+  });
+
+  test('browsing works; running asks once in a modal: Cancel refuses (message in the figure), Run Model runs', async () => {
+    await inWindow(
+      'restricted',
+      async (page) => {
+        await wb.runCommand(page, 'LayerLens: Explain Layer');
+        await chooseQuickPick(page, MODEL);
+        await quickRows(page).filter({ hasText: 'features.conv2' }).first().waitFor({ state: 'visible' });
+        await chooseQuickPick(page, 'features.conv2', { filter: 'conv2' });
+        const { ui } = await inspector(page);
+        await assertLayerTree(ui, 'features.conv2'); // parsing the model needs no trust
+        await pickInput(page, ui, path.join(trustWs, IMAGE));
+
+        const dialog = page.locator('.monaco-dialog-box');
+        await dialog.waitFor({ state: 'visible' });
+        assert.match(await dialog.textContent(), /Run this model in an untrusted workspace\?/);
+        await shot(page, 'restricted-modal');
+        await dialog.locator('.monaco-button', { hasText: 'Cancel' }).click();
+        await dialog.waitFor({ state: 'hidden' });
+        // One answer for the whole action: the predictions and the attribution after them are both refused.
+        await ui.locator('#banner', { hasText: 'Restricted Mode' }).waitFor({ state: 'visible' });
+        await ui.locator('#figure-current .ll-message', { hasText: 'Restricted Mode' }).waitFor({ state: 'visible' });
+        await sleep(500);
+        assert.equal(await dialog.count(), 0, 'no second dialog for the same action');
+        await shot(page, 'restricted-declined');
+        await sleep(1000); // past the hold: the next action asks again
+
+        // A new request asks again; this time the user runs it, and the heat map appears.
+        await ui.locator('#layer-tree [role="treeitem"][data-id="features.conv1"]').click();
+        await dialog.waitFor({ state: 'visible' });
+        await dialog.locator('.monaco-button', { hasText: 'Run Model' }).click();
+        const s = await waitForHeatmap(ui, (x) => x.title === 'features.conv1');
+        assert.match(s.subtitle, /layer output/);
+        // Consent holds for the session: another layer runs without a dialog.
+        await ui.locator('#layer-tree [role="treeitem"][data-id="features.conv2"]').click();
+        await waitForHeatmap(ui, (x) => x.title === 'features.conv2');
+        assert.equal(await dialog.count(), 0, 'no second dialog after consent');
+      },
+      { server: trustServer },
+    );
+  });
+});
+
