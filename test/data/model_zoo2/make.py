@@ -94,6 +94,28 @@ class GrabBag(nn.Module):
         r = torch.index_select(y, 1, torch.tensor([3, 0]))
         return s.fc(torch.cat([m, r.flatten(1)[:, :4], F.interpolate(y.unsqueeze(1), size=(2, 2), mode='bilinear', align_corners=True).flatten(1)], 1))
 
+class VggMini(nn.Module):
+    def __init__(s):
+        super().__init__()
+        s.features = nn.Sequential(nn.Conv2d(3, 8, 3, padding=1), nn.BatchNorm2d(8), nn.ReLU(inplace=True), nn.MaxPool2d(2),
+                                   nn.Conv2d(8, 16, 3, padding=1), nn.ReLU(inplace=True), nn.MaxPool2d(2))
+        s.avgpool = nn.AdaptiveAvgPool2d((2, 2))
+        s.classifier = nn.Sequential(nn.Linear(64, 32), nn.ReLU(True), nn.Dropout(), nn.Linear(32, 7))
+    def forward(s, x): return s.classifier(torch.flatten(s.avgpool(s.features(x)), 1))
+
+class CausalLMFull(nn.Module):
+    """GPT-style blocks with logits for every position ([N, T, V]): targets are (position, token) tuples."""
+    def __init__(s, V=20, d=16, T=8):
+        super().__init__(); s.wte = nn.Embedding(V, d); s.wpe = nn.Embedding(T, d)
+        s.h = nn.ModuleList([nn.TransformerEncoderLayer(d, 2, 32, dropout=0.0, batch_first=True, norm_first=True) for _ in range(2)])
+        s.ln_f = nn.LayerNorm(d); s.lm_head = nn.Linear(d, V, bias=False)
+        s.register_buffer('mask', torch.triu(torch.full((T, T), float('-inf')), diagonal=1))
+    def forward(s, idx):
+        T = idx.shape[1]
+        x = s.wte(idx) + s.wpe(torch.arange(T).unsqueeze(0))
+        for b in s.h: x = b(x, src_mask=s.mask[:T, :T])
+        return s.lm_head(s.ln_f(x))
+
 cases = []
 def export(m, name, inputs, names, opset=13):
     m.eval()
@@ -113,6 +135,7 @@ def case(m, name, files, inputs, layer_path, target, layer_input=False, grad_onl
     out = m(*xs)
     if target['kind'] == 'perExample': s = sum(out[i, t] for i, t in enumerate(target['indices']))
     elif target['kind'] == 'index': s = out[:, target['index']].sum()
+    elif target['kind'] == 'tuples': s = sum(out[(i,) + tuple(tp)] for i, tp in enumerate(target['tuples']))
     else: s = out[(slice(None),) + tuple(target['tuple'])].sum()
     g = torch.autograd.grad(s, acts['a'])[0]
     hd.remove()
@@ -160,6 +183,17 @@ m = GrabBag(); x = torch.randn(2, 4, 6)
 f = export(m, 'grabbag', [x], ['x'], opset=14)
 case(m, 'grabbag', f, [x], 'a', {'kind': 'perExample', 'indices': [2, 1]})
 case(m, 'grabbag', f, [x], 'b', {'kind': 'index', 'index': 0})
+
+m = VggMini(); x = torch.randn(2, 3, 16, 16)
+f = export(m, 'vggmini', [x], ['x'])
+case(m, 'vggmini', f, [x], 'features.2', {'kind': 'perExample', 'indices': [6, 2]})
+case(m, 'vggmini', f, [x], 'features.4', {'kind': 'index', 'index': 3}, layer_input=True)
+case(m, 'vggmini', f, [x], 'classifier.1', {'kind': 'index', 'index': 5})
+
+m = CausalLMFull(); t = torch.randint(0, 20, (2, 8))
+f = export(m, 'causallm_full', [t], ['tokens'], opset=14)
+case(m, 'causallm_full', f, [t], 'wte', {'kind': 'tuples', 'tuples': [[7, 3], [5, 11]]})
+case(m, 'causallm_full', f, [t], 'ln_f', {'kind': 'tuple', 'tuple': [2, 4]})
 
 json.dump(cases, open('cases.json', 'w'), indent=1)
 print(len(cases), 'cases')

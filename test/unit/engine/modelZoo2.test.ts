@@ -1,5 +1,6 @@
 /**
- * A second zoo of small torch-exported models in the styles a Captum user brings (MobileNet blocks with
+ * A second zoo of small torch-exported models in the styles a Captum user brings (a VGG-style net, a GPT-style LM
+ * with logits at every position and tuple targets, MobileNet blocks with
  * squeeze-excitation, DenseNet concatenation, a text CNN with LogSoftmax, attention pooling, a two-input siamese
  * net, a U-Net with per-pixel tuple targets, and a grab bag of tensor ops), each case against PyTorch autograd:
  * layer outputs and inputs, gradient × activation and gradient only. Made by test/data/model_zoo2/make.py,
@@ -29,7 +30,7 @@ interface ZooCase {
 const cases = JSON.parse(fs.readFileSync(path.join(DIR, 'cases.json'), 'utf8')) as ZooCase[];
 
 describe('model zoo 2 (torch 1.13 exports) against PyTorch autograd', () => {
-  test('the zoo has all its cases', () => assert.equal(cases.length, 18));
+  test('the zoo has all its cases', () => assert.equal(cases.length, 23));
   for (const c of cases) {
     const what = `${c.layerInput ? 'input' : 'output'}${c.gradientOnly ? ', gradient only' : ''}`;
     test(`${c.model}: ${c.layer} (${what}), target ${JSON.stringify(c.target)}`, async () => {
