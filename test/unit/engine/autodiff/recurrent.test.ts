@@ -55,9 +55,9 @@ describe('VJP: recurrent ops unrolled (against onnxruntime fused kernels)', () =
     ['clip', { op: 'LSTM', opset: 7, inputs: [X(), ...weights(4, 1)], attrs: { hidden_size: H, clip: { f: 0.5 } }, outputs: 3 }, /clip attribute is not supported/],
     ['shorter sequence_lens', { op: 'GRU', opset: 7, inputs: [X(), ...weights(3, 1), { dims: [N], constant: 'int32', data: [T, 2] }], attrs: { hidden_size: H }, outputs: 2 }, /sequence_lens/],
     [
-      'more time steps than LayerLens unrolls (400 × 1 direction > 384)',
-      { op: 'LSTM', opset: 7, inputs: [{ dims: [400, 1, 2] }, { dims: [1, 8, 2], constant: 'float' }, { dims: [1, 8, 2], constant: 'float' }], attrs: { hidden_size: 2 }, outputs: 3 },
-      /400 time steps .*more than LayerLens unrolls \(384\); choose a layer after the recurrent layer/,
+      'more time steps than LayerLens unrolls (300 × 2 directions > 512)',
+      { op: 'LSTM', opset: 7, inputs: [{ dims: [300, 1, 2] }, { dims: [2, 8, 2], constant: 'float' }, { dims: [2, 8, 2], constant: 'float' }], attrs: { hidden_size: 2, direction: 'bidirectional' }, outputs: 3 },
+      /600 time steps .*more than LayerLens unrolls \(512\); choose a layer after the recurrent layer/,
     ],
     ['non-default LSTM activations', { op: 'LSTM', opset: 7, inputs: [X(), ...weights(4, 1)], attrs: { hidden_size: H, activations: { ss: ['Sigmoid', 'Relu', 'Tanh'] } }, outputs: 3 }, /activations/],
   ];
