@@ -95,6 +95,51 @@ export async function probeValues(
   return probe;
 }
 
+/** What a graph rewrite before differentiation returns: the new model and the values whose shapes it knows. */
+interface Rewritten {
+  model: LoadedModel;
+  newValues?: Map<string, ProbedValue>;
+  /** How many nodes now compute on selected rows only (row narrowing). */
+  narrowed?: number;
+}
+
+/**
+ * Rewrites applied, in order, before the backward model is built: each sees the current gradient path and shapes;
+ * what it adds is probed again only when it did not state the new shapes itself. An optional one is an
+ * optimisation: if it fails, or leaves a shape unknown, the graph stays as it was.
+ */
+const REWRITES: {
+  name: string;
+  optional?: boolean;
+  apply(model: LoadedModel, path: GradientPath, probe: Map<string, ProbedValue>, keep: string[], options: CompileOptions): Rewritten | undefined;
+}[] = [
+  {
+    // Shape-decided Ifs on the path become the branch they take.
+    name: 'inline If',
+    apply: (model, path, probe) => {
+      const inlined = path.nodes.some((n) => n.opType === 'If') ? inlineStaticIfs(model, path.nodes, probe) : undefined;
+      return inlined && { model: inlined };
+    },
+  },
+  {
+    // LSTM/GRU/RNN between the layer and the output: unrolled over the (now fixed) sequence length.
+    name: 'unroll recurrent',
+    apply: (model, path, probe) => {
+      const recurrent = path.nodes.filter(isRecurrent);
+      return recurrent.length ? decomposeRecurrent(model, recurrent, probe) : undefined;
+    },
+  },
+  {
+    name: 'narrow rows',
+    optional: true,
+    apply: (model, _path, probe, keep, options) => {
+      if (options.narrow === false) return undefined;
+      const r = narrowRows(model, keep, probe);
+      return r && { model: r.model, newValues: r.newValues, narrowed: r.moves };
+    },
+  },
+];
+
 export async function compileAttribution(
   model: LoadedModel,
   activations: string[],
@@ -109,27 +154,27 @@ export async function compileAttribution(
   const feeds: Record<string, ort.Tensor> = {};
   model.graph.inputs.forEach((name, i) => (feeds[name] = toOrt(inputs[i])));
   let probe = await probeValues(model, [...path.touched], feeds, runtime);
-  const inlined = path.nodes.some((n) => n.opType === 'If') ? inlineStaticIfs(model, path.nodes, probe) : undefined;
-  if (inlined) {
-    // Shape-decided Ifs on the path become the branch they take (their values need a new probe).
-    model = inlined;
-    path = findGradientPath(model.graph, activations, output);
-    probe = await probeValues(model, [...path.touched], feeds, runtime);
-  }
-  const recurrent = path.nodes.filter(isRecurrent);
-  if (recurrent.length) {
-    // LSTM/GRU/RNN between the layer and the output: unrolled (shapes are fixed now); the unrolling knows the
-    // shape of every value it creates, so no second probe run is needed.
-    const unrolled = decomposeRecurrent(model, recurrent, probe);
-    model = unrolled.model;
-    path = findGradientPath(model.graph, activations, output);
-    probe = new Map([...probe, ...unrolled.newValues]);
-    if ([...path.touched].some((v) => !probe.has(v) && !model.graph.initializers.has(v))) probe = await probeValues(model, [...path.touched], feeds, runtime);
-  }
   let narrowedNodes = 0;
-  if (options.narrow !== false) {
-    const narrowed = narrowed_(model, activations, output, probe);
-    if (narrowed) ({ model, path, probe, narrowedNodes } = narrowed);
+  for (const rw of REWRITES) {
+    let res: Rewritten | undefined;
+    let next: GradientPath;
+    try {
+      res = rw.apply(model, path, probe, [output, ...activations], options);
+      if (!res) continue;
+      next = findGradientPath(res.model.graph, activations, output);
+    } catch (e) {
+      if (rw.optional) continue; // an optimisation only: the graph as it was is always correct
+      throw e;
+    }
+    let known = new Map([...probe, ...(res.newValues ?? [])]);
+    if ([...next.touched].some((v) => !known.has(v) && !res.model.graph.initializers.has(v))) {
+      if (rw.optional) continue;
+      known = await probeValues(res.model, [...next.touched], feeds, runtime);
+    }
+    model = res.model;
+    path = next;
+    probe = known;
+    narrowedNodes += res.narrowed ?? 0;
   }
   const g = model.graph;
   const bw = buildBackward(g, path, activations, output, probe);
@@ -174,35 +219,6 @@ export async function compileAttribution(
       await backward.session.release();
     },
   };
-}
-
-/**
- * The model row-narrowed for this attribution, with its gradient path and the probe extended by the new
- * values' shapes; undefined (keep the original) when nothing narrows or anything about the result is off.
- */
-function narrowed_(
-  model: LoadedModel,
-  activations: string[],
-  output: string,
-  probe: Map<string, ProbedValue>,
-): { model: LoadedModel; path: GradientPath; probe: Map<string, ProbedValue>; narrowedNodes: number } | undefined {
-  let result;
-  try {
-    result = narrowRows(model, [output, ...activations], probe);
-  } catch {
-    return undefined; // an optimisation only: the unrewritten graph is always correct
-  }
-  if (!result) return undefined;
-  const merged = new Map([...probe, ...result.newValues]);
-  let path: GradientPath;
-  try {
-    path = findGradientPath(result.model.graph, activations, output);
-  } catch {
-    return undefined;
-  }
-  const g = result.model.graph;
-  if ([...path.touched].some((v) => !merged.has(v) && !g.initializers.has(v))) return undefined;
-  return { model: result.model, path, probe: merged, narrowedNodes: result.moves };
 }
 
 function unique<T>(xs: T[]): T[] {
