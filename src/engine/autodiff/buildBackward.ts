@@ -5,7 +5,7 @@
 import type { OnnxGraph } from '../onnx/graph';
 import { ElemType, ModelProto, ValueInfoProto, elemTypeName } from '../onnx/proto';
 import { makeTensor, tensorToNumbers } from '../onnx/tensorData';
-import { VjpContext, contextError, unbroadcastWith } from './context';
+import { Placement, VjpContext, contextError, unbroadcastWith } from './context';
 import { AttrInput, BACKWARD_OPSET, Emitter } from './emitter';
 import { GradientPath } from './paths';
 import { findRule } from './registry';
@@ -41,7 +41,7 @@ export function buildBackward(
 ): BackwardModel {
   const e = new Emitter();
   const opset = g.opset;
-  const grads = new Map<string, string[]>();
+  const grads = new Map<string, (string | Placement)[]>();
   const usedForward = new Set<string>();
   const usedInitializers = new Set<string>();
   const embedded = new Set<string>();
@@ -54,16 +54,41 @@ export function buildBackward(
     throw new Error(`internal: no shape for '${v}'`);
   };
   const valueType = (v: string): number => probe.get(v)?.elemType ?? g.elemType(v) ?? ElemType.FLOAT;
-  const addContribution = (v: string, grad: string) => {
+  const addContribution = (v: string, grad: string | Placement) => {
     const list = grads.get(v);
     if (list) list.push(grad);
     else grads.set(v, [grad]);
   };
+  const zerosOf = (v: string, dims: number[]) =>
+    e.op1('ConstantOfShape', [e.i64(dims)], { value: { t: makeTensor('zero', valueType(v), [1], [0]) } });
+  /** Placements that tile disjoint ranges of one view: one Concat (with zero gaps), else undefined. */
+  const joined = (v: string, ps: Placement[]): string | undefined => {
+    const [pre, n, post] = ps[0].view;
+    if (ps.some((p) => p.view.join() !== ps[0].view.join())) return undefined;
+    const sorted = [...ps].sort((a, b) => a.start - b.start);
+    const parts: string[] = [];
+    let at = 0;
+    for (const p of sorted) {
+      if (p.start < at) return undefined; // overlapping ranges add up: leave them to the sum
+      if (p.start > at) parts.push(zerosOf(v, [pre, p.start - at, post]));
+      parts.push(p.slab);
+      at = p.start + p.length;
+    }
+    if (at < n) parts.push(zerosOf(v, [pre, n - at, post]));
+    return e.op1('Reshape', [e.op1('Concat', parts, { axis: 1 }), e.i64(valueShape(v))]);
+  };
+  const materialize = (v: string, p: Placement): string => {
+    const [, n] = p.view;
+    const padded = e.op1('Pad', [p.slab, e.i64([0, p.start, 0, 0, n - p.start - p.length, 0])]);
+    return e.op1('Reshape', [padded, e.i64(valueShape(v))]);
+  };
   const total = (v: string): string | undefined => {
     const list = grads.get(v);
     if (!list || !list.length) return undefined;
-    if (list.length === 1) return list[0];
-    const sum = list.length === 2 ? e.op1('Add', list) : e.op1('Sum', list);
+    const placed = list.filter((x): x is Placement => typeof x !== 'string');
+    const whole = placed.length > 1 && placed.length === list.length ? joined(v, placed) : undefined;
+    const terms = whole ? [whole] : list.map((x) => (typeof x === 'string' ? x : materialize(v, x)));
+    const sum = terms.length === 1 ? terms[0] : terms.length === 2 ? e.op1('Add', terms) : e.op1('Sum', terms);
     grads.set(v, [sum]);
     return sum;
   };
@@ -136,6 +161,10 @@ export function buildBackward(
       addGrad: (i, grad) => {
         const v = node.inputs[i];
         if (v && path.requiresGrad.has(v)) addContribution(v, grad);
+      },
+      addPlacedGrad: (i, p) => {
+        const v = node.inputs[i];
+        if (v && path.requiresGrad.has(v)) addContribution(v, p);
       },
       op: (opType, inputs, attrs: Record<string, AttrInput | undefined> = {}) => e.op1(opType, inputs, attrs),
       scalar: (v) => e.scalar(v, floatType),

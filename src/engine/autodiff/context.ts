@@ -41,6 +41,13 @@ export interface VjpContext {
   needs(i: number): boolean;
   /** Contributes `grad` (shaped like input i) to input i's gradient. */
   addGrad(i: number, grad: string): void;
+  /**
+   * Contributes `slab` ([pre, length, post]) placed at [start, start + length) of input i viewed as
+   * [pre, n, post] (zeros elsewhere) — what a Gather or Slice of a contiguous range sends back. Placements into
+   * one value that tile disjoint ranges (q, k, v picked from one tensor) join in one Concat instead of being padded
+   * and summed.
+   */
+  addPlacedGrad(i: number, p: Placement): void;
 
   // Helpers every family uses.
   op(opType: string, inputs: string[], attrs?: Record<string, AttrInput | undefined>): string;
@@ -82,3 +89,12 @@ export function contextError(node: GraphNode, opset: number, message: string): L
 }
 
 export const FLOAT_TYPES = new Set<number>([ElemType.FLOAT, ElemType.DOUBLE, ElemType.FLOAT16, ElemType.BFLOAT16]);
+
+/** A gradient slab for a contiguous range of the middle axis of an input viewed as [pre, n, post]. */
+export interface Placement {
+  slab: string;
+  view: [number, number, number];
+  start: number;
+  length: number;
+}
+

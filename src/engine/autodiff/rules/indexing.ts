@@ -45,6 +45,8 @@ registerRule('Gather', {}, (c) => {
   if (known) {
     const map = known.map((v) => (v < 0 ? v + n : v));
     if (map.some((v) => v < 0 || v >= n)) c.fail('an index is out of range');
+    // A contiguous range (x[:, 0], qkv[1], x[2:5] as indices): a placed slab, joined with its siblings.
+    if (map.every((v, j) => v === map[0] + j)) return c.addPlacedGrad(0, { slab: dy3, view: [pre, n, post], start: map[0], length: m });
     dx3 = adjointIndexMaps(c, dy3, [pre, m, post], [{ axis: 1, map, inDim: n }]);
   } else {
     const idx = c.op('Reshape', [wrappedIndices(c, 1, c.i64([n])), c.i64([1, m, 1])]);

@@ -261,6 +261,14 @@ function sliceRule(c: VjpContext, starts: number[], ends: number[], axesIn: numb
   const out = c.outShape(0);
   for (const m of maps)
     if (m.map.length !== out[m.axis]) c.fail(`internal: slice of axis ${m.axis} has ${m.map.length} elements, output has ${out[m.axis]}`);
+  // A step-1 slice along one axis (x[..., a:b], a chunk): a placed slab, joined with its siblings.
+  const active = maps.filter((m) => !(m.map.length === m.inDim && m.map.every((v, j) => v === j)));
+  const [m] = active;
+  if (active.length === 1 && m.map.length > 0 && m.map.every((v, j) => v === m.map[0] + j)) {
+    const view: [number, number, number] = [prod(dims.slice(0, m.axis)), m.inDim, prod(dims.slice(m.axis + 1))];
+    const slab = c.op('Reshape', [dy, c.i64([view[0], m.map.length, view[2]])]);
+    return c.addPlacedGrad(0, { slab, view, start: m.map[0], length: m.map.length });
+  }
   c.addGrad(0, adjointIndexMaps(c, dy, out, maps));
 }
 
