@@ -28,7 +28,7 @@ echo "gpu-kit: engine and runtime packages"
 STAGE="$TMP/app"
 mkdir -p "$STAGE/node_modules" "$STAGE/fixtures"
 cp -r out "$STAGE/out"
-for p in onnxruntime-common onnx-proto protobufjs long; do cp -r "node_modules/$p" "$STAGE/node_modules/"; done
+for p in onnxruntime-common onnx-proto protobufjs @protobufjs long; do cp -r "node_modules/$p" "$STAGE/node_modules/"; done
 mkdir -p "$STAGE/node_modules/onnxruntime-node/bin/napi-v6/linux"
 cp node_modules/onnxruntime-node/package.json "$STAGE/node_modules/onnxruntime-node/"
 cp -r node_modules/onnxruntime-node/dist "$STAGE/node_modules/onnxruntime-node/"
