@@ -9,7 +9,7 @@ export const USAGE = `usage:
   layerlens layers MODEL [--json]
   layerlens predict MODEL --input F [--input F …] [--top K] [--output NAME|INDEX] [--provider P] [--threads N] [--json]
   layerlens attribute MODEL --layer ID [--layer ID …] [--layer-list] --input F [--input F …]
-            [--target SPEC] [--layer-input] [--gradient-only] [--provider auto|cpu|webgpu|cuda|dml|coreml]
+            [--target SPEC | --top-targets K] [--layer-input] [--gradient-only] [--provider auto|cpu|webgpu|cuda|dml|coreml]
             [--output NAME|INDEX] [--threads N] [--out DIR] [--json] [--repeat N]
 
 inputs: .npy files (float32/int64; other floats converted), one per graph input in graph-input order,
@@ -18,7 +18,9 @@ inputs: .npy files (float32/int64; other floats converted), one per graph input 
   --range LO,HI   --mean A[,B,C]   --std A[,B,C]   --layout nchw|nhwc
   (defaults: the model's metadata or sidecar, else what the input shape implies)
 layer ids: module paths (layer1.0.conv1), node:<ONNX node name>, value:<tensor name>
-target SPEC: 3 (all examples) · 3,1,2 (one per example) · (0,1,1) (index tuple) · (0,1,1),(1,1,0) (one tuple per example)`;
+target SPEC: 3 (all examples) · 3,1,2 (one per example) · (0,1,1) (index tuple) · (0,1,1),(1,1,0) (one tuple per example)
+--top-targets K: one attribution per rank r < K, each example's r-th highest class, sharing one forward pass;
+        --out DIR then writes DIR/top<r>/attr_<L>_<K>.npy`;
 
 export interface CommonOptions {
   model: string;
@@ -41,6 +43,8 @@ export type Command =
       layers: string[];
       layerList: boolean;
       target: TargetSpec;
+      /** Attribute to each example's K top classes instead of `target`. */
+      topTargets?: number;
       layerInput: boolean;
       gradientOnly: boolean;
       output?: string;
@@ -109,6 +113,7 @@ export function parseCommand(argv: string[]): Command {
         out: { type: 'string', short: 'o' },
         repeat: { type: 'string' },
         top: { type: 'string', short: 'k' },
+        'top-targets': { type: 'string' },
         preset: { type: 'string' },
         size: { type: 'string' },
         resize: { type: 'string' },
@@ -171,6 +176,8 @@ export function parseCommand(argv: string[]): Command {
   if (sub === 'predict') return { kind: 'predict', ...common, ...io, top: int('top', o.top, 1, 100000) ?? 5, output: o.output };
   const layers = o.layer ?? [];
   if (!layers.length) throw usageError(`'attribute' needs at least one --layer`);
+  const topTargets = int('top-targets', o['top-targets'], 1, 1000);
+  if (topTargets !== undefined && o.target !== undefined) throw usageError('--target and --top-targets exclude each other');
   return {
     kind: 'attribute',
     ...common,
@@ -178,6 +185,7 @@ export function parseCommand(argv: string[]): Command {
     layers,
     layerList: !!o['layer-list'],
     target: parseTargetSpec(o.target),
+    topTargets,
     layerInput: !!o['layer-input'],
     gradientOnly: !!o['gradient-only'],
     output: o.output,

@@ -3,6 +3,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { AttributeResult } from '../engine/api';
 import { LayerLensError, describeError } from '../engine/errors';
+import { findLabels } from '../engine/labels';
 import { ModelSession } from '../engine/modelSession';
 import type { LayerEntry } from '../engine/onnx/layerTree';
 import { modelPreprocess } from '../engine/preprocess';
@@ -130,28 +131,51 @@ async function attribute(session: ModelSession, cmd: Extract<Command, { kind: 'a
     // Every repetition is a full attribution (forward + backward), not a cached target switch.
     fresh: true,
   };
-  let res: AttributeResult = await session.attribute(req);
-  const runs = [res.timings.run];
+  // One run: the attributions (one per target rank with --top-targets) and the time the engine reports.
+  const once = async (): Promise<{ results: AttributeResult[]; classes?: number[][]; run: number }> => {
+    if (cmd.topTargets === undefined) {
+      const r = await session.attribute(req);
+      return { results: [r], run: r.timings.run };
+    }
+    const { classes, results } = await session.attributeTopK(req, cmd.topTargets);
+    return { results, classes, run: results.reduce((a, r) => a + r.timings.run, 0) };
+  };
+  let last = await once();
+  const runs = [last.run];
   for (let i = 1; i < cmd.repeat; i++) {
-    res = await session.attribute(req);
-    runs.push(res.timings.run);
+    last = await once();
+    runs.push(last.run);
   }
-  const files: string[][] = [];
+  const { results, classes } = last;
+  const res = results[0];
+  const ranked = classes !== undefined;
   if (cmd.out) {
     try {
       fs.mkdirSync(cmd.out, { recursive: true });
     } catch (e) {
       throw new LayerLensError(`cannot create output folder '${cmd.out}': ${(e as Error).message}`, 'invalid-argument');
     }
-    for (const [L, tensors] of res.attributions.entries()) {
-      files.push([]);
-      for (const [K, t] of tensors.entries()) {
-        const f = path.join(cmd.out, `attr_${L}_${K}.npy`);
-        await writeNpy(f, t.dtype === 'float32' ? t : toFloat32(t));
-        files[L].push(f);
-      }
-    }
   }
+  const labels = ranked ? findLabels(session.model)?.labels : undefined;
+  const perTarget = await Promise.all(
+    results.map(async (r, rank) => {
+      const dir = cmd.out && ranked ? path.join(cmd.out, `top${rank}`) : cmd.out;
+      if (dir && dir !== cmd.out) fs.mkdirSync(dir, { recursive: true });
+      const layers = await Promise.all(
+        cmd.layers.map(async (id, L) => {
+          const files: string[] = [];
+          if (dir)
+            for (const [K, t] of r.attributions[L].entries()) {
+              const f = path.join(dir, `attr_${L}_${K}.npy`);
+              await writeNpy(f, t.dtype === 'float32' ? t : toFloat32(t));
+              files.push(f);
+            }
+          return { id, values: r.valueNames[L], shapes: r.attributions[L].map((t) => t.dims), files, sums: r.attributions[L].map((t) => sum(t)) };
+        }),
+      );
+      return { rank, classes: classes?.[rank], labels: classes && labels ? classes[rank].map((c) => labels[c] ?? null) : undefined, layers };
+    }),
+  );
   const median = [...runs].sort((a, b) => a - b)[Math.floor((runs.length - 1) / 2)];
   const summary = {
     model: session.model.path,
@@ -159,21 +183,18 @@ async function attribute(session: ModelSession, cmd: Extract<Command, { kind: 'a
     outputShape: res.output.dims,
     provider: res.provider,
     providerNotes: res.providerNotes,
-    layers: cmd.layers.map((id, L) => ({
-      id,
-      values: res.valueNames[L],
-      shapes: res.attributions[L].map((t) => t.dims),
-      files: files[L] ?? [],
-      sums: res.attributions[L].map((t) => sum(t)),
-    })),
+    ...(ranked ? { targets: perTarget } : { layers: perTarget[0].layers }),
     timings: { load: round(res.timings.load), compile: round(res.timings.compile), run: round(median), runs: runs.map(round) },
   };
   if (cmd.json) {
     io.stdout(JSON.stringify(summary, null, 1) + '\n');
     return;
   }
-  for (const l of summary.layers) {
-    l.values.forEach((v, K) => io.stdout(`${l.id}[${K}] ${v}  shape [${l.shapes[K].join(',')}]  sum ${l.sums[K].toPrecision(6)}${l.files[K] ? `  → ${l.files[K]}` : ''}\n`));
+  for (const t of perTarget) {
+    if (ranked) io.stdout(`top ${t.rank}: class ${t.classes!.map((c, i) => `${c}${t.labels?.[i] ? ` (${t.labels[i]})` : ''}`).join(', ')}\n`);
+    for (const l of t.layers) {
+      l.values.forEach((v, K) => io.stdout(`${ranked ? '  ' : ''}${l.id}[${K}] ${v}  shape [${l.shapes[K].join(',')}]  sum ${l.sums[K].toPrecision(6)}${l.files[K] ? `  → ${l.files[K]}` : ''}\n`));
+    }
   }
   io.stdout(`provider ${res.provider}; load ${summary.timings.load} ms, compile ${summary.timings.compile} ms, run ${summary.timings.run} ms\n`);
 }

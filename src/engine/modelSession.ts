@@ -171,7 +171,40 @@ export class ModelSession {
     return [first, ...rest];
   }
 
-  private async attributeEach(req: AttributeRequest, targets: AttributeRequest['target'][]): Promise<AttributeResult[]> {
+  /**
+   * Attributions to each example's `k` highest-scoring classes — result r targets, per example, its r-th class —
+   * from one forward pass and `k` backward runs. For outputs with one score vector per example ([N, C]).
+   * `classes[r][i]` is example i's r-th class.
+   */
+  async attributeTopK(req: Omit<AttributeRequest, 'target'>, k: number): Promise<{ classes: number[][]; results: AttributeResult[] }> {
+    if (!Number.isInteger(k) || k < 1) throw new LayerLensError(`top-k needs k ≥ 1, got ${k}`, 'invalid-argument');
+    let classes: number[][] = [];
+    const pick = (out: HostTensor): AttributeRequest['target'][] => {
+      if (out.dims.length !== 2) throw new LayerLensError(`top-k targets need an output of shape [N, classes]; '${this.resolveOutput(req.output)}' is [${out.dims}]`, 'target-invalid');
+      const [n, c] = out.dims;
+      if (k > c) throw new LayerLensError(`top-${k} targets: the output has only ${c} classes`, 'target-invalid');
+      const rows = Array.from({ length: n }, (_, i) => {
+        const row = Array.from(out.data.subarray(i * c, (i + 1) * c) as ArrayLike<number>);
+        return row.map((_, j) => j).sort((a, b) => row[b] - row[a] || a - b).slice(0, k);
+      });
+      classes = Array.from({ length: k }, (_, r) => rows.map((row) => row[r]));
+      return classes.map((indices) => ({ kind: 'perExample', indices }));
+    };
+    const full = { ...req, target: { kind: 'none' } as const };
+    let results = await this.attributeEach({ ...full, ...(this.gpuRejected ? { provider: 'cpu' as const } : {}) }, pick);
+    if (results[0].provider !== 'cpu' && !this.gpuValidated) {
+      // First GPU result for this model: the usual check against CPU, on the first rank.
+      await this.attribute({ ...req, target: { kind: 'perExample', indices: classes[0] } });
+      if (this.gpuRejected) results = await this.attributeEach({ ...full, provider: 'cpu' }, pick);
+    }
+    return { classes, results };
+  }
+
+  /** `targets`, or a function choosing them from the output of the (shared) forward pass. */
+  private async attributeEach(
+    req: AttributeRequest,
+    targets: AttributeRequest['target'][] | ((output: HostTensor) => AttributeRequest['target'][]),
+  ): Promise<AttributeResult[]> {
     if (!req.layers.length) throw new LayerLensError('no layer given', 'invalid-argument');
     this.validateInputs(req.inputs);
     const output = this.resolveOutput(req.output);
@@ -185,14 +218,14 @@ export class ModelSession {
     const g = this.model.graph;
     const results: AttributeResult[] = [];
     // One forward pass for all targets (its input fingerprint alone is ~3 ms at 8×3×224×224).
-    let forward: Awaited<ReturnType<ModelSession['forward']>> | undefined;
-    for (const target of targets) {
-      const t0 = performance.now();
-      forward ??= await this.forward(compiled, req.inputs, !!req.fresh);
-      const { fwd, feeds } = forward;
-      throwIfAborted(req.signal);
-      const out = fwd[output];
-      if (out.type === 'float16') throw new LayerLensError('float16 model outputs are not supported yet', 'unsupported-op');
+    let t0 = performance.now();
+    const { fwd, feeds } = await this.forward(compiled, req.inputs, !!req.fresh);
+    throwIfAborted(req.signal);
+    const out = fwd[output];
+    if (out.type === 'float16') throw new LayerLensError('float16 model outputs are not supported yet', 'unsupported-op');
+    const list = typeof targets === 'function' ? targets(fromOrt(out)) : targets;
+    for (const [ti, target] of list.entries()) {
+      if (ti > 0) t0 = performance.now();
       const seed = buildSeed(target, [...out.dims], out.type === 'float64');
       const seedTensor = toOrt({ dtype: out.type === 'float64' ? 'float64' : 'float32', dims: [...out.dims], data: seed });
       const bwFeeds: Record<string, ort.Tensor> = { [compiled.seedName]: seedTensor };

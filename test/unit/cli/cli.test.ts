@@ -72,6 +72,8 @@ describe('layerlens errors are one line with a non-zero exit', () => {
     ['wrong input count', ['attribute', model, '--layer', 'conv2', '--input', input, '--input', input, '--target', '1'], /takes 1 input/],
     ['unknown option', ['layers', model, '--bogus'], /Unknown option/i],
     ['bad provider', ['attribute', model, '--layer', 'conv2', '--input', input, '--provider', 'tpu'], /--provider must be one of/],
+    ['--target with --top-targets', ['attribute', model, '--layer', 'conv2', '--input', input, '--target', '1', '--top-targets', '2'], /exclude each other/],
+    ['more top targets than classes', ['attribute', model, '--layer', 'conv2', '--input', input, '--top-targets', '11'], /only 10 classes/],
     ['webgpu without an adapter', ['attribute', model, '--layer', 'conv2', '--input', input, '--target', '1', '--provider', 'webgpu'], /webgpu/],
   ];
   for (const [name, args, re] of cases) {
@@ -92,6 +94,26 @@ describe('npx layerlens from the repository', () => {
     assert.equal(r.status, 1);
     assert.equal(r.stderr, "error: cannot read model '/nonexistent/model.onnx': no such file\n");
     assert.equal(r.stdout, '');
+  });
+});
+
+describe('layerlens attribute --top-targets', () => {
+  test('one attribution per rank, in DIR/top<r>/, classes as predict ranks them', async () => {
+    const model = publicModel('small_cnn');
+    const input = publicInput('cnn_conv2_b4_targets');
+    const out = fs.mkdtempSync(path.join(os.tmpdir(), 'll-cli-top-'));
+    const r = cli(['attribute', model, '--layer', 'conv2', '--input', input, '--top-targets', '2', '--out', out, '--json', '--threads', '1']);
+    assert.equal(r.code, 0, r.stderr);
+    const j = JSON.parse(r.stdout);
+    const p = JSON.parse(cli(['predict', model, '--input', input, '--top', '2', '--json']).stdout);
+    assert.deepEqual(j.targets.map((t: { classes: number[] }) => t.classes), [0, 1].map((rank) => p.top.map((row: { index: number }[]) => row[rank].index)));
+    for (const rank of [0, 1]) {
+      const f = path.join(out, `top${rank}`, 'attr_0_0.npy');
+      assert.deepEqual(j.targets[rank].layers[0].files, [f]);
+      assert.deepEqual((await readNpy(f)).dims, j.targets[rank].layers[0].shapes[0]);
+      assert.equal((await readNpy(f)).dims[0], 4);
+    }
+    fs.rmSync(out, { recursive: true, force: true });
   });
 });
 

@@ -66,4 +66,27 @@ describe('target switching reuses the forward pass', () => {
     await a.dispose();
     await b.dispose();
   });
+
+  test('attributeTopK: rank r targets each example\'s r-th class (as predict ranks them), equal to single attributions', async () => {
+    const model = publicModel('small_cnn');
+    const input = await readNpy(publicInput('cnn_conv2_b4_targets'));
+    const a = await ModelSession.open(model);
+    const b = await ModelSession.open(model);
+    try {
+      const { classes, results } = await a.attributeTopK({ layers: ['conv2'], inputs: [input], threads: 1 }, 3);
+      const pred = await b.predict([input], { top: 3, threads: 1 });
+      assert.deepEqual(classes, [0, 1, 2].map((r) => pred.top.map((row) => row[r].index)));
+      assert.equal(results.length, 3);
+      for (const [r, res] of results.entries()) {
+        const single = await b.attribute({ layers: ['conv2'], inputs: [input], target: { kind: 'perExample', indices: classes[r] }, threads: 1 });
+        assert.deepEqual(Array.from(res.attributions[0][0].data as Float32Array), Array.from(single.attributions[0][0].data as Float32Array));
+      }
+      await assert.rejects(a.attributeTopK({ layers: ['conv2'], inputs: [input], threads: 1 }, 11), /top-11 targets: the output has only 10 classes/);
+      await assert.rejects(a.attributeTopK({ layers: ['conv2'], inputs: [input], threads: 1 }, 0), /k ≥ 1/);
+    } finally {
+      await a.dispose();
+      await b.dispose();
+    }
+  });
 });
+
