@@ -254,7 +254,7 @@ export class ModelSession {
         output: fromOrt(out),
         outputName: output,
         provider: compiled.forward.provider,
-        providerNotes: compiled.forward.notes,
+        providerNotes: this.model.promotedFromFloat16 ? [...compiled.forward.notes, FLOAT16_NOTE] : compiled.forward.notes,
         timings: { load: this.loadMs, compile: compiled.compileMs, run: performance.now() - t0 },
       });
     }
@@ -341,6 +341,9 @@ export class ModelSession {
 }
 
 /** Identifies input contents cheaply (FNV-1a over the raw bytes, plus shapes and types). */
+/** Reported with attributions of a float16 model (loaded as float32, see onnx/promoteHalf.ts). */
+export const FLOAT16_NOTE = 'float16 model: weights and activations computed in float32';
+
 export function inputsFingerprint(inputs: HostTensor[]): string {
   const parts: string[] = [];
   for (const t of inputs) {

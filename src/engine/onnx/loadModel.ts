@@ -5,6 +5,7 @@ import { LayerLensError } from '../errors';
 import { OnnxGraph } from './graph';
 import { ElemType, ModelProto, TensorProto, onnx, toNum } from './proto';
 import { elemByteSize } from './tensorData';
+import { promoteFloat16 } from './promoteHalf';
 
 /** Above this many elements one tensor is refused (4 GiB of float32). */
 export const MAX_TENSOR_ELEMENTS = 2 ** 30;
@@ -16,6 +17,8 @@ export interface LoadedModel {
   mtimeMs: number;
   proto: ModelProto;
   graph: OnnxGraph;
+  /** The file is float16: it was loaded as float32 (see promoteHalf.ts). */
+  promotedFromFloat16?: boolean;
 }
 
 export async function loadModel(file: string): Promise<LoadedModel> {
@@ -38,8 +41,9 @@ export async function loadModel(file: string): Promise<LoadedModel> {
   }
   const proto = decodeModel(buf, file);
   resolveExternalData(proto, path.dirname(abs), file);
+  const promoted = promoteFloat16(proto, file) > 0;
   const graph = new OnnxGraph(proto);
-  return { path: abs, dir: path.dirname(abs), bytes: st.size, mtimeMs: st.mtimeMs, proto, graph };
+  return { path: abs, dir: path.dirname(abs), bytes: st.size, mtimeMs: st.mtimeMs, proto, graph, ...(promoted ? { promotedFromFloat16: true } : {}) };
 }
 
 export function decodeModel(buf: Uint8Array, file = 'model'): ModelProto {

@@ -8,6 +8,7 @@ export type NodeProto = onnx.INodeProto;
 export type TensorProto = onnx.ITensorProto;
 export type AttributeProto = onnx.IAttributeProto;
 export type ValueInfoProto = onnx.IValueInfoProto;
+export type TypeProto = onnx.ITypeProto;
 
 export const ElemType = onnx.TensorProto.DataType;
 export const AttrType = onnx.AttributeProto.AttributeType;
