@@ -97,4 +97,18 @@ describe('GPU results are checked against CPU', () => {
     assert.equal(again.provider, 'cpu');
     await s.dispose();
   });
+  test('top-k targets on a mismatching GPU: checked on the first rank, all ranks recomputed on CPU', async () => {
+    const s = await ModelSession.open(writeModel(tinyMlp()), { sessionFactory: fakeGpu(true) });
+    const { classes, results } = await s.attributeTopK({ layers: ['block.act'], inputs: [input], probes: gpuPresent }, 2);
+    assert.equal(classes.length, 2);
+    for (const r of results) assert.equal(r.provider, 'cpu');
+    const cpu = await ModelSession.open(writeModel(tinyMlp()));
+    for (const [rank, r] of results.entries()) {
+      const ref = await cpu.attribute({ layers: ['block.act'], inputs: [input], target: { kind: 'perExample', indices: classes[rank] }, provider: 'cpu' });
+      assert.deepEqual(Array.from(r.attributions[0][0].data as Float32Array), Array.from(ref.attributions[0][0].data as Float32Array));
+    }
+    await s.dispose();
+    await cpu.dispose();
+  });
 });
+
