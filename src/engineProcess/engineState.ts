@@ -123,20 +123,12 @@ export class EngineState {
   }
 
   async attribute(p: AttributeParams, signal: AbortSignal): Promise<AttributeResult> {
-    const session = await this.session(p.model);
-    const inputs = await this.resolveInputs(session, p.inputs);
+    const { model, inputs: refs, ...request } = p;
+    const session = await this.session(model);
+    const inputs = await this.resolveInputs(session, refs);
     throwIfAborted(signal);
-    const res = await session.attribute({
-      layers: p.layers,
-      inputs,
-      target: p.target,
-      layerInput: p.layerInput,
-      gradientOnly: p.gradientOnly,
-      output: p.output,
-      provider: p.provider,
-      threads: p.threads,
-      signal,
-    });
+    // The wire request is the engine's request with input files instead of tensors.
+    const res = await session.attribute({ ...request, inputs, signal });
     throwIfAborted(signal);
     return {
       attributions: res.attributions.map((ts) => ts.map((t) => toWire(toFloat32(t)))),
