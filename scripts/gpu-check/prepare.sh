@@ -33,7 +33,7 @@ mkdir -p "$STAGE/node_modules/onnxruntime-node/bin/napi-v6/linux"
 cp node_modules/onnxruntime-node/package.json "$STAGE/node_modules/onnxruntime-node/"
 cp -r node_modules/onnxruntime-node/dist "$STAGE/node_modules/onnxruntime-node/"
 cp -r node_modules/onnxruntime-node/bin/napi-v6/linux/x64 "$STAGE/node_modules/onnxruntime-node/bin/napi-v6/linux/"
-cp -r ../shared/fixtures/lgxa "$STAGE/fixtures/"
+cp -r test/data/fixtures/lgxa "$STAGE/fixtures/"
 cp scripts/gpu-check/run.js "$STAGE/"
 tar cJf "$KIT/app.tar.xz" -C "$STAGE" .
 rm -rf "$TMP"

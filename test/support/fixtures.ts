@@ -1,4 +1,4 @@
-/** Reading Captum reference cases (../shared/fixtures/lgxa format) and comparing with their tolerance rule. */
+/** Reading Captum reference cases (test/data/fixtures: the lgxa and layer_methods formats) and comparing with their tolerance rule. */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { AttributeRequest, TargetSpec } from '../../src/engine/api';
@@ -6,13 +6,20 @@ import { readNpy } from '../../src/engine/tensor/npy';
 import type { HostTensor } from '../../src/engine/tensor/hostTensor';
 
 export const REPO_ROOT = path.resolve(__dirname, '..', '..', '..');
-/** The Captum set whose cases the conformance tests enumerate (LAYERLENS_FIXTURES: another set, e.g. a hidden one). */
-export const PUBLIC_FIXTURE_SET = path.resolve(REPO_ROOT, '..', 'shared', 'fixtures', 'lgxa');
-export const FIXTURE_SET = process.env.LAYERLENS_FIXTURES ?? PUBLIC_FIXTURE_SET;
-/** Copies of particular public-set files that other tests rely on (test/data/public/README.md). */
-export const PUBLIC_DATA = path.join(REPO_ROOT, 'test', 'data', 'public');
-export const publicModel = (name: string): string => path.join(PUBLIC_DATA, `${name}.onnx`);
-export const publicInput = (caseId: string): string => path.join(PUBLIC_DATA, `${caseId}.input_0.npy`);
+/** The public Captum sets, copied into the repository (test/data/fixtures/README.md says from where). */
+export const PUBLIC_FIXTURES = path.join(REPO_ROOT, 'test', 'data', 'fixtures');
+export const PUBLIC_FIXTURE_SET = path.join(PUBLIC_FIXTURES, 'lgxa');
+export const PUBLIC_METHOD_SET = path.join(PUBLIC_FIXTURES, 'layer_methods');
+/**
+ * The sets whose cases the conformance tests enumerate: LAYERLENS_FIXTURES (one or more set folders joined by
+ * the path delimiter, in either format — e.g. hidden sets) or the two public ones.
+ */
+export const FIXTURE_SETS = process.env.LAYERLENS_FIXTURES
+  ? process.env.LAYERLENS_FIXTURES.split(path.delimiter).filter(Boolean)
+  : [PUBLIC_FIXTURE_SET, PUBLIC_METHOD_SET];
+/** Particular public-set files that other tests rely on, whatever LAYERLENS_FIXTURES says. */
+export const publicModel = (name: string): string => path.join(PUBLIC_FIXTURE_SET, 'models', `${name}.onnx`);
+export const publicInput = (caseId: string): string => path.join(PUBLIC_FIXTURE_SET, 'cases', caseId, 'input_0.npy');
 
 export interface FixtureCase {
   id: string;
@@ -36,14 +43,20 @@ export interface FixtureCase {
   };
 }
 
-export function listCases(setDir = FIXTURE_SET): FixtureCase[] {
-  const index = JSON.parse(fs.readFileSync(path.join(setDir, 'index.json'), 'utf8')) as { cases: string[] };
-  return index.cases.map((id) => {
-    const dir = path.join(setDir, 'cases', id);
-    const json = JSON.parse(fs.readFileSync(path.join(dir, 'case.json'), 'utf8')) as FixtureCase['json'];
-    return { id, dir, modelPath: path.join(setDir, json.model), json };
+/** Every case of the given sets (default: FIXTURE_SETS), in index order. */
+export function listCases(setDirs: string[] = FIXTURE_SETS): FixtureCase[] {
+  return setDirs.flatMap((setDir) => {
+    const index = JSON.parse(fs.readFileSync(path.join(setDir, 'index.json'), 'utf8')) as { cases: string[] };
+    return index.cases.map((id) => {
+      const dir = path.join(setDir, 'cases', id);
+      const json = JSON.parse(fs.readFileSync(path.join(dir, 'case.json'), 'utf8')) as FixtureCase['json'];
+      return { id, dir, modelPath: path.join(setDir, json.model), json };
+    });
   });
 }
+
+/** True when the conformance tests run the repository's own copies of the public sets. */
+export const ON_PUBLIC_SETS = !process.env.LAYERLENS_FIXTURES;
 
 export function fixtureTarget(t: unknown): TargetSpec {
   if (t === null || t === undefined) return { kind: 'none' };

@@ -6,7 +6,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { describe, test } from 'node:test';
 import { readNpy } from '../../../src/engine/tensor/npy';
-import { FIXTURE_SET, FixtureCase, PUBLIC_FIXTURE_SET, REPO_ROOT, compareTensor, fixtureTargetSpec, listCases, publicModel, publicInput } from '../../support/fixtures';
+import { ON_PUBLIC_SETS, FixtureCase, REPO_ROOT, compareTensor, fixtureTargetSpec, listCases, publicModel, publicInput } from '../../support/fixtures';
 
 const BIN = path.join(REPO_ROOT, 'bin', 'layerlens.js');
 
@@ -30,7 +30,7 @@ const VIA_CLI = [
 
 describe('layerlens attribute on fixture cases', () => {
   // The public set: ten chosen cases (the engine test runs all of them). Another set: every value case.
-  const viaCli = path.resolve(FIXTURE_SET) === PUBLIC_FIXTURE_SET ? (x: FixtureCase) => VIA_CLI.includes(x.id) : (x: FixtureCase) => !x.json.expect_error;
+  const viaCli = ON_PUBLIC_SETS ? (x: FixtureCase) => VIA_CLI.includes(x.id) : (x: FixtureCase) => !x.json.expect_error;
   for (const c of listCases().filter(viaCli)) {
     test(c.id, async () => {
       const out = fs.mkdtempSync(path.join(os.tmpdir(), 'll-cli-'));

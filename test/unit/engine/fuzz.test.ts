@@ -23,8 +23,8 @@ const SEEDS = [
   publicModel('captum_multilayer'),
   publicModel('small_cnn'),
   publicModel('tiny_transformer'),
-  path.join(REPO_ROOT, '..', 'shared', 'realworld', 'models', 'cntk_mnist8.onnx'),
-].filter((p) => fs.existsSync(p));
+  path.join(REPO_ROOT, 'test', 'data', 'realworld', 'models', 'cntk_mnist8.onnx'),
+];
 
 /** Everything the engine does with a model before onnxruntime sees it. */
 export function exercise(bytes: Uint8Array): 'ok' | 'rejected' {

@@ -16,7 +16,7 @@ import { tempDir, writeModel } from '../../support/tinyModels';
 import { fdCheckValue, valueOf } from '../../support/fdcheck';
 import { rng } from '../../support/gradcheck';
 
-const DIR = process.env.LAYERLENS_REALWORLD ?? path.resolve(REPO_ROOT, '..', 'shared', 'realworld', 'models');
+const DIR = process.env.LAYERLENS_REALWORLD ?? path.join(REPO_ROOT, 'test', 'data', 'realworld', 'models');
 
 interface RealWorldCase {
   file: string;

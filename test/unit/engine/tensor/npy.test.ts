@@ -5,7 +5,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { LayerLensError } from '../../../../src/engine/errors';
 import { HostTensor } from '../../../../src/engine/tensor/hostTensor';
-import { FIXTURE_SET } from '../../../support/fixtures';
+import { PUBLIC_FIXTURE_SET } from '../../../support/fixtures';
 import {
   NPY_MAX_ELEMENTS,
   encodeNpy,
@@ -28,7 +28,7 @@ function repoRoot(): string {
   }
 }
 const DATA = path.join(repoRoot(), 'test', 'data', 'npy');
-const FIXTURES = path.join(FIXTURE_SET, 'cases');
+const FIXTURES = path.join(PUBLIC_FIXTURE_SET, 'cases');
 
 interface Expected {
   valid: Record<string, { dtype: string; shape: number[]; values: string[] }>;
