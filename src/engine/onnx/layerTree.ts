@@ -232,6 +232,37 @@ export class LayerTree {
       if (owner && this.entries.has(owner)) this.entries.get(owner)!.children.push(id);
       else this.roots.push(id);
     }
+    this.sortInNetworkOrder();
+  }
+
+  /**
+   * Siblings in the order the network computes them: by each entry's first compute node in the file. Exporters
+   * hoist Constant nodes to the top of the file (torch puts a module's constants before everything else), so
+   * the first node of any kind would list `features.5` before `features.2`; shape arithmetic is passed over too.
+   */
+  private sortInNetworkOrder(): void {
+    const g = this.graph;
+    const rank = (n: GraphNode) => {
+      const outs = n.outputs.filter((o) => o);
+      if (n.opType !== 'Constant' && outs.some((o) => !g.staticValues.has(o))) return 0;
+      return outs.some((o) => !g.isConstant(o)) ? 1 : 2;
+    };
+    // Per id: the best (rank, fileIndex) over its nodes, every call included.
+    const first = new Map<string, [number, number]>();
+    const note = (id: string, key: [number, number]) => {
+      const cur = first.get(id);
+      if (!cur || key[0] < cur[0] || (key[0] === cur[0] && key[1] < cur[1])) first.set(id, key);
+    };
+    for (const node of g.nodes) {
+      const key: [number, number] = [rank(node), node.fileIndex];
+      note(`node:${node.name}`, [0, node.fileIndex]);
+      const comps = scopeComponents(node.name);
+      if (comps) for (const { path } of modulePaths(comps)) note(path, key);
+    }
+    const position = (id: string) => first.get(id)?.[1] ?? Number.MAX_SAFE_INTEGER;
+    const byPosition = (a: string, b: string) => position(a) - position(b);
+    this.roots.sort(byPosition);
+    for (const e of this.entries.values()) e.children.sort(byPosition);
   }
 
   private fillBoundary(entry: LayerEntry, nodes: GraphNode[], single = false): void {
