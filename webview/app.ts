@@ -228,7 +228,7 @@ export class App {
         if (e instanceof RequestError && e.cancelled) return;
         // Without predictions the target is whatever the field says (empty: none).
         this.predictionsSettled = true;
-        this.predictionsPanel.show(undefined, [], 0, undefined);
+        this.predictionsPanel.show(undefined, [], 0, undefined, undefined);
         this.showBanner(errorInfo(e));
         this.attribute();
         // Refused in Restricted Mode: ask for them again with the next attribution the user starts (not this one,
@@ -475,7 +475,8 @@ export class App {
   private refreshPredictions(): void {
     const t = parseTarget(this.state.targetText);
     const cls = typeof t === 'string' ? undefined : classOf(t, this.state.example);
-    this.predictionsPanel.show(this.predictions, this.model?.labels ?? [], this.state.example, cls);
+    const kind = this.model?.outputs.find((o) => o.name === this.predictions?.outputName)?.kind;
+    this.predictionsPanel.show(this.predictions, this.model?.labels ?? [], this.state.example, cls, kind);
   }
 
   private refreshTarget(): void {

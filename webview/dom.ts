@@ -57,6 +57,10 @@ export function select<T extends string>(opts: { label: string; options: readonl
     if (o.description) op.setAttribute('description', o.description);
     if (o.value === opts.value) op.setAttribute('selected', '');
     op.textContent = o.label;
+    // The select reads each label from the option's innerText, which is '' while the option is not laid out —
+    // inside a closed <details> (content-visibility: hidden in current Chromium) the list and the face would
+    // stay blank. The label is the option's text wherever the select is built.
+    Object.defineProperty(op, 'innerText', { configurable: true, get: () => op.textContent ?? '' });
     el.append(op);
   }
   el.addEventListener('change', () => opts.onChange(el.value as T));

@@ -9,6 +9,7 @@ import { LayerLensError } from '../engine/errors';
 import { findLabels } from '../engine/labels';
 import { ModelSession } from '../engine/modelSession';
 import type { LayerEntry, LayerTree, ValueSummary } from '../engine/onnx/layerTree';
+import { outputKind } from '../engine/onnx/outputKind';
 import { modelPreprocess } from '../engine/preprocess';
 import type { HostTensor } from '../engine/tensor/hostTensor';
 import { ImagePreprocess, isImagePath, loadInputTensor } from '../engine/tensor/image';
@@ -57,7 +58,7 @@ export class EngineState {
       opset: g.opset,
       producer: [session.model.proto.producerName, session.model.proto.producerVersion].filter(Boolean).join(' '),
       inputs: session.inputs.map((v) => ({ name: v.name, dtype: v.dtype, shape: v.shape })),
-      outputs: session.outputs.map((v) => ({ name: v.name, dtype: v.dtype, shape: v.shape })),
+      outputs: session.outputs.map((v) => ({ name: v.name, dtype: v.dtype, shape: v.shape, kind: outputKind(g, v.name, session.model.proto.metadataProps ?? []) })),
       labels: labels?.labels,
       labelsSource: labels?.source,
       preprocess: pre.preprocess,

@@ -9,6 +9,7 @@
 import { RequestType } from 'vscode-jsonrpc';
 import type { PredictResult, ProviderName, TargetSpec, Timings } from '../engine/api';
 import type { LayerEntry, ValueSummary } from '../engine/onnx/layerTree';
+import type { OutputKindInfo } from '../engine/onnx/outputKind';
 import type { ImagePreprocess } from '../engine/tensor/image';
 import type { DType } from '../engine/tensor/hostTensor';
 
@@ -40,7 +41,8 @@ export interface ModelInfo {
   opset: number;
   producer: string;
   inputs: WireValue[];
-  outputs: WireValue[];
+  /** With what the graph says their values are (probabilities, logits, …). */
+  outputs: (WireValue & { kind: OutputKindInfo })[];
   labels?: string[];
   labelsSource?: string;
   preprocess: ImagePreprocess;

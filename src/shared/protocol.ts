@@ -12,8 +12,9 @@
  */
 import type { Prediction, PredictResult, TargetSpec, Timings } from '../engine/api';
 import type { LayerEntry, ValueSummary } from '../engine/onnx/layerTree';
+import type { OutputKind, OutputKindInfo } from '../engine/onnx/outputKind';
 
-export type { LayerEntry, Prediction, PredictResult, TargetSpec, Timings, ValueSummary };
+export type { LayerEntry, OutputKind, OutputKindInfo, Prediction, PredictResult, TargetSpec, Timings, ValueSummary };
 
 export const PROTOCOL_VERSION = 1;
 
@@ -52,7 +53,8 @@ export interface ModelInfo {
   /** Shapes and dtypes of the tensors the layers read and return. */
   values: ValueSummary[];
   inputs: ValueSummary[];
-  outputs: ValueSummary[];
+  /** With what the graph says their values are (decided by the engine from the graph, never from values). */
+  outputs: (ValueSummary & { kind: OutputKindInfo })[];
   preprocess: PreprocessSpec;
   /** Where `preprocess` came from: 'sidecar', 'model metadata', 'input shape'… */
   preprocessSource: string;

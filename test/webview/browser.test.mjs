@@ -313,6 +313,48 @@ describe('inspector webview in Chromium', { skip }, () => {
     await idle();
   });
 
+  it('names the output kind the engine read from the graph, whatever the values look like', async () => {
+    const note = () => page.locator('#predictions-note').innerText();
+    // The fake's scores lie in [0, 1] (a softmax), but the graph says logits (a Gemm).
+    assert.match(await note(), / · logits · /);
+    assert.match(await page.locator('#predictions-note').getAttribute('title'), /Gemm node '\/fc\/Gemm'/);
+    const predicted = async (fn) => {
+      const n = await host(() => window.fakeHost.requests('predict').length);
+      await fn();
+      await page.waitForFunction((n) => window.fakeHost.requests('predict').length > n, n);
+      await idle();
+      await page.waitForFunction(() => !document.querySelector('#predictions.stale'));
+    };
+    // The same model, answers outside [0, 1]: the label stays.
+    await host(() => (window.fakeHost.rawScores = true));
+    await predicted(() => page.click('#pick-input'));
+    assert.ok((await host(() => window.fakeHost.requests('predict').length)) > 0);
+    assert.match(await note(), / · logits · /);
+    await host(() => (window.fakeHost.rawScores = false));
+    await predicted(() => page.click('#pick-input'));
+    assert.match(await note(), / · logits · /);
+  });
+
+  it('preprocessing selects say their choices in words, closed and open', async () => {
+    // The form sits in a <details> that starts closed: the selects were built while their options were not rendered.
+    await page.click('#preprocess summary');
+    const expected = {
+      'pp-resize': { shown: /^Stretch/, options: [/^Stretch/, /^Centre crop/] },
+      'pp-colour': { shown: /^RGB/, options: [/^RGB/, /^BGR/, /^Grey/] },
+      'pp-layout': { shown: /^NCHW/, options: [/^NCHW.*channels first/, /^NHWC.*channels last/] },
+    };
+    for (const [id, want] of Object.entries(expected)) {
+      const shown = (await page.locator(`#${id} .select-face .text`).innerText()).trim();
+      assert.match(shown, want.shown, `${id} shows '${shown}'`);
+      await page.click(`#${id}`);
+      const options = (await page.locator(`#${id} li[role="option"]`).allInnerTexts()).map((t) => t.trim());
+      assert.equal(options.length, want.options.length, `${id} options: ${JSON.stringify(options)}`);
+      options.forEach((t, i) => assert.match(t, want.options[i], `${id} option ${i}: '${t}'`));
+      await page.keyboard.press('Escape');
+    }
+    await page.click('#preprocess summary');
+  });
+
   it('preprocessing presets fill the form and Apply sends a valid setPreprocess', async () => {
     await page.click('#preprocess summary');
     await page.locator('.ll-presets vscode-button', { hasText: '[−1, 1]' }).click();

@@ -73,7 +73,9 @@
     roots,
     values,
     inputs: [{ name: 'input', dtype: 'float32', shape: [1, 3, 224, 224] }],
-    outputs: [{ name: 'logits', dtype: 'float32', shape: [1, 10] }],
+    // What the engine reads from the graph. The fake's scores are softmaxed, so they lie in [0, 1]: logits that
+    // happen to look like probabilities must still be called logits.
+    outputs: [{ name: 'logits', dtype: 'float32', shape: [1, 10], kind: { kind: 'logits', basis: "Gemm node '/fc/Gemm'" } }],
     preprocess: { size: [224, 224], range: [0, 1], mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225], layout: 'nchw', channels: 3 },
     preprocessSource: 'sidecar',
     labels: LABELS,
@@ -157,7 +159,7 @@
     const logits = LABELS.map((_l, i) => Math.cos(i * 1.3 + variant) * 2 + (i === 7 ? 4 : 0) + (i === 9 ? 2.6 : 0) + (i === 5 ? 2.1 : 0));
     const ex = logits.map((x) => Math.exp(x));
     const z = ex.reduce((a, b) => a + b, 0);
-    return LABELS.map((label, index) => ({ index, score: ex[index] / z, label }))
+    return LABELS.map((label, index) => ({ index, score: fake.rawScores ? logits[index] : ex[index] / z, label }))
       .sort((a, b) => b.score - a.score)
       .slice(0, k);
   }
@@ -171,6 +173,8 @@
     exports: [],
     delayMs: 15,
     inputVariant: 0,
+    /** Answer predictions with the raw logits (outside [0, 1]) instead of their softmax. */
+    rawScores: false,
     lastAttribute: undefined,
     /** Delivers a host message asynchronously, as postMessage does. */
     emit(msg) {

@@ -52,9 +52,9 @@ export class InputPanel {
       hi: num('Range high', 'pp-hi'),
       mean: txt('Mean', 'pp-mean', 'e.g. 0.485, 0.456, 0.406'),
       std: txt('Std', 'pp-std', 'e.g. 0.229, 0.224, 0.225'),
-      resize: select({ label: 'Resize', id: 'pp-resize', value: 'stretch', options: [{ value: 'stretch', label: 'Stretch' }, { value: 'center-crop', label: 'Centre crop' }], onChange: (v) => (this.resize = v) }),
+      resize: select({ label: 'Resize', id: 'pp-resize', value: 'stretch', options: [{ value: 'stretch', label: 'Stretch to size' }, { value: 'center-crop', label: 'Centre crop (keep aspect)' }], onChange: (v) => (this.resize = v) }),
       colour: select<ColourMode>({ label: 'Channels', id: 'pp-colour', value: 'rgb', options: [{ value: 'rgb', label: 'RGB' }, { value: 'bgr', label: 'BGR' }, { value: 'gray', label: 'Grey (1 channel)' }], onChange: (v) => (this.colour = v) }),
-      layout: select({ label: 'Layout', id: 'pp-layout', value: 'nchw', options: [{ value: 'nchw', label: 'NCHW' }, { value: 'nhwc', label: 'NHWC' }], onChange: (v) => (this.layout = v) }),
+      layout: select({ label: 'Layout', id: 'pp-layout', value: 'nchw', options: [{ value: 'nchw', label: 'NCHW (channels first)' }, { value: 'nhwc', label: 'NHWC (channels last)' }], onChange: (v) => (this.layout = v) }),
       remember: checkbox({ label: S.remember, checked: true, onChange: () => undefined, id: 'pp-remember', title: 'Saved next to the model as <model>.onnx.layerlens.json' }),
     };
     this.formError = h('div', { class: 'll-form-error', role: 'alert' });

@@ -1,5 +1,6 @@
 /** Top-k predictions for the shown example; choosing one makes it the target. */
-import type { Prediction, PredictResponse } from '../../src/shared/protocol';
+import { OUTPUT_KIND_LABELS } from '../../src/engine/onnx/outputKind';
+import type { OutputKindInfo, Prediction, PredictResponse } from '../../src/shared/protocol';
 import { h } from '../dom';
 import { formatMs, formatValue } from '../format';
 import { S } from '../strings';
@@ -11,9 +12,9 @@ export class PredictionsPanel {
 
   constructor(private readonly onChoose: (index: number) => void) {
     this.list = h('div', { class: 'll-predictions', id: 'predictions', role: 'list', 'aria-label': S.predictions });
-    this.note = h('div', { class: 'll-muted ll-small' });
+    this.note = h('div', { class: 'll-muted ll-small', id: 'predictions-note' });
     this.el = h('section', { class: 'll-section', id: 'predictions-panel', 'aria-labelledby': 'pred-title' }, h('h2', { class: 'll-section-title', id: 'pred-title' }, S.predictions), this.list, this.note);
-    this.show(undefined, [], 0, undefined);
+    this.show(undefined, [], 0, undefined, undefined);
   }
 
   loading(): void {
@@ -21,7 +22,8 @@ export class PredictionsPanel {
     this.list.classList.add('stale');
   }
 
-  show(resp: PredictResponse | undefined, labels: string[], example: number, targetClass: number | undefined): void {
+  /** `kind`: what the engine read from the graph about this output; the values never decide it. */
+  show(resp: PredictResponse | undefined, labels: string[], example: number, targetClass: number | undefined, kind: OutputKindInfo | undefined): void {
     this.list.removeAttribute('aria-busy');
     this.list.classList.remove('stale');
     const top: Prediction[] = resp?.top[example] ?? resp?.top[0] ?? [];
@@ -30,8 +32,8 @@ export class PredictionsPanel {
       this.note.textContent = '';
       return;
     }
-    // Probabilities fill the bar by value; logits by their share of the shown range.
-    const probs = top.every((p) => p.score >= 0 && p.score <= 1);
+    // Probabilities fill the bar by value; logits and other scores by their share of the shown range.
+    const probs = kind?.kind === 'probabilities' || kind?.kind === 'class-probabilities';
     const hi = top[0].score;
     const lo = Math.min(...top.map((p) => p.score));
     const width = (s: number) => (probs ? s : hi === lo ? 1 : (s - lo) / (hi - lo)) * 100;
@@ -58,6 +60,8 @@ export class PredictionsPanel {
         return row;
       }),
     );
-    this.note.textContent = `${resp.outputName} ${`[${resp.outputShape.join(', ')}]`} · ${probs ? 'scores' : 'logits'} · ${resp.provider} · ${formatMs(resp.timings.run)}`;
+    const what = OUTPUT_KIND_LABELS[kind?.kind ?? 'scores'];
+    this.note.textContent = `${resp.outputName} [${resp.outputShape.join(', ')}] · ${what} · ${resp.provider} · ${formatMs(resp.timings.run)}`;
+    this.note.title = kind ? `${what}: decided from the model (${kind.basis})` : '';
   }
 }
