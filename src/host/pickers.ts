@@ -1,8 +1,8 @@
 /** Quick picks for "Explain Layer": a model (workspace files, the demo, or Browse…), then a layer of it. */
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import type { LayerEntry, ValueSummary } from '../engine/onnx/layerTree';
 import { isCancellation } from './engineClient';
+import { type LayerPickItem, layerPickItems } from './layerPickItems';
 import { findWorkspaceModels } from './layerTreeView';
 import { Services } from './services';
 import { S } from './strings';
@@ -35,30 +35,7 @@ export async function pickModel(s: Services): Promise<vscode.Uri | undefined> {
   return picked?.[0];
 }
 
-interface LayerItem extends vscode.QuickPickItem {
-  id: string;
-}
-
-/** Depth-first order with depths, for indentation. */
-export function layerItems(layers: LayerEntry[], roots: string[], values: ValueSummary[]): LayerItem[] {
-  const byId = new Map(layers.map((l) => [l.id, l]));
-  const shapes = new Map(values.map((v) => [v.name, v.shape ? `[${v.shape.map((d) => d ?? '?').join('×')}]` : '']));
-  const out: LayerItem[] = [];
-  const stack: [string, number][] = [...roots].reverse().map((id) => [id, 0]);
-  while (stack.length) {
-    const [id, depth] = stack.pop()!;
-    const l = byId.get(id);
-    if (!l) continue;
-    const shape = l.outputs.map((v) => shapes.get(v) ?? '').filter(Boolean).join(' ');
-    out.push({
-      id: l.id,
-      label: `${'\u2003'.repeat(Math.min(depth, 8))}$(${l.kind === 'module' ? 'symbol-class' : 'symbol-method'}) ${l.id}`,
-      description: `${l.opTypes.slice(0, 4).join(', ')}${l.opTypes.length > 4 ? ', …' : ''}${shape ? `  → ${shape}` : ''}`,
-    });
-    for (let i = l.children.length - 1; i >= 0; i--) stack.push([l.children[i], depth + 1]);
-  }
-  return out;
-}
+type LayerItem = LayerPickItem & vscode.QuickPickItem;
 
 /** Asks for a layer of `model`; undefined when dismissed. Engine errors (a corrupt model…) are shown, one line. */
 export async function pickLayer(s: Services, model: vscode.Uri): Promise<string | undefined> {
@@ -75,7 +52,7 @@ export async function pickLayer(s: Services, model: vscode.Uri): Promise<string 
     const tree = s.engine.modelTree(model.fsPath, { token: cts.token, supersedeKey: 'layerPicker' });
     const loaded = await Promise.race([tree, hidden]);
     if (!loaded) return undefined;
-    qp.items = layerItems(loaded.layers, loaded.roots, loaded.values);
+    qp.items = layerPickItems(loaded.layers, loaded.roots, loaded.values);
     qp.busy = false;
     const accepted = new Promise<string | undefined>((resolve) => qp.onDidAccept(() => resolve(qp.selectedItems[0]?.id)));
     return await Promise.race([accepted, hidden]);
