@@ -1,6 +1,8 @@
 /** Command-line parsing for `layerlens` (node:util parseArgs), turned into typed commands. */
 import { parseArgs } from 'node:util';
-import type { ProviderName, TargetSpec } from '../engine/api';
+import type { AttributionTarget, IntegrationRule, MethodName, ProviderName } from '../engine/api';
+import { INTEGRATION_RULES } from '../engine/attribution/methods/integration';
+import { METHOD_NAMES } from '../engine/attribution/methods/layerMethods';
 import { parseTargetSpec } from '../engine/attribution/targets';
 import { LayerLensError } from '../engine/errors';
 import { IMAGE_PRESETS, ImagePreprocess, ImagePresetName } from '../engine/tensor/image';
@@ -11,6 +13,11 @@ export const USAGE = `usage:
   layerlens attribute MODEL --layer ID [--layer ID …] [--layer-list] --input F [--input F …]
             [--target SPEC | --top-targets K] [--layer-input] [--gradient-only] [--provider auto|cpu|webgpu|cuda|dml|coreml]
             [--output NAME|INDEX] [--threads N] [--out DIR] [--json] [--repeat N]
+            [--method lgxa|activation|gradcam|internal-influence|conductance|integrated-gradients|feature-ablation]
+            [--target-mask F.npy] [--baseline F [--baseline F …]] [--n-steps N] [--integration RULE]
+            [--internal-batch-size N] [--convergence-delta] [--no-multiply-by-inputs]
+            [--relu-attributions] [--no-dim-sum] [--layer-baseline F.npy|NUMBER] [--layer-mask F.npy]
+            [--perturbations-per-eval N]
 
 inputs: .npy files (float32/int64; other floats converted), one per graph input in graph-input order,
         or images (png/jpg/webp/gif/tiff/avif) preprocessed with:
@@ -19,8 +26,49 @@ inputs: .npy files (float32/int64; other floats converted), one per graph input 
   (defaults: the model's metadata or sidecar, else what the input shape implies)
 layer ids: module paths (layer1.0.conv1), node:<ONNX node name>, value:<tensor name>
 target SPEC: 3 (all examples) · 3,1,2 (one per example) · (0,1,1) (index tuple) · (0,1,1),(1,1,0) (one tuple per example)
+        · (3, 0:16, 16:32) (a box: half-open slices, summed) · none
+--target-mask F.npy: s = Σ out · mask (mask shaped like one example's output, or the whole output)
+methods (Captum's layer methods): lgxa (default, LayerGradientXActivation), activation (LayerActivation),
+        gradcam (LayerGradCam), internal-influence, conductance, integrated-gradients (LayerIntegratedGradients),
+        feature-ablation (LayerFeatureAblation); --integration gausslegendre|riemann_left|riemann_right|
+        riemann_middle|riemann_trapezoid (default gausslegendre, --n-steps 50); --convergence-delta writes DIR/delta.npy
 --top-targets K: one attribution per rank r < K, each example's r-th highest class, sharing one forward pass;
         --out DIR then writes DIR/top<r>/attr_<L>_<K>.npy`;
+
+/** `--method` and its arguments as given (files are read by the command). */
+export interface MethodOptions {
+  name: MethodName;
+  baselines: string[];
+  nSteps?: number;
+  integration?: IntegrationRule;
+  internalBatchSize?: number;
+  convergenceDelta: boolean;
+  multiplyByInputs: boolean;
+  reluAttributions: boolean;
+  dimSum: boolean;
+  layerBaseline?: number | string;
+  layerMask?: string;
+  perturbationsPerEval?: number;
+}
+
+/** Which methods take each method option (the rest refuse it: a flag that would be ignored is a mistake). */
+const METHOD_FLAGS: Record<string, MethodName[]> = {
+  baseline: ['internal-influence', 'conductance', 'integrated-gradients'],
+  'n-steps': ['internal-influence', 'conductance', 'integrated-gradients'],
+  integration: ['internal-influence', 'conductance', 'integrated-gradients'],
+  'internal-batch-size': ['internal-influence', 'conductance', 'integrated-gradients'],
+  'convergence-delta': ['conductance', 'integrated-gradients'],
+  'no-multiply-by-inputs': ['lgxa', 'integrated-gradients'],
+  'gradient-only': ['lgxa'],
+  'relu-attributions': ['gradcam'],
+  'no-dim-sum': ['gradcam'],
+  'layer-baseline': ['feature-ablation'],
+  'layer-mask': ['feature-ablation'],
+  'perturbations-per-eval': ['feature-ablation'],
+  'target-mask': ['lgxa', 'gradcam', 'internal-influence', 'conductance', 'integrated-gradients', 'feature-ablation'],
+  'top-targets': ['lgxa'],
+  target: ['lgxa', 'gradcam', 'internal-influence', 'conductance', 'integrated-gradients', 'feature-ablation'],
+};
 
 export interface CommonOptions {
   model: string;
@@ -42,7 +90,10 @@ export type Command =
       kind: 'attribute';
       layers: string[];
       layerList: boolean;
-      target: TargetSpec;
+      target: AttributionTarget;
+      /** A .npy mask target (replaces `target`). */
+      targetMask?: string;
+      method: MethodOptions;
       /** Attribute to each example's K top classes instead of `target`. */
       topTargets?: number;
       layerInput: boolean;
@@ -81,7 +132,7 @@ function joinNegativeValues(argv: string[]): string[] {
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const next = argv[i + 1];
-    if (/^--(target|mean|range|std)$/.test(a) && next !== undefined && /^-[\d.(]/.test(next)) {
+    if (/^--(target|mean|range|std|layer-baseline)$/.test(a) && next !== undefined && /^-[\d.(]/.test(next)) {
       out.push(`${a}=${next}`);
       i++;
     } else out.push(a);
@@ -123,6 +174,19 @@ export function parseCommand(argv: string[]): Command {
         mean: { type: 'string' },
         std: { type: 'string' },
         layout: { type: 'string' },
+        method: { type: 'string', short: 'm' },
+        'target-mask': { type: 'string' },
+        baseline: { type: 'string', multiple: true },
+        'n-steps': { type: 'string' },
+        integration: { type: 'string' },
+        'internal-batch-size': { type: 'string' },
+        'convergence-delta': { type: 'boolean' },
+        'no-multiply-by-inputs': { type: 'boolean' },
+        'relu-attributions': { type: 'boolean' },
+        'no-dim-sum': { type: 'boolean' },
+        'layer-baseline': { type: 'string' },
+        'layer-mask': { type: 'string' },
+        'perturbations-per-eval': { type: 'string' },
       },
     });
   } catch (e) {
@@ -178,6 +242,30 @@ export function parseCommand(argv: string[]): Command {
   if (!layers.length) throw usageError(`'attribute' needs at least one --layer`);
   const topTargets = int('top-targets', o['top-targets'], 1, 1000);
   if (topTargets !== undefined && o.target !== undefined) throw usageError('--target and --top-targets exclude each other');
+  if (o['target-mask'] !== undefined && (o.target !== undefined || topTargets !== undefined)) throw usageError('--target-mask excludes --target and --top-targets');
+  const methodName = (o.method ?? 'lgxa') as MethodName;
+  if (!METHOD_NAMES.includes(methodName)) throw usageError(`--method must be one of ${METHOD_NAMES.join(', ')}, got '${o.method}'`);
+  for (const [flag, methods] of Object.entries(METHOD_FLAGS)) {
+    if ((o as Record<string, unknown>)[flag] !== undefined && !methods.includes(methodName))
+      throw usageError(`--${flag} does not apply to --method ${methodName}${flag === 'target' ? ' (it has no target)' : ` (it applies to ${methods.join(', ')})`}`);
+  }
+  if (o.integration !== undefined && !INTEGRATION_RULES.includes(o.integration as IntegrationRule))
+    throw usageError(`--integration must be one of ${INTEGRATION_RULES.join(', ')}, got '${o.integration}'`);
+  const layerBaseline = o['layer-baseline'];
+  const method: MethodOptions = {
+    name: methodName,
+    baselines: o.baseline ?? [],
+    nSteps: int('n-steps', o['n-steps'], 1, 100000),
+    integration: o.integration as IntegrationRule | undefined,
+    internalBatchSize: int('internal-batch-size', o['internal-batch-size'], 1, 1e9),
+    convergenceDelta: !!o['convergence-delta'],
+    multiplyByInputs: !o['no-multiply-by-inputs'],
+    reluAttributions: !!o['relu-attributions'],
+    dimSum: !o['no-dim-sum'],
+    layerBaseline: layerBaseline === undefined ? undefined : /^[-+]?(\d+\.?\d*|\.\d+)(e[-+]?\d+)?$/i.test(layerBaseline) ? Number(layerBaseline) : layerBaseline,
+    layerMask: o['layer-mask'],
+    perturbationsPerEval: int('perturbations-per-eval', o['perturbations-per-eval'], 1, 1e6),
+  };
   return {
     kind: 'attribute',
     ...common,
@@ -187,7 +275,9 @@ export function parseCommand(argv: string[]): Command {
     target: parseTargetSpec(o.target),
     topTargets,
     layerInput: !!o['layer-input'],
-    gradientOnly: !!o['gradient-only'],
+    gradientOnly: !!o['gradient-only'] || (methodName === 'lgxa' && !!o['no-multiply-by-inputs']),
+    targetMask: o['target-mask'],
+    method,
     output: o.output,
     out: o.out,
     repeat: int('repeat', o.repeat, 1, 10000) ?? 1,

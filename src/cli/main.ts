@@ -1,7 +1,7 @@
 /** The `layerlens` command line: the engine's layers / predict / attribute, for scripts and CI. */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { AttributeResult } from '../engine/api';
+import type { AttributeRequest, AttributeResult, MethodSpec } from '../engine/api';
 import { LayerLensError, describeError } from '../engine/errors';
 import { findLabels } from '../engine/labels';
 import { ModelSession } from '../engine/modelSession';
@@ -9,7 +9,7 @@ import type { LayerEntry } from '../engine/onnx/layerTree';
 import { modelPreprocess } from '../engine/preprocess';
 import type { HostTensor } from '../engine/tensor/hostTensor';
 import { isImagePath, loadInputTensor } from '../engine/tensor/image';
-import { toFloat32, writeNpy } from '../engine/tensor/npy';
+import { readNpy, toFloat32, writeNpy } from '../engine/tensor/npy';
 import { Command, InputOptions, USAGE, parseCommand } from './args';
 
 declare const LAYERLENS_VERSION: string | undefined;
@@ -116,13 +116,43 @@ async function predict(session: ModelSession, cmd: Extract<Command, { kind: 'pre
   });
 }
 
+/** A .npy file an option names, with the option in the error when it cannot be read. */
+async function optionNpy(flag: string, file: string): Promise<HostTensor> {
+  try {
+    return await readNpy(file);
+  } catch (e) {
+    throw new LayerLensError(`${flag} '${file}': ${describeError(e)}`, 'input-invalid');
+  }
+}
+
+/** The method and its arguments, with the files they name read. */
+async function methodSpec(session: ModelSession, cmd: Extract<Command, { kind: 'attribute' }>): Promise<MethodSpec> {
+  const m = cmd.method;
+  const baselines = m.baselines.length ? await loadInputs(session, { ...cmd, inputs: m.baselines }) : undefined;
+  return {
+    name: m.name,
+    ...(baselines ? { baselines } : {}),
+    nSteps: m.nSteps,
+    integration: m.integration,
+    internalBatchSize: m.internalBatchSize,
+    convergenceDelta: m.convergenceDelta,
+    multiplyByInputs: m.multiplyByInputs,
+    reluAttributions: m.reluAttributions,
+    dimSum: m.dimSum,
+    layerBaseline: typeof m.layerBaseline === 'string' ? await optionNpy('--layer-baseline', m.layerBaseline) : m.layerBaseline,
+    layerMask: m.layerMask !== undefined ? await optionNpy('--layer-mask', m.layerMask) : undefined,
+    perturbationsPerEval: m.perturbationsPerEval,
+  };
+}
+
 async function attribute(session: ModelSession, cmd: Extract<Command, { kind: 'attribute' }>, io: Out): Promise<void> {
   const inputs = await loadInputs(session, cmd);
-  const req = {
+  const req: AttributeRequest = {
     layers: cmd.layers,
     layerList: cmd.layerList,
     inputs,
-    target: cmd.target,
+    target: cmd.targetMask !== undefined ? { kind: 'mask', mask: await optionNpy('--target-mask', cmd.targetMask) } : cmd.target,
+    method: await methodSpec(session, cmd),
     layerInput: cmd.layerInput,
     gradientOnly: cmd.gradientOnly,
     output: cmd.output,
@@ -176,13 +206,17 @@ async function attribute(session: ModelSession, cmd: Extract<Command, { kind: 'a
       return { rank, classes: classes?.[rank], labels: classes && labels ? classes[rank].map((c) => labels[c] ?? null) : undefined, layers };
     }),
   );
+  let deltaFile: string | undefined;
+  if (res.delta && cmd.out) await writeNpy((deltaFile = path.join(cmd.out, 'delta.npy')), res.delta.dtype === 'float32' ? res.delta : toFloat32(res.delta));
   const median = [...runs].sort((a, b) => a - b)[Math.floor((runs.length - 1) / 2)];
   const summary = {
     model: session.model.path,
     output: res.outputName,
     outputShape: res.output.dims,
+    method: cmd.method.name,
     provider: res.provider,
     providerNotes: res.providerNotes,
+    ...(res.delta ? { delta: Array.from(res.delta.data as Float32Array), ...(deltaFile ? { deltaFile } : {}) } : {}),
     ...(ranked ? { targets: perTarget } : { layers: perTarget[0].layers }),
     timings: { load: round(res.timings.load), compile: round(res.timings.compile), run: round(median), runs: runs.map(round) },
   };
@@ -196,6 +230,7 @@ async function attribute(session: ModelSession, cmd: Extract<Command, { kind: 'a
       l.values.forEach((v, K) => io.stdout(`${ranked ? '  ' : ''}${l.id}[${K}] ${v}  shape [${l.shapes[K].join(',')}]  sum ${l.sums[K].toPrecision(6)}${l.files[K] ? `  → ${l.files[K]}` : ''}\n`));
     }
   }
+  if (res.delta) io.stdout(`convergence delta ${Array.from(res.delta.data as Float32Array, (d) => d.toPrecision(4)).join(', ')}${deltaFile ? `  → ${deltaFile}` : ''}\n`);
   io.stdout(`provider ${res.provider}; load ${summary.timings.load} ms, compile ${summary.timings.compile} ms, run ${summary.timings.run} ms\n`);
 }
 

@@ -12,6 +12,52 @@ export type TargetSpec =
   | { kind: 'tuple'; tuple: number[] } // out[:, a, b, c]
   | { kind: 'tuples'; tuples: number[][] }; // out[i, a_i, b_i, c_i]
 
+/** One entry of a box target: an index, or a half-open Python slice `start:stop` (either end may be left out). */
+export type BoxEntry = number | { start?: number; stop?: number };
+
+/**
+ * What the engine accepts as a target: Captum's forms, plus the region targets Captum users write wrappers for.
+ * `s = Σ_i Σ_j out[i, j] · mask[i, j]` for a box (ones on the box, summed) or a mask (broadcast to the output:
+ * one example's shape, or with the batch axis for one mask per example).
+ */
+export type AttributionTarget =
+  | TargetSpec
+  | { kind: 'box'; box: BoxEntry[] } // the same box for every example
+  | { kind: 'boxes'; boxes: BoxEntry[][] } // one box per example
+  | { kind: 'mask'; mask: HostTensor };
+
+/** Captum's layer methods (`--method` on the command line). */
+export type MethodName = 'lgxa' | 'activation' | 'gradcam' | 'internal-influence' | 'conductance' | 'integrated-gradients' | 'feature-ablation';
+
+/** Integration rules of Captum's path methods (`approximation_methods.py`). */
+export type IntegrationRule = 'gausslegendre' | 'riemann_left' | 'riemann_right' | 'riemann_middle' | 'riemann_trapezoid';
+
+/** A method and its arguments; absent fields take Captum's defaults. */
+export interface MethodSpec {
+  name: MethodName;
+  /** Path methods: one per graph input (absent: zeros). */
+  baselines?: HostTensor[];
+  /** Path methods: number of integration points (default 50). */
+  nSteps?: number;
+  integration?: IntegrationRule;
+  /** Path methods: rows per run (Captum's internal_batch_size); the result does not depend on it. */
+  internalBatchSize?: number;
+  /** Conductance and integrated gradients: also return the convergence delta. */
+  convergenceDelta?: boolean;
+  /** Integrated gradients: multiply by (A(x) − A(baseline)) (default true). */
+  multiplyByInputs?: boolean;
+  /** Grad-CAM. */
+  reluAttributions?: boolean;
+  /** Grad-CAM: sum over the channel axis (default true). */
+  dimSum?: boolean;
+  /** Feature ablation: what replaces an ablated group (a number or a tensor broadcast to the layer; default 0). */
+  layerBaseline?: number | HostTensor;
+  /** Feature ablation: group ids broadcast to the layer (default: every element of an example its own group). */
+  layerMask?: HostTensor;
+  /** Feature ablation: groups ablated per run (the result does not depend on it). */
+  perturbationsPerEval?: number;
+}
+
 export type ProviderName = 'auto' | 'cpu' | 'webgpu' | 'cuda' | 'dml' | 'coreml';
 
 export interface RuntimeOptions {
@@ -19,7 +65,7 @@ export interface RuntimeOptions {
   /** Intra-op threads; 0 or undefined = onnxruntime's default. */
   threads?: number;
   /** Overrides which providers count as installed (tests and diagnostics). */
-  probes?: { cuda: () => boolean; vulkan: () => boolean };
+  probes?: { cuda: () => boolean; vulkan: () => boolean; starts?: (provider: string) => { ok: boolean; reason?: string } };
 }
 
 export interface AttributeRequest extends RuntimeOptions {
@@ -29,7 +75,9 @@ export interface AttributeRequest extends RuntimeOptions {
   layerList?: boolean;
   /** One tensor per graph input, in graph-input order. */
   inputs: HostTensor[];
-  target: TargetSpec;
+  target: AttributionTarget;
+  /** Captum's layer method (default Layer Gradient × Activation). */
+  method?: MethodSpec;
   /** attribute_to_layer_input */
   layerInput?: boolean;
   /** multiply_by_inputs = false */
@@ -53,7 +101,9 @@ export interface AttributeResult {
   attributions: HostTensor[][];
   /** The ONNX value names behind result[L][K]. */
   valueNames: string[][];
-  /** The model output the target indexed, as computed in the same forward pass. */
+  /** Convergence delta per example (conductance and integrated gradients when asked for). */
+  delta?: HostTensor;
+  /** The model output the target indexed, computed on the request's inputs. */
   output: HostTensor;
   outputName: string;
   provider: string;

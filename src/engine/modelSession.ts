@@ -6,16 +6,20 @@ import type * as ort from 'onnxruntime-node';
 import type { AttributeRequest, AttributeResult, PredictResult, Prediction, RuntimeOptions } from './api';
 import { CompiledAttribution, compileAttribution, withOutputs } from './attribution/compile';
 import { buildSeed } from './attribution/targets';
+import { MethodEngine, ModelRef, runLayerMethod } from './attribution/methods/layerMethods';
+import { Swap, patchLayers } from './attribution/methods/patchLayers';
 import { LayerLensError } from './errors';
 import { findLabels } from './labels';
 import { LayerTree } from './onnx/layerTree';
 import { LoadedModel, loadModel } from './onnx/loadModel';
 import { elemTypeName, encodeModel, isFloatElemType } from './onnx/proto';
-import { OpenedSession, SessionFactory, createOrtSession, openSession } from './runtime/session';
+import { OpenedSession, SessionFactory, createOrtSession, openSession, optimizationFor } from './runtime/session';
 import { ELEM_TO_DTYPE, fromOrt, toOrt } from './runtime/tensors';
 import { HostTensor, elementCount } from './tensor/hostTensor';
 
 const MAX_COMPILED = 6;
+/** Forward sessions kept for the layer methods (per model variant and fetch list). */
+const MAX_VALUE_SESSIONS = 8;
 
 export interface InputInfo {
   name: string;
@@ -27,6 +31,9 @@ export class ModelSession {
   private tree?: LayerTree;
   private readonly compiled = new Map<string, Promise<CompiledAttribution>>();
   private readonly predictSessions = new Map<string, Promise<OpenedSession>>();
+  private readonly valueSessions = new Map<string, Promise<OpenedSession>>();
+  private readonly patchedModels = new Map<string, { ref: ModelRef; inputs: string[] }>();
+  private readonly original: ModelRef;
 
   /** Set when a GPU provider's first result disagreed with CPU: later runs use CPU. */
   private gpuRejected?: string;
@@ -38,7 +45,9 @@ export class ModelSession {
     readonly model: LoadedModel,
     readonly loadMs: number,
     private readonly factory: SessionFactory,
-  ) {}
+  ) {
+    this.original = { key: 'original', model };
+  }
 
   static async open(file: string, opts: { sessionFactory?: SessionFactory } = {}): Promise<ModelSession> {
     const t0 = performance.now();
@@ -157,7 +166,113 @@ export class ModelSession {
   }
 
   private async attributeOnce(req: AttributeRequest): Promise<AttributeResult> {
+    if (req.method && req.method.name !== 'lgxa') return this.attributeWithMethod(req);
     return (await this.attributeEach(req, [req.target]))[0];
+  }
+
+  /** Captum's other layer methods (attribution/methods/layerMethods.ts), on this model's runs. */
+  private async attributeWithMethod(req: AttributeRequest): Promise<AttributeResult> {
+    const t0 = performance.now();
+    if (!req.layers.length) throw new LayerLensError('no layer given', 'invalid-argument');
+    this.validateInputs(req.inputs);
+    const output = this.resolveOutput(req.output);
+    const perLayer = req.layers.map((id) => this.layers.activations(id, !!req.layerInput));
+    const used = { provider: 'cpu', notes: [] as string[], compileMs: 0 };
+    const timed = async <T>(p: Promise<T>): Promise<T> => {
+      const tc = performance.now();
+      try {
+        return await p;
+      } finally {
+        used.compileMs += performance.now() - tc;
+      }
+    };
+    const noteSession = (s: OpenedSession) => {
+      used.provider = s.provider;
+      used.notes = s.notes;
+      return s;
+    };
+    const fixedBatch = this.model.graph.inputs.map((name) => this.model.graph.type(name)?.dims?.[0]).find((d) => typeof d === 'number' && d > 0) as number | undefined;
+    const engine: MethodEngine = {
+      original: this.original,
+      maxRows: fixedBatch,
+      signal: req.signal,
+      nodesOf: (id) => this.layers.nodesOf(id),
+      patched: (swaps) => this.patchedModel(swaps),
+      run: async (ref, inputs, fetches) => {
+        const g = ref.model.graph;
+        const fetched = [...new Set(fetches.filter((v) => !g.inputs.includes(v)))];
+        const opened = noteSession(await timed(this.valueSession(ref, fetched, req)));
+        const feeds: Record<string, ort.Tensor> = {};
+        g.inputs.forEach((name, i) => (feeds[name] = toOrt(inputs[i])));
+        const res = fetched.length ? await opened.session.run(feeds, fetched) : {};
+        return fetches.map((v) => (g.inputs.includes(v) ? inputs[g.inputs.indexOf(v)] : fromOrt(res[v])));
+      },
+      gradients: async (ref, inputs, wrt, out, seedFor) => {
+        const compiled = await timed(this.getCompiled(ref, wrt, out, inputs, req));
+        noteSession(compiled.forward);
+        const feeds: Record<string, ort.Tensor> = {};
+        ref.model.graph.inputs.forEach((name, i) => (feeds[name] = toOrt(inputs[i])));
+        const fwd = await compiled.forward.session.run(feeds, compiled.forwardOutputs);
+        const o = fwd[out];
+        const bwFeeds: Record<string, ort.Tensor> = { [compiled.seedName]: toOrt({ dtype: 'float32', dims: [...o.dims], data: seedFor([...o.dims]) }) };
+        for (const v of compiled.backwardForwardFeeds) bwFeeds[v] = fwd[v];
+        for (const v of compiled.backwardInputFeeds) bwFeeds[v] = feeds[v];
+        const bw = await compiled.backward.session.run(bwFeeds, compiled.gradOutputs);
+        return {
+          grads: wrt.map((_, i) => fromOrt(bw[compiled.gradOutputs[i]])),
+          values: wrt.map((v) => fromOrt(feeds[v] ?? fwd[v])),
+          output: fromOrt(o),
+        };
+      },
+    };
+    const res = await runLayerMethod(engine, req, perLayer, output);
+    throwIfAborted(req.signal);
+    return {
+      attributions: perLayer.map((vals) => vals.map((v) => res.byValue.get(v)!)),
+      valueNames: perLayer,
+      ...(res.delta ? { delta: res.delta } : {}),
+      output: res.output,
+      outputName: output,
+      provider: used.provider,
+      providerNotes: this.model.promotedFromFloat16 ? [...used.notes, FLOAT16_NOTE] : used.notes,
+      timings: { load: this.loadMs, compile: used.compileMs, run: performance.now() - t0 - used.compileMs },
+    };
+  }
+
+  /** The model with layer values swapped for graph inputs (layer methods' patched forward), built once per swap set. */
+  private patchedModel(swaps: Swap[]): { ref: ModelRef; inputs: string[] } {
+    const key = JSON.stringify(swaps.map((s) => [s.value, s.readers?.map((n) => n.name)]));
+    let p = this.patchedModels.get(key);
+    if (!p) {
+      const patched = patchLayers(this.model, swaps);
+      p = { ref: { key: `patched:${key}`, model: patched.model }, inputs: patched.inputs };
+      this.patchedModels.set(key, p);
+    }
+    return p;
+  }
+
+  /** A forward session of `ref` returning exactly `fetches`, kept for reuse (onnxruntime sessions take any batch size). */
+  private valueSession(ref: ModelRef, fetches: string[], rt: RuntimeOptions): Promise<OpenedSession> {
+    const key = JSON.stringify([ref.key, fetches, this.gpuRejected ? 'cpu' : rt.provider ?? 'auto', rt.threads ?? 0]);
+    let p = this.valueSessions.get(key);
+    if (p) {
+      this.valueSessions.delete(key);
+      this.valueSessions.set(key, p);
+      return p;
+    }
+    p = openSession(
+      encodeModel(withOutputs(ref.model, fetches)),
+      { ...rt, externalDataDir: this.model.dir, optimization: optimizationFor(fetches.length) },
+      this.factory,
+    );
+    this.valueSessions.set(key, p);
+    p.catch(() => this.valueSessions.delete(key));
+    while (this.valueSessions.size > MAX_VALUE_SESSIONS) {
+      const [oldKey, old] = this.valueSessions.entries().next().value as [string, Promise<OpenedSession>];
+      this.valueSessions.delete(oldKey);
+      old.then((s) => s.session.release()).catch(() => undefined);
+    }
+    return p;
   }
 
   /**
@@ -212,7 +327,7 @@ export class ModelSession {
       throw new LayerLensError(`output '${output}' is ${elemTypeName(this.model.graph.elemType(output))}, not a float tensor`, 'target-invalid');
     const perLayer = req.layers.map((id) => this.layers.activations(id, !!req.layerInput));
     const activations = [...new Set(perLayer.flat())];
-    const compiled = await this.getCompiled(activations, output, req.inputs, req);
+    const compiled = await this.getCompiled(this.original, activations, output, req.inputs, req);
     throwIfAborted(req.signal);
 
     const g = this.model.graph;
@@ -310,8 +425,8 @@ export class ModelSession {
     return { outputName: output, outputShape: dims, top, provider: opened.provider, timings: { load: this.loadMs, compile: compileMs, run: runMs } };
   }
 
-  private async getCompiled(activations: string[], output: string, inputs: HostTensor[], rt: RuntimeOptions): Promise<CompiledAttribution> {
-    const key = JSON.stringify([activations, output, inputs.map((t) => [t.dtype, t.dims]), rt.provider ?? 'auto', rt.threads ?? 0]);
+  private async getCompiled(ref: ModelRef, activations: string[], output: string, inputs: HostTensor[], rt: RuntimeOptions): Promise<CompiledAttribution> {
+    const key = JSON.stringify([ref.key, activations, output, inputs.map((t) => [t.dtype, t.dims]), rt.provider ?? 'auto', rt.threads ?? 0]);
     let p = this.compiled.get(key);
     if (p) {
       // Refresh LRU position.
@@ -319,7 +434,7 @@ export class ModelSession {
       this.compiled.set(key, p);
       return p;
     }
-    p = compileAttribution(this.model, activations, output, inputs, rt, this.factory);
+    p = compileAttribution(ref.model, activations, output, inputs, rt, this.factory);
     this.compiled.set(key, p);
     p.catch(() => this.compiled.delete(key));
     while (this.compiled.size > MAX_COMPILED) {
@@ -335,8 +450,10 @@ export class ModelSession {
     const all = [...this.compiled.values()];
     this.compiled.clear();
     for (const p of all) await p.then((c) => c.dispose()).catch(() => undefined);
-    for (const p of this.predictSessions.values()) await p.then((s) => s.session.release()).catch(() => undefined);
+    for (const p of [...this.predictSessions.values(), ...this.valueSessions.values()]) await p.then((s) => s.session.release()).catch(() => undefined);
     this.predictSessions.clear();
+    this.valueSessions.clear();
+    this.patchedModels.clear();
   }
 }
 

@@ -1,7 +1,7 @@
 /** Reading Captum reference cases (test/data/fixtures: the lgxa and layer_methods formats) and comparing with their tolerance rule. */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { AttributeRequest, TargetSpec } from '../../src/engine/api';
+import type { AttributeRequest, AttributionTarget, MethodName, MethodSpec, TargetSpec } from '../../src/engine/api';
 import { readNpy } from '../../src/engine/tensor/npy';
 import type { HostTensor } from '../../src/engine/tensor/hostTensor';
 
@@ -40,7 +40,58 @@ export interface FixtureCase {
     expect_error?: string;
     optional?: boolean;
     note?: string;
+    /** layer_methods cases: the Captum method and its arguments (files named by case-directory .npy names). */
+    method?: { name: string; init_args?: Record<string, unknown>; args: Record<string, unknown> };
+    target_mask?: string;
+    target_box?: (number | [number, number])[];
+    target_box_cli?: string;
+    delta?: string;
+    atol_delta?: number;
   };
+}
+
+/** Captum class → `--method` (the layer_methods README's table). */
+export const METHOD_OF_CLASS: Record<string, MethodName> = {
+  LayerGradientXActivation: 'lgxa',
+  LayerActivation: 'activation',
+  LayerGradCam: 'gradcam',
+  InternalInfluence: 'internal-influence',
+  LayerConductance: 'conductance',
+  LayerIntegratedGradients: 'integrated-gradients',
+  LayerFeatureAblation: 'feature-ablation',
+};
+
+/** The engine's method spec for a case (layer_methods format; undefined for a plain LGXA case). */
+export async function fixtureMethod(c: FixtureCase): Promise<MethodSpec | undefined> {
+  const m = c.json.method;
+  if (!m) return undefined;
+  const name = METHOD_OF_CLASS[m.name];
+  if (!name) throw new Error(`unknown Captum method ${m.name}`);
+  const a = m.args;
+  const npy = (f: unknown) => readNpy(path.join(c.dir, String(f)));
+  const files = (v: unknown) => (Array.isArray(v) ? v : [v]);
+  return {
+    name,
+    ...(a.baselines !== undefined ? { baselines: await Promise.all(files(a.baselines).map(npy)) } : {}),
+    ...(a.n_steps !== undefined ? { nSteps: Number(a.n_steps) } : {}),
+    ...(a.method !== undefined ? { integration: a.method as MethodSpec['integration'] } : {}),
+    ...(a.internal_batch_size !== undefined ? { internalBatchSize: Number(a.internal_batch_size) } : {}),
+    ...(a.return_convergence_delta ? { convergenceDelta: true } : {}),
+    ...(m.init_args?.multiply_by_inputs === false ? { multiplyByInputs: false } : {}),
+    ...(a.relu_attributions ? { reluAttributions: true } : {}),
+    ...(a.attr_dim_summation === false ? { dimSum: false } : {}),
+    ...(a.layer_baselines !== undefined ? { layerBaseline: typeof a.layer_baselines === 'number' ? a.layer_baselines : await npy(a.layer_baselines) } : {}),
+    ...(a.layer_mask !== undefined ? { layerMask: await npy(a.layer_mask) } : {}),
+    ...(a.perturbations_per_eval !== undefined ? { perturbationsPerEval: Number(a.perturbations_per_eval) } : {}),
+  };
+}
+
+/** A case's target as the engine takes it: mask and box targets included. */
+export async function fixtureAttributionTarget(c: FixtureCase): Promise<AttributionTarget> {
+  if (c.json.target_mask) return { kind: 'mask', mask: await readNpy(path.join(c.dir, c.json.target_mask)) };
+  if (c.json.target_box)
+    return { kind: 'box', box: c.json.target_box.map((e) => (typeof e === 'number' ? e : { start: e[0], stop: e[1] })) };
+  return fixtureTarget(c.json.target);
 }
 
 /** Every case of the given sets (default: FIXTURE_SETS), in index order. */
@@ -89,9 +140,11 @@ export async function fixtureRequest(c: FixtureCase): Promise<AttributeRequest> 
     layers: c.json.layers,
     layerList: c.json.layer_is_list,
     inputs,
-    target: fixtureTarget(c.json.target),
+    target: await fixtureAttributionTarget(c),
+    method: await fixtureMethod(c),
     layerInput: c.json.attribute_to_layer_input,
-    gradientOnly: !c.json.multiply_by_inputs,
+    // multiply_by_inputs is LGXA's flag here (null for methods without it; integrated gradients carries its own).
+    gradientOnly: c.json.multiply_by_inputs === false && !c.json.method?.name.startsWith('LayerIntegrated'),
     threads: 1,
   };
 }

@@ -2,11 +2,19 @@
  * Captum's target semantics, turned into the seed of the backward pass: a mask shaped like the output
  * with a 1 at every selected element, so s = Σ_i out[i, target_i] and ∂s/∂out = mask.
  */
-import type { TargetSpec } from '../api';
+import type { AttributionTarget, BoxEntry, TargetSpec } from '../api';
 import { LayerLensError } from '../errors';
+import { broadcastTo } from '../tensor/broadcast';
+import { elementCount } from '../tensor/hostTensor';
 
-export function describeTarget(t: TargetSpec): string {
+const describeBox = (box: BoxEntry[]) =>
+  `(${box.map((e) => (typeof e === 'number' ? String(e) : `${e.start ?? ''}:${e.stop ?? ''}`)).join(',')})`;
+
+export function describeTarget(t: AttributionTarget): string {
   switch (t.kind) {
+    case 'box': return describeBox(t.box);
+    case 'boxes': return t.boxes.map(describeBox).join(',');
+    case 'mask': return `mask [${t.mask.dims.join(', ')}]`;
     case 'none': return 'none';
     case 'index': return String(t.index);
     case 'perExample': return t.indices.join(',');
@@ -71,15 +79,69 @@ export function targetOffsets(target: TargetSpec, outDims: readonly number[]): n
   return within.map((w, i) => i * perExample + w);
 }
 
-export function buildSeed(target: TargetSpec, outDims: readonly number[], float64 = false): Float32Array | Float64Array {
+/**
+ * ∂s/∂out for a target: a tensor shaped like the output, so that s = Σ seed ⊙ out (Captum's selection for index
+ * targets; ones on the box for boxes; the broadcast mask for masks).
+ */
+export function buildSeed(target: AttributionTarget, outDims: readonly number[], float64 = false): Float32Array | Float64Array {
   const total = outDims.reduce((a, b) => a * b, 1);
   const seed = float64 ? new Float64Array(total) : new Float32Array(total);
-  for (const off of targetOffsets(target, outDims)) seed[off] += 1;
-  return seed;
+  switch (target.kind) {
+    case 'mask':
+      seed.set(
+        broadcastTo(target.mask, outDims, 'the target mask', (msg) =>
+          new LayerLensError(`${msg.replace("the layer's shape", 'the output of shape')} (give one example's shape [${outDims.slice(1).join(', ')}] or the whole output's)`, 'target-invalid'),
+        ),
+      );
+      return seed;
+    case 'box':
+    case 'boxes': {
+      const n = outDims[0] ?? 0;
+      const boxes = target.kind === 'box' ? new Array<BoxEntry[]>(n).fill(target.box) : target.boxes;
+      const fail = (why: string) => new LayerLensError(`target ${describeTarget(target)}: ${why}`, 'target-invalid');
+      if (outDims.length < 2) throw fail(`a box needs an output of rank 2 or more; this output has shape [${outDims.join(', ')}]`);
+      if (boxes.length !== n) throw fail(`gives ${boxes.length} boxes for a batch of ${n}`);
+      boxes.forEach((box, i) => fillBox(box, outDims, i, seed, fail));
+      return seed;
+    }
+    default:
+      for (const off of targetOffsets(target, outDims)) seed[off] += 1;
+      return seed;
+  }
 }
 
-/** Parses the CLI's SPEC: `3` · `3,1,2` · `(0,1,1)` · `(0,1,1),(1,1,0)` · `none`. */
-export function parseTargetSpec(spec: string | undefined): TargetSpec {
+/** Ones on one example's box: each entry an index (negative from the end) or a half-open slice, clamped as Python does. */
+function fillBox(box: BoxEntry[], outDims: readonly number[], example: number, seed: Float32Array | Float64Array, fail: (why: string) => LayerLensError): void {
+  const rest = outDims.slice(1);
+  if (box.length !== rest.length)
+    throw fail(`a box needs ${rest.length} entries (one per output dimension after the batch) for an output of shape [${outDims.join(', ')}], got ${box.length}`);
+  const ranges = box.map((e, d): [number, number] => {
+    const size = rest[d];
+    if (typeof e === 'number') {
+      const k = e < 0 ? e + size : e;
+      if (!Number.isInteger(e) || k < 0 || k >= size) throw fail(`index ${e} is out of range for dimension ${d + 1} of size ${size}`);
+      return [k, k + 1];
+    }
+    const clamp = (v: number | undefined, dflt: number) => (v === undefined ? dflt : Math.min(size, Math.max(0, v < 0 ? v + size : v)));
+    return [clamp(e.start, 0), clamp(e.stop, size)];
+  });
+  const strides = rest.map((_, d) => elementCount(rest.slice(d + 1)));
+  const base = example * elementCount(rest);
+  const walk = (d: number, off: number) => {
+    if (d === ranges.length) {
+      seed[off] = 1;
+      return;
+    }
+    for (let k = ranges[d][0]; k < ranges[d][1]; k++) walk(d + 1, off + k * strides[d]);
+  };
+  walk(0, base);
+}
+
+/**
+ * Parses the CLI's SPEC: `3` · `3,1,2` · `(0,1,1)` · `(0,1,1),(1,1,0)` · `none`; tuple entries may be half-open
+ * slices (`(3, 0:16, 16:32)`), which make the tuple a box summed over.
+ */
+export function parseTargetSpec(spec: string | undefined): AttributionTarget {
   if (spec === undefined || spec.trim() === '' || spec.trim() === 'none') return { kind: 'none' };
   const s = spec.replace(/\s+/g, '');
   const int = (t: string) => {
@@ -90,7 +152,15 @@ export function parseTargetSpec(spec: string | undefined): TargetSpec {
     const groups = [...s.matchAll(/[([]([^()[\]]*)[)\]]/g)];
     const rebuilt = groups.map((g) => g[0]).join(',');
     if (!groups.length || rebuilt !== s) throw new LayerLensError(`invalid target '${spec}': expected (a,b,…) or (a,b,…),(c,d,…)`, 'target-invalid');
-    const tuples = groups.map((g) => (g[1] === '' ? [] : g[1].split(',').map(int)));
+    const entry = (t: string): BoxEntry => {
+      if (!t.includes(':')) return int(t);
+      const [a, b, ...more] = t.split(':');
+      if (more.length) throw new LayerLensError(`invalid target '${spec}': '${t}' has a step; only start:stop slices are supported`, 'target-invalid');
+      return { ...(a === '' ? {} : { start: int(a) }), ...(b === '' ? {} : { stop: int(b) }) };
+    };
+    const rows = groups.map((g) => (g[1] === '' ? [] : g[1].split(',').map(entry)));
+    if (rows.some((r) => r.some((e) => typeof e !== 'number'))) return rows.length === 1 ? { kind: 'box', box: rows[0] } : { kind: 'boxes', boxes: rows };
+    const tuples = rows as number[][];
     return tuples.length === 1 ? { kind: 'tuple', tuple: tuples[0] } : { kind: 'tuples', tuples };
   }
   const parts = s.split(',');

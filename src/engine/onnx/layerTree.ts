@@ -124,12 +124,7 @@ export class LayerTree {
   private literalEntry(id: string): LayerEntry | undefined {
     const cached = this.literal.get(id);
     if (cached !== undefined) return cached ?? undefined;
-    const nodes = this.graph.nodes.filter((n) => {
-      if (!n.name.startsWith('/')) return false;
-      const raw = n.name.split('/').slice(1, -1);
-      if (!raw.length || raw.some((c) => c === '')) return false;
-      return modulePaths(raw.map((base) => ({ base, call: 0 }))).some((p) => p.path === id);
-    });
+    const nodes = this.literalNodes(id);
     if (!nodes.length) {
       this.literal.set(id, null);
       return undefined;
@@ -149,6 +144,30 @@ export class LayerTree {
     this.fillBoundary(entry, nodes);
     this.literal.set(id, entry);
     return entry;
+  }
+
+  private literalNodes(id: string): GraphNode[] {
+    return this.graph.nodes.filter((n) => {
+      if (!n.name.startsWith('/')) return false;
+      const raw = n.name.split('/').slice(1, -1);
+      if (!raw.length || raw.some((c) => c === '')) return false;
+      return modulePaths(raw.map((base) => ({ base, call: 0 }))).some((p) => p.path === id);
+    });
+  }
+
+  /**
+   * The nodes of a layer's last call: where Captum's hook swaps a module's *inputs* (other readers of the same
+   * value keep the original). Undefined for `value:` ids, whose every reader counts.
+   */
+  nodesOf(id: string): GraphNode[] | undefined {
+    if (id.startsWith('value:')) return undefined;
+    if (!this.resolveEntry(id)) throw this.unknown(id);
+    if (id.startsWith('node:')) {
+      const node = this.graph.nodes.find((n) => `node:${n.name}` === id);
+      return node ? [node] : undefined;
+    }
+    const calls = this.invocations.get(id);
+    return calls ? calls.get(Math.max(...calls.keys()))!.nodes : this.literalNodes(id);
   }
 
   private unknown(id: string): LayerLensError {

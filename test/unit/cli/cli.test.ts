@@ -6,7 +6,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { describe, test } from 'node:test';
 import { readNpy } from '../../../src/engine/tensor/npy';
-import { ON_PUBLIC_SETS, FixtureCase, REPO_ROOT, compareTensor, fixtureTargetSpec, listCases, publicModel, publicInput } from '../../support/fixtures';
+import { METHOD_OF_CLASS, ON_PUBLIC_SETS, FixtureCase, REPO_ROOT, compareTensor, fixtureTargetSpec, listCases, publicModel, publicInput } from '../../support/fixtures';
 
 const BIN = path.join(REPO_ROOT, 'bin', 'layerlens.js');
 
@@ -28,20 +28,50 @@ const VIA_CLI = [
   'captum_list_multi_relu_linear0',
 ];
 
+/** The CLI flags a case maps to (test/data/fixtures/layer_methods/README.md, "CLI mapping"). */
+function caseArgs(c: FixtureCase, out: string): string[] {
+  const args = ['attribute', c.modelPath, ...c.json.layers.flatMap((l) => ['--layer', l]), ...c.json.inputs.flatMap((f) => ['--input', path.join(c.dir, f)])];
+  const m = c.json.method;
+  const method = m ? METHOD_OF_CLASS[m.name] : 'lgxa';
+  if (method !== 'lgxa') args.push('--method', method);
+  const spec = fixtureTargetSpec(c.json.target);
+  if (spec !== undefined) args.push('--target', spec);
+  if (c.json.target_box_cli) args.push('--target', c.json.target_box_cli);
+  if (c.json.target_mask) args.push('--target-mask', path.join(c.dir, c.json.target_mask));
+  if (c.json.layer_is_list) args.push('--layer-list');
+  if (c.json.attribute_to_layer_input) args.push('--layer-input');
+  const mbi = m ? m.init_args?.multiply_by_inputs !== false : c.json.multiply_by_inputs;
+  if (!mbi) args.push(method === 'lgxa' ? '--gradient-only' : '--no-multiply-by-inputs');
+  const a = m?.args ?? {};
+  const file = (f: unknown) => path.join(c.dir, String(f));
+  if (a.baselines !== undefined) for (const f of Array.isArray(a.baselines) ? a.baselines : [a.baselines]) args.push('--baseline', file(f));
+  if (a.n_steps !== undefined) args.push('--n-steps', String(a.n_steps));
+  if (a.method !== undefined) args.push('--integration', String(a.method));
+  if (a.internal_batch_size !== undefined) args.push('--internal-batch-size', String(a.internal_batch_size));
+  if (a.relu_attributions) args.push('--relu-attributions');
+  if (a.attr_dim_summation === false) args.push('--no-dim-sum');
+  if (a.layer_baselines !== undefined) args.push('--layer-baseline', typeof a.layer_baselines === 'number' ? String(a.layer_baselines) : file(a.layer_baselines));
+  if (a.layer_mask !== undefined) args.push('--layer-mask', file(a.layer_mask));
+  if (a.perturbations_per_eval !== undefined) args.push('--perturbations-per-eval', String(a.perturbations_per_eval));
+  if (a.return_convergence_delta) args.push('--convergence-delta');
+  args.push('--out', out, '--json', '--threads', '1');
+  return args;
+}
+
 describe('layerlens attribute on fixture cases', () => {
-  // The public set: ten chosen cases (the engine test runs all of them). Another set: every value case.
-  const viaCli = ON_PUBLIC_SETS ? (x: FixtureCase) => VIA_CLI.includes(x.id) : (x: FixtureCase) => !x.json.expect_error;
+  // Public sets: ten chosen LGXA cases and every layer-method case (the engine test runs all). Other sets: every case.
+  const viaCli = ON_PUBLIC_SETS ? (x: FixtureCase) => VIA_CLI.includes(x.id) || !!x.json.method : () => true;
   for (const c of listCases().filter(viaCli)) {
     test(c.id, async () => {
       const out = fs.mkdtempSync(path.join(os.tmpdir(), 'll-cli-'));
-      const args = ['attribute', c.modelPath, ...c.json.layers.flatMap((l) => ['--layer', l]), ...c.json.inputs.flatMap((f) => ['--input', path.join(c.dir, f)])];
-      const spec = fixtureTargetSpec(c.json.target);
-      if (spec !== undefined) args.push('--target', spec);
-      if (c.json.layer_is_list) args.push('--layer-list');
-      if (c.json.attribute_to_layer_input) args.push('--layer-input');
-      if (!c.json.multiply_by_inputs) args.push('--gradient-only');
-      args.push('--out', out, '--json', '--threads', '1');
-      const r = cli(args);
+      const r = cli(caseArgs(c, out));
+      if (c.json.expect_error) {
+        assert.notEqual(r.code, 0, `expected an error: ${c.json.expect_error}`);
+        assert.match(r.stderr, /^error: [^\n]+\n$/);
+        assert.deepEqual(fs.readdirSync(out), [], 'no arrays written');
+        fs.rmSync(out, { recursive: true, force: true });
+        return;
+      }
       assert.equal(r.code, 0, r.stderr);
       const summary = JSON.parse(r.stdout);
       assert.equal(summary.provider, 'cpu');
@@ -54,6 +84,10 @@ describe('layerlens attribute on fixture cases', () => {
           assert.ok(cmp.ok, `${f}: ${cmp.message}`);
           assert.deepEqual(summary.layers[L].shapes[K], exp.dims);
         }
+      }
+      if (c.json.delta) {
+        const cmp = compareTensor(await readNpy(path.join(out, 'delta.npy')), await readNpy(path.join(c.dir, c.json.delta)), 0, c.json.atol_delta ?? 1e-5);
+        assert.ok(cmp.ok, `delta: ${cmp.message}`);
       }
       fs.rmSync(out, { recursive: true, force: true });
     });
@@ -74,6 +108,14 @@ describe('layerlens errors are one line with a non-zero exit', () => {
     ['bad provider', ['attribute', model, '--layer', 'conv2', '--input', input, '--provider', 'tpu'], /--provider must be one of/],
     ['--target with --top-targets', ['attribute', model, '--layer', 'conv2', '--input', input, '--target', '1', '--top-targets', '2'], /exclude each other/],
     ['more top targets than classes', ['attribute', model, '--layer', 'conv2', '--input', input, '--top-targets', '11'], /only 10 classes/],
+    ['unknown method', ['attribute', model, '--layer', 'conv2', '--input', input, '--method', 'shap'], /--method must be one of lgxa, activation/],
+    ['a flag of another method', ['attribute', model, '--layer', 'conv2', '--input', input, '--target', '1', '--n-steps', '5'], /--n-steps does not apply to --method lgxa/],
+    ['activation takes no target', ['attribute', model, '--layer', 'conv2', '--input', input, '--method', 'activation', '--target', '1'], /has no target/],
+    ['unknown integration rule', ['attribute', model, '--layer', 'conv2', '--input', input, '--method', 'conductance', '--target', '1', '--integration', 'simpson'], /--integration must be one of/],
+    ['--target-mask with --target', ['attribute', model, '--layer', 'conv2', '--input', input, '--target', '1', '--target-mask', input], /--target-mask excludes --target/],
+    ['a mask that does not fit the output', ['attribute', model, '--layer', 'conv2', '--input', input, '--target-mask', input], /does not broadcast/],
+    ['a baseline of another shape', ['attribute', model, '--layer', 'conv2', '--input', input, '--method', 'integrated-gradients', '--target', '1', '--baseline', publicInput('resnet_block_outputs')], /baseline 0 .*does not broadcast|baseline/],
+    ['one riemann step', ['attribute', model, '--layer', 'conv2', '--input', input, '--method', 'internal-influence', '--target', '1', '--integration', 'riemann_left', '--n-steps', '1'], /needs n_steps ≥ 2/],
     ['webgpu without an adapter', ['attribute', model, '--layer', 'conv2', '--input', input, '--target', '1', '--provider', 'webgpu'], /webgpu/],
   ];
   for (const [name, args, re] of cases) {

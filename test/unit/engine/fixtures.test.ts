@@ -17,7 +17,7 @@ after(async () => {
   for (const s of sessions.values()) await (await s).dispose();
 });
 
-describe('Captum LayerGradientXActivation fixtures', () => {
+describe('Captum reference cases (LayerGradientXActivation and the other layer methods)', () => {
   for (const c of listCases()) {
     test(`${c.id}: ${c.json.note ?? ''}`, async () => {
       const req = await fixtureRequest(c);
@@ -40,6 +40,11 @@ describe('Captum LayerGradientXActivation fixtures', () => {
           const cmp = compareTensor(res.attributions[L][K], exp, c.json.rtol, atol);
           assert.ok(cmp.ok, `${f}: ${cmp.message}`);
         }
+      }
+      if (c.json.delta) {
+        assert.ok(res.delta, 'a convergence delta');
+        const cmp = compareTensor(res.delta!, await readNpy(path.join(c.dir, c.json.delta)), 0, c.json.atol_delta ?? 1e-5);
+        assert.ok(cmp.ok, `delta: ${cmp.message}`);
       }
     });
   }
