@@ -12,6 +12,7 @@ import type { LayerEntry, LayerTree, ValueSummary } from '../engine/onnx/layerTr
 import { outputKind } from '../engine/onnx/outputKind';
 import { modelPreprocess } from '../engine/preprocess';
 import type { HostTensor } from '../engine/tensor/hostTensor';
+import type { MethodSpec } from '../engine/api';
 import { ImagePreprocess, isImagePath, loadInputTensor } from '../engine/tensor/image';
 import { toFloat32 } from '../engine/tensor/npy';
 import { imagePreview, tensorPreview } from './preview';
@@ -29,8 +30,19 @@ import type {
   ModelTreeResult,
   PredictParams,
   PredictResult,
+  WireMethodSpec,
+  WireTensor,
 } from './rpc';
 import { fromWire, toWire } from './wire';
+
+/** A tensor argument from the wire, with what it is in the error when it is malformed. */
+function wireArgument(what: string, w: WireTensor): HostTensor {
+  try {
+    return fromWire(w);
+  } catch (e) {
+    throw new LayerLensError(`${what}: ${(e as Error).message}`, 'invalid-argument');
+  }
+}
 
 const MAX_OPEN_MODELS = 4;
 const MAX_CACHED_INPUTS = 8;
@@ -124,16 +136,23 @@ export class EngineState {
   }
 
   async attribute(p: AttributeParams, signal: AbortSignal): Promise<AttributeResult> {
-    const { model, inputs: refs, ...request } = p;
+    const { model, inputs: refs, target, method, ...request } = p;
     const session = await this.session(model);
     const inputs = await this.resolveInputs(session, refs);
     throwIfAborted(signal);
-    // The wire request is the engine's request with input files instead of tensors.
-    const res = await session.attribute({ ...request, inputs, signal });
+    // The wire request is the engine's request with input files (or wire tensors) instead of tensors.
+    const res = await session.attribute({
+      ...request,
+      inputs,
+      target: target?.kind === 'mask' ? { kind: 'mask', mask: wireArgument('target mask', target.mask) } : target,
+      ...(method ? { method: await this.methodSpec(session, method) } : {}),
+      signal,
+    });
     throwIfAborted(signal);
     return {
       attributions: res.attributions.map((ts) => ts.map((t) => toWire(toFloat32(t)))),
       valueNames: res.valueNames,
+      ...(res.delta ? { delta: toWire(toFloat32(res.delta)) } : {}),
       output: toWire(toFloat32(res.output)),
       outputName: res.outputName,
       provider: res.provider,
@@ -162,6 +181,18 @@ export class EngineState {
 
   async disposeAll(): Promise<void> {
     for (const key of [...this.models.keys()]) await this.disposeModel(key);
+  }
+
+  /** A wire method spec with its tensors decoded (baselines resolved like inputs). */
+  private async methodSpec(session: ModelSession, m: WireMethodSpec): Promise<MethodSpec> {
+    if (!m || typeof m !== 'object') throw new LayerLensError('method must be an object', 'invalid-argument');
+    const { baselines, layerBaseline, layerMask, ...plain } = m;
+    return {
+      ...plain,
+      ...(baselines ? { baselines: await this.resolveInputs(session, baselines) } : {}),
+      ...(layerBaseline !== undefined ? { layerBaseline: typeof layerBaseline === 'number' ? layerBaseline : wireArgument('layer baseline', layerBaseline) } : {}),
+      ...(layerMask ? { layerMask: wireArgument('layer mask', layerMask) } : {}),
+    };
   }
 
   private async resolveInputs(session: ModelSession, refs: InputRef[]): Promise<HostTensor[]> {

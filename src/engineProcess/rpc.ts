@@ -7,7 +7,7 @@
  * serves the same requests without the host re-registering anything.
  */
 import { RequestType } from 'vscode-jsonrpc';
-import type { PredictResult, ProviderName, TargetSpec, Timings } from '../engine/api';
+import type { AttributionTarget, MethodSpec, PredictResult, ProviderName, TargetSpec, Timings } from '../engine/api';
 import type { LayerEntry, ValueSummary } from '../engine/onnx/layerTree';
 import type { OutputKindInfo } from '../engine/onnx/outputKind';
 import type { ImagePreprocess } from '../engine/tensor/image';
@@ -114,11 +114,23 @@ export interface PredictParams extends RunOptions {
 /** Predictions cross the wire as the engine returns them (plain numbers and strings). */
 export type { PredictResult };
 
+/** The engine's targets with tensors as wire tensors (a mask target's mask). */
+export type WireTarget = Exclude<AttributionTarget, { kind: 'mask' }> | { kind: 'mask'; mask: WireTensor };
+
+/** A layer method's arguments with tensors as wire tensors or input references (baselines are inputs). */
+export interface WireMethodSpec extends Omit<MethodSpec, 'baselines' | 'layerBaseline' | 'layerMask'> {
+  baselines?: InputRef[];
+  layerBaseline?: number | WireTensor;
+  layerMask?: WireTensor;
+}
+
 export interface AttributeParams extends RunOptions {
   model: string;
   layers: string[];
   inputs: InputRef[];
-  target: TargetSpec;
+  target: WireTarget;
+  /** Captum's layer method and its arguments (default Layer Gradient × Activation). */
+  method?: WireMethodSpec;
   layerInput?: boolean;
   gradientOnly?: boolean;
 }
@@ -127,6 +139,8 @@ export interface AttributeResult {
   /** attributions[L][K]: layer L in request order, tensor K of that layer. float32. */
   attributions: WireTensor[][];
   valueNames: string[][];
+  /** Convergence delta per example (conductance, integrated gradients), when asked for. */
+  delta?: WireTensor;
   output: WireTensor;
   outputName: string;
   provider: string;

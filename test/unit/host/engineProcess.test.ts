@@ -79,6 +79,42 @@ describe('engine process', { skip }, () => {
     assert.equal(res.provider.length > 0, true);
   });
 
+  test('layer methods cross the process: integrated gradients with a baseline and its delta, feature ablation with a mask, a mask target', async () => {
+    const { writeNpy } = await import('../../../src/engine/tensor/npy');
+    const { toWire } = await import('../../../src/engineProcess/wire');
+    const { ModelSession } = await import('../../../src/engine/modelSession');
+    const x = new Float32Array(3 * 32 * 32).map((_, i) => Math.cos(i / 7));
+    const npy = path.join(tmp, 'xm.npy');
+    await writeNpy(npy, { dtype: 'float32', dims: [1, 3, 32, 32], data: x });
+    const baseline = { dtype: 'float32' as const, dims: [1, 3, 32, 32], data: new Float32Array(3 * 32 * 32).fill(0.1) };
+    const bnpy = path.join(tmp, 'b.npy');
+    await writeNpy(bnpy, baseline);
+    const mask = { dtype: 'float32' as const, dims: [10], data: Float32Array.from({ length: 10 }, (_, i) => (i === 3 ? 1 : i === 5 ? -1 : 0)) };
+    const layerMask = { dtype: 'int64' as const, dims: [1, 16, 1, 1], data: BigInt64Array.from({ length: 16 }, (_, i) => BigInt(i % 4)) };
+    const requests = [
+      { method: { name: 'integrated-gradients' as const, nSteps: 8, convergenceDelta: true }, baselines: [baseline], target: { kind: 'index' as const, index: 3 } },
+      { method: { name: 'feature-ablation' as const }, layerMask, target: { kind: 'index' as const, index: 3 } },
+      { method: { name: 'lgxa' as const }, target: { kind: 'mask' as const, mask } },
+    ];
+    const local = await ModelSession.open(SMALL_CNN);
+    try {
+      for (const r of requests) {
+        const res = await client.attribute({
+          model: SMALL_CNN,
+          layers: ['conv2'],
+          inputs: [{ file: npy }],
+          target: r.target.kind === 'mask' ? { kind: 'mask', mask: toWire(r.target.mask) } : r.target,
+          method: { ...r.method, ...(r.baselines ? { baselines: [{ file: bnpy }] } : {}), ...(r.layerMask ? { layerMask: toWire(r.layerMask) } : {}) },
+        });
+        const want = await local.attribute({ layers: ['conv2'], inputs: [{ dtype: 'float32', dims: [1, 3, 32, 32], data: x }], target: r.target, method: { ...r.method, ...(r.baselines ? { baselines: r.baselines } : {}), ...(r.layerMask ? { layerMask: r.layerMask } : {}) } });
+        assert.deepEqual(Array.from(wireFloat32(res.attributions[0][0])), Array.from(want.attributions[0][0].data as Float32Array), r.method.name);
+        if (r.method.convergenceDelta) assert.deepEqual(Array.from(wireFloat32(res.delta!)), Array.from(want.delta!.data as Float32Array));
+      }
+    } finally {
+      await local.dispose();
+    }
+  });
+
   test('20 layer switches within a second from one panel: only the last is computed and shown', async () => {
     const layers = ['features.conv1', 'features.relu1', 'features.pool1', 'features.conv2', 'features.relu2', 'features.pool2', 'features.conv3', 'features.relu3', 'features.pool3', 'classifier'];
     const t0 = Date.now();
