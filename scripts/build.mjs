@@ -1,4 +1,4 @@
-// Bundles the CLI, the extension, the engine process and the webview with esbuild (one bundle each).
+// Bundles the CLI, the extension, the engine process, the provider probe and the webview with esbuild (one bundle each).
 import * as esbuild from 'esbuild';
 import * as fs from 'node:fs';
 
@@ -19,6 +19,8 @@ const entries = [
   { entryPoints: ['src/cli/index.ts'], outfile: 'dist/cli.js' },
   { entryPoints: ['src/host/extension.ts'], outfile: 'dist/extension.js', optional: true },
   { entryPoints: ['src/engineProcess/main.ts'], outfile: 'dist/engine-process.js', optional: true },
+  // The GPU provider probe runs as its own process; every bundle above finds it next to itself (providerProbe.ts).
+  { entryPoints: ['src/engine/runtime/providerProbeChild.ts'], outfile: 'dist/providerProbeChild.js' },
   {
     entryPoints: ['webview/main.ts'],
     outfile: 'dist/webview/main.js',

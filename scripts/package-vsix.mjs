@@ -153,6 +153,7 @@ export function checkVsix(entries, target, { allowMissingNative = false } = {}) 
     'extension/LICENSE.txt',
     'extension/dist/extension.js',
     'extension/dist/engine-process.js',
+    'extension/dist/providerProbeChild.js',
     'extension/dist/webview/main.js',
     'extension/media/icon.png',
     'extension/media/demo/fashion_mnist_cnn.onnx',
@@ -201,7 +202,7 @@ function main() {
     const r = spawnSync(process.execPath, [path.join(ROOT, 'scripts/build.mjs')], { cwd: ROOT, stdio: 'inherit' });
     if (r.status !== 0) fail(`scripts/build.mjs failed (exit ${r.status})`);
   }
-  for (const f of ['dist/extension.js', 'dist/engine-process.js', 'dist/webview/main.js']) {
+  for (const f of ['dist/extension.js', 'dist/engine-process.js', 'dist/providerProbeChild.js', 'dist/webview/main.js']) {
     if (!exists(f)) fail(`${f} is missing: run node scripts/build.mjs`);
   }
   if (!exists(`${ORT_BIN}/${t.ort}/onnxruntime_binding.node`)) fail(`${ORT_BIN}/${t.ort} is missing: reinstall onnxruntime-node`);

@@ -2,8 +2,9 @@
 //   1. unit, fixtures, real-world, fuzz (node:test over out/test/unit)
 //   2. the webview in real Chromium (test/webview/browser.test.mjs)
 //   3. the extension in a real VS Code host: extension-host mocha tests + UI end-to-end (scripts/vscode-host/e2e.mjs)
-// Chromium and code-server are installed first when missing (scripts/vscode-host/install.sh: Debian packages and
-// the pinned code-server from the npm registry). LAYERLENS_TEST_SUITES=unit,webview,vscode picks suites.
+// The Vulkan loader and Mesa (scripts/test-packages.sh), Chromium and code-server are installed first when missing
+// (scripts/vscode-host/install.sh: Debian packages and the pinned code-server from the npm registry).
+// LAYERLENS_TEST_SUITES=unit,webview,vscode picks suites.
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 
@@ -32,6 +33,9 @@ const summaryCounts = (out) => {
   return last ? { passed: Number(last[1]), failed: Number(last[2]) } : { passed: 0, failed: 0 };
 };
 
+// The Vulkan loader and Mesa, so the unit run meets the drivers' native stderr noise that provider probing must
+// keep off the user's terminal (scripts/test-packages.sh: apt as root, otherwise a polite skip).
+if (wanted.includes('unit') && process.platform === 'linux') spawnSync('bash', ['scripts/test-packages.sh'], { stdio: 'inherit' });
 run('unit', process.execPath, ['scripts/run-tests.mjs'], nodeTestCounts);
 if (wanted.includes('webview') || wanted.includes('vscode')) {
   const r = spawnSync('bash', ['scripts/vscode-host/install.sh'], { stdio: 'inherit' });

@@ -1,11 +1,13 @@
 /**
  * Execution-provider selection. Asking onnxruntime for a provider that cannot start throws (there is no
- * automatic fallback), so `auto` tries the GPU providers that can exist on this platform in order, records
- * why each one was skipped, and ends with CPU.
+ * automatic fallback) and lets its drivers print to our stderr, so a GPU provider is tried in-process only when
+ * its libraries are there and a probe in a child process started it (providerProbe.ts); `auto` tries those in
+ * order, records why each other one was skipped, and ends with CPU.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { ProviderName } from '../api';
+import { ProbeAnswer, providerStarts } from './providerProbe';
 
 export type ConcreteProvider = Exclude<ProviderName, 'auto'>;
 
@@ -44,11 +46,13 @@ export function vulkanLoaderPresent(): boolean {
 export interface ProviderProbes {
   cuda: () => boolean;
   vulkan: () => boolean;
+  /** Whether a GPU provider starts, asked of a child process (default: providerStarts, cached per machine). */
+  starts?: (p: ConcreteProvider) => ProbeAnswer;
 }
 
-export const DEFAULT_PROBES: ProviderProbes = { cuda: cudaLibrariesPresent, vulkan: vulkanLoaderPresent };
+export const DEFAULT_PROBES: ProviderProbes = { cuda: cudaLibrariesPresent, vulkan: vulkanLoaderPresent, starts: providerStarts };
 
-/** A reason a provider cannot start here, known without trying (undefined: worth trying). */
+/** A reason a provider cannot start here, found without trying it in this process (undefined: worth trying). */
 export function precheckProvider(p: ConcreteProvider, platform: NodeJS.Platform = process.platform, probes: ProviderProbes = DEFAULT_PROBES): string | undefined {
   const table: Record<ConcreteProvider, () => string | undefined> = {
     cpu: () => undefined,
@@ -57,7 +61,11 @@ export function precheckProvider(p: ConcreteProvider, platform: NodeJS.Platform 
     dml: () => (platform === 'win32' ? undefined : 'DirectML exists on Windows only'),
     coreml: () => (platform === 'darwin' ? undefined : 'CoreML exists on macOS only'),
   };
-  return table[p]();
+  const missing = table[p]();
+  if (missing || p === 'cpu') return missing;
+  const probe = (probes.starts ?? providerStarts)(p);
+  if (probe.ok) return undefined;
+  return `${p === 'webgpu' ? 'no adapter' : 'did not start'} (probe: ${shortProviderError(probe.reason ?? 'failed')})`;
 }
 
 export interface ProviderPlan {

@@ -34,6 +34,10 @@ export function optimizationFor(outputs: number): NonNullable<SessionExtras['opt
   return 'disabled';
 }
 
+// The environment's own warnings (onnxruntime 1.30: "Failed to persist telemetry device ID" when the cache folder is
+// read-only) would land on the user's stderr; it takes its level from here when the first session is created.
+ort.env.logLevel = 'error';
+
 export type SessionFactory = (bytes: Uint8Array, provider: ConcreteProvider, threads: number | undefined, extras?: SessionExtras) => Promise<ort.InferenceSession>;
 
 export const createOrtSession: SessionFactory = (bytes, provider, threads, extras = {}) => {
@@ -62,7 +66,7 @@ export const createOrtSession: SessionFactory = (bytes, provider, threads, extra
 export interface SessionRequest {
   externalDataDir?: string;
   optimization?: SessionExtras['optimization'];
-  /** Overrides the library checks that decide which providers are worth trying (tests, diagnostics). */
+  /** Overrides the library checks and the child-process probe that decide which providers are worth trying (tests, diagnostics). */
   probes?: ProviderProbes;
 }
 

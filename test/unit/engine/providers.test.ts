@@ -11,18 +11,33 @@ import { tinyMlp, writeModel } from '../../support/tinyModels';
 
 const input = { dtype: 'float32' as const, dims: [2, 4], data: Float32Array.from([1, 2, 3, 4, -1, 0.5, 0.25, 2]) };
 
+/** The child-process probe's answers, stood in (its own tests are in providerProbe.test.ts). */
+const starts = () => ({ ok: true });
+const noAdapter = () => ({ ok: false, reason: 'Failed to get a WebGPU adapter: No supported adapters' });
+
 describe('provider plans', () => {
   test('linux without CUDA libraries: webgpu then cpu, cuda skipped with a reason', () => {
-    const p = planProviders('auto', 'linux', { cuda: () => false, vulkan: () => true });
+    const p = planProviders('auto', 'linux', { cuda: () => false, vulkan: () => true, starts });
     assert.deepEqual(p.order, ['webgpu', 'cpu']);
     assert.match(p.skipped[0], /^cuda: provider libraries not installed/);
   });
   test('linux without a Vulkan loader: webgpu skipped with the reason', () => {
-    const p = planProviders('auto', 'linux', { cuda: () => false, vulkan: () => false });
+    const p = planProviders('auto', 'linux', { cuda: () => false, vulkan: () => false, starts: () => assert.fail('no probe without the loader') });
     assert.deepEqual(p.order, ['cpu']);
     assert.ok(p.skipped.includes('webgpu: the Vulkan loader (libvulkan.so.1) is not installed'), p.skipped.join('; '));
   });
-  const all = { cuda: () => true, vulkan: () => true };
+  test('linux with the loader but no adapter (the probe failed): webgpu skipped with the probe\'s reason', () => {
+    const p = planProviders('auto', 'linux', { cuda: () => false, vulkan: () => true, starts: noAdapter });
+    assert.deepEqual(p.order, ['cpu']);
+    assert.ok(p.skipped.includes('webgpu: no adapter (probe: Failed to get a WebGPU adapter: No supported adapters)'), p.skipped.join('; '));
+  });
+  test('CUDA libraries that do not start (the probe failed): cuda skipped, webgpu still tried', () => {
+    const p = planProviders('auto', 'linux', { cuda: () => true, vulkan: () => true, starts: (q) => (q === 'cuda' ? { ok: false, reason: 'libcublasLt.so.12: cannot open shared object file' } : { ok: true }) });
+    assert.deepEqual(p.order, ['webgpu', 'cpu']);
+    assert.ok(p.skipped.includes('cuda: did not start (probe: libcublasLt.so.12: cannot open shared object file)'), p.skipped.join('; '));
+  });
+  test('cpu is never probed', () => assert.deepEqual(planProviders('cpu', 'linux', { cuda: () => false, vulkan: () => true, starts: () => assert.fail('probed cpu') }).order, ['cpu']));
+  const all = { cuda: () => true, vulkan: () => true, starts };
   test('linux with CUDA libraries: cuda first', () => assert.deepEqual(planProviders('auto', 'linux', all).order, ['cuda', 'webgpu', 'cpu']));
   test('windows: cuda, dml and webgpu', () => assert.deepEqual(planProviders('auto', 'win32', all).order, ['cuda', 'dml', 'webgpu', 'cpu']));
   test('macOS: coreml and webgpu', () => assert.deepEqual(planProviders('auto', 'darwin', all).order, ['coreml', 'webgpu', 'cpu']));
@@ -47,13 +62,23 @@ describe('opening sessions', () => {
       if (p !== 'cpu') throw new Error(`${p} exploded`);
       return createOrtSession(b, p, t);
     };
-    const s = await openSession(bytes, { provider: 'auto', probes: { cuda: () => true, vulkan: () => true } }, failing);
+    const s = await openSession(bytes, { provider: 'auto', probes: { cuda: () => true, vulkan: () => true, starts } }, failing);
     assert.equal(s.provider, 'cpu');
     assert.ok(s.notes.some((n) => /exploded/.test(n)));
     await s.session.release();
   });
   test('an explicit provider that is not available is a one-line error', async () => {
     await assert.rejects(openSession(bytes, { provider: 'webgpu' }), (e: unknown) => e instanceof LayerLensError && /^execution provider 'webgpu' is not available here/.test(e.message) && !e.message.includes('\n'));
+  });
+  test('webgpu asked for explicitly with no adapter is refused before trying it in-process', async () => {
+    const never: SessionFactory = async () => assert.fail('tried in-process');
+    await assert.rejects(
+      openSession(bytes, { provider: 'webgpu', probes: { cuda: () => false, vulkan: () => true, starts: noAdapter } }, never),
+      (e: unknown) =>
+        e instanceof LayerLensError &&
+        e.code === 'provider-unavailable' &&
+        e.message === "execution provider 'webgpu' is not available here: no adapter (probe: Failed to get a WebGPU adapter: No supported adapters)",
+    );
   });
 });
 
@@ -78,7 +103,7 @@ function fakeGpu(perturb: boolean): SessionFactory {
   };
 }
 
-const gpuPresent = { cuda: () => false, vulkan: () => true };
+const gpuPresent = { cuda: () => false, vulkan: () => true, starts };
 
 describe('GPU results are checked against CPU', () => {
   test('a matching GPU result is kept and reported as checked', async () => {
