@@ -1,6 +1,12 @@
 /** Entry point of the `layerlens` binary. */
 import { runCli } from './main';
 
+// `layerlens … | head`: a reader that stops early is not an error (no stack trace, the usual exit status).
+process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+  if (e.code === 'EPIPE') process.exit(0);
+  throw e;
+});
+
 runCli(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = code;

@@ -130,6 +130,14 @@ describe('layerlens errors are one line with a non-zero exit', () => {
   }
 });
 
+describe('layerlens in a pipe', () => {
+  test('a reader that closes early (| head -1) ends it quietly', () => {
+    const r = spawnSync('bash', ['-c', `set -o pipefail; node ${JSON.stringify(BIN)} predict ${JSON.stringify(publicModel('small_cnn'))} --input ${JSON.stringify(publicInput('cnn_conv2_b4_targets'))} --top 10 | head -1 >/dev/null`], { encoding: 'utf8', timeout: 60_000 });
+    assert.equal(r.stderr, '');
+    assert.equal(r.status, 0);
+  });
+});
+
 describe('npx layerlens from the repository', () => {
   test('an error is exactly one line on stderr (no npm warnings around it)', () => {
     const r = spawnSync('npx', ['--no-install', 'layerlens', 'layers', '/nonexistent/model.onnx'], { cwd: REPO_ROOT, encoding: 'utf8', timeout: 60_000 });
