@@ -1,4 +1,7 @@
-/** The read-only custom editor (`layerlens.inspector`, priority "option"): "Open With… LayerLens Inspector" on an .onnx file. */
+/**
+ * The read-only custom editor (`layerlens.inspector`, priority "default"): opening an .onnx file (a click in the
+ * Explorer) shows the inspector, not megabytes of protobuf as text; the text editor stays under Open With….
+ */
 import * as vscode from 'vscode';
 import { InspectorPanel } from './inspectorPanel';
 import { Services } from './services';

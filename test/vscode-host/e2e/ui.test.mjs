@@ -294,7 +294,7 @@ function vsixForThisMachine() {
 
 // ------------------------------------------------------------------------------------------------ tests
 
-describe('LayerLens in VS Code (code-server + Chromium)', { timeout: 240_000 }, () => {
+describe('LayerLens in VS Code (code-server + Chromium)', { timeout: 300_000 }, () => {
   before(async () => {
     requireBuilt();
     fs.mkdirSync(RESULTS, { recursive: true });
@@ -324,7 +324,9 @@ describe('LayerLens in VS Code (code-server + Chromium)', { timeout: 240_000 }, 
 
       await quickRows(page).filter({ hasText: 'features.conv1' }).first().waitFor({ state: 'visible' }); // the layer pick replaced the model pick
       const layers = await quickPickLabels(page); // the rows in view (the list is virtual)
-      for (const l of ['features', 'features.conv1', 'node:/features/conv1/Conv', 'features.conv2']) assert.ok(layers.includes(l), `the layer pick lists ${l}: ${layers.join(' | ')}`);
+      for (const l of ['features', 'features.conv1', 'features.conv2']) assert.ok(layers.includes(l), `the layer pick lists ${l}: ${layers.join(' | ')}`);
+      // One row per layer: a module's only node is the module.
+      assert.ok(!layers.includes('node:/features/conv1/Conv'), `no node row repeating features.conv1: ${layers.join(' | ')}`);
       await shot(page, 'palette-layer-pick');
       await quickInput(page).fill('classifier');
       await quickRows(page).filter({ hasText: /Gemm/ }).first().waitFor({ state: 'visible' });
@@ -365,6 +367,26 @@ describe('LayerLens in VS Code (code-server + Chromium)', { timeout: 240_000 }, 
       const s = await waitForHeatmap(ui, (x) => x.title === 'features.conv3');
       assert.match(s.subtitle, /\[1, 64, 7, 7\]/);
       await shot(page, 'explorer-inspector');
+    });
+  });
+
+  test('Explorer click: a .onnx file opens in the inspector (its default editor); text stays under Reopen Editor With…', async () => {
+    await inWindow('explorer-click', async (page) => {
+      await wb.focusExplorer(page);
+      await wb.explorerRow(page, MODEL).first().click();
+      const { ui } = await inspector(page, MODEL);
+      const rows = ui.locator('#layer-tree [role="treeitem"]');
+      await rows.first().waitFor({ state: 'visible' });
+      const labels = await rows.locator('.ll-tree-label').allTextContents();
+      for (const l of ['features', 'conv1', 'classifier']) assert.ok(labels.includes(l), `layer tree has ${l}: ${labels.join(', ')}`);
+      assert.equal(await page.locator('.part.editor .monaco-editor').count(), 0, 'no text editor opened');
+      await shot(page, 'explorer-click-inspector');
+
+      await wb.runCommand(page, 'View: Reopen Editor With...');
+      const editors = await quickPickLabels(page);
+      assert.ok(editors.some((l) => /LayerLens Inspector/.test(l)), `Reopen With lists the inspector: ${editors.join(' | ')}`);
+      assert.ok(editors.some((l) => /Text Editor/.test(l)), `and the text editor: ${editors.join(' | ')}`);
+      await page.keyboard.press('Escape');
     });
   });
 

@@ -31,7 +31,7 @@ describe('activation', () => {
     assert.ok(pkg.contributes.views.layerlens.some((v) => v.id === 'layerlens.models'));
     assert.deepStrictEqual(
       pkg.contributes.customEditors.map((e) => [e.viewType, e.priority]),
-      [['layerlens.inspector', 'option']],
+      [['layerlens.inspector', 'default']],
     );
     const explorer = pkg.contributes.menus['explorer/context'].find((m) => m.command === 'layerlens.explainLayer');
     assert.strictEqual(explorer?.when, 'resourceExtname == .onnx');
