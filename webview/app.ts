@@ -4,7 +4,7 @@
  * (pick a file, save a file, remember preprocessing); everything about how a result looks is local.
  */
 import type { AttributeParams, AttributeResponse, ErrorInfo, InputImage, InputInfo, ModelInfo, PredictResponse, PreprocessSpec, TargetSpec } from '../src/shared/protocol';
-import { h, icon, select } from './dom';
+import { h, icon, select, setFullText } from './dom';
 import { formatShape, safeFileName } from './format';
 import type { DisplayOptions } from './heatmap/overlay';
 import { type ChannelLayout, channelCount, channelMap, exampleCount, summedMap } from './heatmap/tensorMap';
@@ -153,7 +153,7 @@ export class App {
     if (this.state.layerId && !known.has(this.state.layerId)) this.state.layerId = undefined;
     if (typeof this.state.output === 'string' && !m.outputs.some((o) => o.name === this.state.output)) this.state.output = undefined;
     this.modelName.textContent = m.modelName;
-    this.modelName.title = m.modelKey;
+    this.modelName.title = `${m.modelName}\n${m.modelKey}`;
     this.tree.setModel(m);
     this.tree.setSelected(this.state.layerId);
     this.tree.setLayerInput(this.state.layerInput);
@@ -435,9 +435,9 @@ export class App {
   }
 
   private flash(text: string): void {
-    this.notice.textContent = text;
+    setFullText(this.notice, text);
     window.setTimeout(() => {
-      if (this.notice.textContent === text) this.notice.textContent = '';
+      if (this.notice.textContent === text) setFullText(this.notice, '');
     }, 4000);
   }
 

@@ -46,6 +46,23 @@ export interface Option<T extends string> {
   description?: string;
 }
 
+/**
+ * Sets a text that CSS may cut with an ellipsis, and the same text as its tooltip (the whole of it on hover).
+ * Every element styled with `text-overflow: ellipsis` gets its text through here, or has an ancestor whose
+ * title holds it (checked in test/webview/browser.test.mjs).
+ */
+export function setFullText(el: HTMLElement, text: string): void {
+  el.textContent = text;
+  if (text) el.title = text;
+  else el.removeAttribute('title');
+}
+
+/** The select's tooltip: the chosen option's label (the face cuts long ones, "Blended heat…"). */
+function titleSelect(el: HTMLElement, value: string): void {
+  const op = [...el.querySelectorAll('vscode-option')].find((o) => o.getAttribute('value') === value);
+  el.title = op?.textContent ?? '';
+}
+
 /** A `vscode-single-select` with options; `onChange` gets the chosen value. */
 export function select<T extends string>(opts: { label: string; options: readonly Option<T>[]; value: T; onChange: (v: T) => void; id?: string }): HTMLElement {
   const el = document.createElement('vscode-single-select');
@@ -63,13 +80,18 @@ export function select<T extends string>(opts: { label: string; options: readonl
     Object.defineProperty(op, 'innerText', { configurable: true, get: () => op.textContent ?? '' });
     el.append(op);
   }
-  el.addEventListener('change', () => opts.onChange(el.value as T));
+  titleSelect(el, opts.value);
+  el.addEventListener('change', () => {
+    titleSelect(el, el.value);
+    opts.onChange(el.value as T);
+  });
   return el;
 }
 
 export function setSelectValue(el: HTMLElement, value: string): void {
   const s = el as HTMLElementTagNameMap['vscode-single-select'];
   if (s.value !== value) s.value = value;
+  titleSelect(el, value);
 }
 
 export function checkbox(opts: { label: string; checked: boolean; onChange: (v: boolean) => void; id?: string; title?: string }): HTMLElementTagNameMap['vscode-checkbox'] {

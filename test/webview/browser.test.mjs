@@ -513,6 +513,48 @@ describe('inspector webview in Chromium', { skip }, () => {
     await page.screenshot({ path: path.join(RESULTS, 'webview.png') });
   });
 
+  it('every text CSS may cut with an ellipsis has a tooltip with the whole of it', async () => {
+    // At this width the three columns are tight: the tree's shapes are cut, and the progress text.
+    await page.setViewportSize({ width: 1100, height: 900 });
+    await choose('display-method', 'Blended heat map');
+    const n = (await attributeRequests()).length;
+    await host(() => (window.fakeHost.delayMs = 3000));
+    await row('layer1').click();
+    await waitForAttribute(n + 1);
+    await page.waitForSelector('.ll-status.is-busy');
+    const report = await host(() => {
+      /** The tooltip the browser shows over `el`: the nearest title, crossing shadow roots to their hosts. */
+      const tooltip = (el) => {
+        for (let n = el; n; n = n.parentNode instanceof ShadowRoot ? n.parentNode.host : n.parentNode) if (n.nodeType === 1 && n.getAttribute('title')) return n.getAttribute('title');
+        return '';
+      };
+      const found = [];
+      const visit = (root) => {
+        for (const el of root.querySelectorAll('*')) {
+          if (el.shadowRoot) visit(el.shadowRoot);
+          if (getComputedStyle(el).textOverflow !== 'ellipsis' || !el.getClientRects().length) continue;
+          const text = el.textContent.replace(/\s+/g, ' ').trim();
+          if (!text) continue;
+          found.push({ what: `${el.tagName.toLowerCase()}.${[...el.classList].join('.')}`, text, tip: tooltip(el).replace(/\s+/g, ' '), cut: el.scrollWidth > el.clientWidth });
+        }
+      };
+      visit(document);
+      return found;
+    });
+    await page.click('#cancel-button');
+    await page.waitForFunction(() => !document.querySelector('.ll-status.is-busy'));
+    await host(() => (window.fakeHost.delayMs = 15));
+    await page.setViewportSize({ width: 1440, height: 900 });
+    await choose('display-method', 'Heat map');
+    await idle();
+    const kinds = new Set(report.map((r) => r.what));
+    for (const k of ['span.ll-tree-label', 'span.ll-tree-shape', 'span.ll-pred-label', 'div.ll-input-name', 'span.ll-model-name', 'span.ll-progress-text', 'span.text']) assert.ok(kinds.has(k), `${k} checked (${[...kinds].join(', ')})`);
+    assert.ok(report.filter((r) => r.cut && r.what === 'span.ll-tree-shape').length >= 3, `shapes are really cut: ${JSON.stringify(report.filter((r) => r.cut))}`);
+    const missing = report.filter((r) => !r.tip || !r.tip.includes(r.text));
+    assert.deepEqual(missing, [], 'each has a tooltip holding its whole text');
+    assert.ok(report.some((r) => r.what === 'span.text' && r.text === 'Blended heat map' && r.tip === 'Blended heat map'));
+  });
+
   it('sent only messages the protocol accepts, and logged no errors', async () => {
     assert.deepEqual(await host(() => window.fakeHost.invalid), []);
     assert.deepEqual(problems, []);

@@ -167,12 +167,13 @@ export class LayerTreeView {
     const open = hasChildren && (terms.length > 0 || this.expanded.has(e.id));
     const selected = e.id === this.selected;
     const shape = this.shapeOf(e);
+    // The row's tooltip holds the whole of every text the row may cut (label, ops, shape, parameter count).
     const title = [
-      e.id,
-      e.opTypes.length ? `ops: ${e.opTypes.join(', ')}` : '',
+      shape ? `${e.id}  ${shape}` : e.id,
+      e.opTypes.length ? `ops: ${e.opTypes.join(' · ')}` : '',
       e.outputs.length ? `outputs: ${e.outputs.map((v) => `${v} ${formatShape(this.values.get(v)?.shape)}`).join(', ')}` : '',
       e.inputs.length ? `inputs: ${e.inputs.map((v) => `${v} ${formatShape(this.values.get(v)?.shape)}`).join(', ')}` : '',
-      `${e.paramCount.toLocaleString('en-US')} parameters · ${e.nodeCount} node${e.nodeCount === 1 ? '' : 's'}${e.invocations > 1 ? ` · called ${e.invocations}× (last call attributed)` : ''}`,
+      `${e.paramCount.toLocaleString('en-US')} parameters${e.paramCount >= 1000 ? ` (${formatCount(e.paramCount)})` : ''} · ${e.nodeCount} node${e.nodeCount === 1 ? '' : 's'}${e.invocations > 1 ? ` · called ${e.invocations}× (last call attributed)` : ''}`,
     ]
       .filter(Boolean)
       .join('\n');

@@ -49,7 +49,7 @@ export class PredictionsPanel {
             class: `ll-pred${chosen ? ' chosen' : ''}`,
             'aria-pressed': chosen ? 'true' : 'false',
             'data-index': p.index,
-            title: `Attribute to ${label} (index ${p.index})`,
+            title: `${label} #${p.index}: attribute to this class`,
           },
           h('span', { class: 'll-pred-rank' }, rank + 1),
           h('span', { class: 'll-pred-label' }, label, h('span', { class: 'll-muted' }, ` #${p.index}`)),

@@ -1,6 +1,6 @@
 /** Header status: progress with cancel while the engine works; then the provider that ran and the time it took. */
 import type { ProgressInfo, ProviderInfo, Timings } from '../../src/shared/protocol';
-import { button, h, icon } from '../dom';
+import { button, h, icon, setFullText } from '../dom';
 import { formatMs } from '../format';
 import { S, STAGE_WORDS } from '../strings';
 
@@ -29,20 +29,20 @@ export class StatusBar {
     this.el.classList.add('is-busy');
     this.bar.hidden = false;
     this.bar.value = undefined;
-    this.text.textContent = text;
+    setFullText(this.text, text);
     this.cancel.hidden = false;
   }
 
   progress(p: ProgressInfo, what: string): void {
     this.bar.value = p.fraction === undefined ? undefined : Math.round(p.fraction * 100);
     this.bar.max = 100;
-    this.text.textContent = `${what} · ${STAGE_WORDS[p.stage] ?? p.stage}${p.message ? ` — ${p.message}` : ''}${p.fraction === undefined ? '…' : ` ${Math.round(p.fraction * 100)}%`}`;
+    setFullText(this.text, `${what} · ${STAGE_WORDS[p.stage] ?? p.stage}${p.message ? ` — ${p.message}` : ''}${p.fraction === undefined ? '…' : ` ${Math.round(p.fraction * 100)}%`}`);
   }
 
   idle(): void {
     this.el.classList.remove('is-busy');
     this.bar.hidden = true;
-    this.text.textContent = '';
+    setFullText(this.text, '');
     this.cancel.hidden = true;
   }
 
