@@ -16,7 +16,12 @@ export interface GradientPath {
 }
 
 export function findGradientPath(g: OnnxGraph, activations: string[], output: string): GradientPath {
-  const isFloat = (v: string) => isFloatElemType(g.elemType(v));
+  // A value of unknown type (an op of another domain, say) may carry a gradient: keeping it on the path makes an
+  // op without a rule an error by name, where dropping it would silently lose that part of the gradient.
+  const isFloat = (v: string) => {
+    const t = g.elemType(v);
+    return t === undefined ? !g.isConstant(v) : isFloatElemType(t);
+  };
   // Forward: float values reachable from the activations.
   // A subgraph's reads of outer values are inputs too (an If branch computing on the layer's tensor).
   const reads = (n: GraphNode) => (n.implicitInputs.length ? [...n.inputs, ...n.implicitInputs] : n.inputs);
