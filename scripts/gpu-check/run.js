@@ -14,7 +14,7 @@ const { ModelSession } = req('modelSession.js');
 const { readNpy } = req('tensor/npy.js');
 const { buildResNet18 } = req('testing/resnet18.js');
 const { encodeModel } = req('onnx/proto.js');
-const fixtures = fs.existsSync(path.join(app, 'fixtures', 'lgxa')) ? path.join(app, 'fixtures', 'lgxa') : path.join(app, '..', 'shared', 'fixtures', 'lgxa');
+const fixtures = fs.existsSync(path.join(app, 'fixtures', 'lgxa')) ? path.join(app, 'fixtures', 'lgxa') : path.join(app, '..', 'test', 'data', 'fixtures', 'lgxa');
 
 function target(t) {
   if (t === null || t === undefined) return { kind: 'none' };
