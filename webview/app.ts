@@ -4,14 +4,16 @@
  * (pick a file, save a file, remember preprocessing); everything about how a result looks is local.
  */
 import type { AttributeParams, AttributeResponse, ErrorInfo, InputImage, InputInfo, ModelInfo, PredictResponse, PreprocessSpec, TargetSpec } from '../src/shared/protocol';
+import { costEstimate, costUnits, describeMethod, formatDelta, type LayerDims, type MethodChoice, ablationGroups, methodSpec, takesGradientOnly, takesTarget } from './attributionMethod';
 import { h, icon, select, setFullText } from './dom';
 import { formatShape, safeFileName } from './format';
 import type { DisplayOptions } from './heatmap/overlay';
-import { type ChannelLayout, channelCount, channelMap, exampleCount, summedMap } from './heatmap/tensorMap';
+import { type ChannelLayout, channelCount, channelMap, channelVector, exampleCount, summedMap } from './heatmap/tensorMap';
 import { ChannelGrid } from './panels/channelGrid';
 import { DisplayControls } from './panels/displayControls';
 import { type FigureSource, HeatmapFigure } from './panels/heatmapFigure';
 import { InputPanel } from './panels/inputPanel';
+import { MethodPanel } from './panels/methodPanel';
 import { LayerTreeView } from './panels/layerTree';
 import { PredictionsPanel } from './panels/predictions';
 import { StatusBar } from './panels/statusBar';
@@ -51,6 +53,9 @@ export class App {
   private readonly inputPanel: InputPanel;
   private readonly predictionsPanel: PredictionsPanel;
   private readonly targetPanel: TargetPanel;
+  private readonly methodPanel: MethodPanel;
+  /** Milliseconds of one forward + backward pass of this model, as last measured (for the methods' cost estimate). */
+  private unitMs?: number;
   private readonly controls: DisplayControls;
   private readonly figure: HeatmapFigure;
   private readonly pinnedFigure: HeatmapFigure;
@@ -88,6 +93,7 @@ export class App {
     });
     this.targetPanel.setToggles(this.state.layerInput, this.state.gradientOnly);
     this.tree.setLayerInput(this.state.layerInput);
+    this.methodPanel = new MethodPanel((patch) => this.setMethod(patch));
     this.controls = new DisplayControls(this.state.display, {
       onChange: (patch) => this.setDisplay(patch),
       onPin: () => this.togglePin(),
@@ -116,7 +122,7 @@ export class App {
         { class: 'll-main' },
         h('aside', { class: 'll-col ll-col-left' }, this.tree.el),
         h('main', { class: 'll-col ll-col-center', 'aria-label': 'Attribution' }, this.controls.el, this.tensorRow, this.figures, this.channels.el),
-        h('aside', { class: 'll-col ll-col-right' }, this.inputPanel.el, this.predictionsPanel.el, this.targetPanel.el),
+        h('aside', { class: 'll-col ll-col-right' }, this.inputPanel.el, this.predictionsPanel.el, this.methodPanel.el, this.targetPanel.el),
       ),
     );
     document.addEventListener('keydown', (e) => {
@@ -137,6 +143,7 @@ export class App {
     this.rpc.on('error', (e) => this.showBanner(e));
     this.rpc.on('providerInfo', (info) => this.status.setProvider(info));
     this.refreshTarget();
+    this.refreshMethod();
   }
 
   start(): void {
@@ -164,9 +171,11 @@ export class App {
     this.pinned = undefined;
     this.predictions = undefined;
     this.predictionsSettled = false;
+    this.unitMs = undefined;
     this.save();
     this.showResult();
     this.refreshTarget();
+    this.refreshMethod();
     if (this.input) this.predict();
   }
 
@@ -258,30 +267,45 @@ export class App {
       this.predict();
       return;
     }
-    if (this.state.targetAuto && !this.predictionsSettled) return; // the target arrives with the predictions
-    if (this.state.targetAuto && !this.state.targetText && (this.outputDims()?.length ?? 0) > 2) {
-      this.figure.setMessage('The output is dense: type a target tuple such as (class, y, x) in Attribution → Target.', 'info');
+    const choice = this.state.attributionMethod;
+    const method = methodSpec(choice, { gradientOnly: this.state.gradientOnly, layerDims: this.layerDims(), layout: this.layout() });
+    if (typeof method === 'string') {
+      this.methodPanel.setError(method);
+      this.figure.setMessage(method, 'error');
       return;
     }
-    const target = this.parsedTarget();
-    if (typeof target === 'string') {
-      this.figure.setMessage(`Target: ${target}`, 'error');
-      return;
+    this.methodPanel.setError('');
+    let target: TargetSpec | string = { kind: 'none' };
+    if (takesTarget(choice.name)) {
+      if (this.state.targetAuto && !this.predictionsSettled) return; // the target arrives with the predictions
+      if (this.state.targetAuto && !this.state.targetText && (this.outputDims()?.length ?? 0) > 2) {
+        this.figure.setMessage('The output is dense: type a target tuple such as (class, y, x) in Attribution → Target.', 'info');
+        return;
+      }
+      target = this.parsedTarget();
+      if (typeof target === 'string') {
+        this.figure.setMessage(`Target: ${target}`, 'error');
+        return;
+      }
     }
-    const params: AttributeParams = { layers: [layerId], target, layerInput: this.state.layerInput, gradientOnly: this.state.gradientOnly };
+    const params: AttributeParams = { layers: [layerId], target, layerInput: this.state.layerInput, gradientOnly: choice.name === 'lgxa' && this.state.gradientOnly };
     if (this.state.output !== undefined) params.output = this.state.output;
+    if (method) params.method = method;
     if (this.pendingAttribute) this.rpc.cancel(this.pendingAttribute);
     const { id, promise } = this.rpc.request('attribute', params);
     this.pendingAttribute = id;
     const image = this.input.image;
-    const targetText = this.state.targetText;
-    this.status.busy(`Attributing ${layerId}…`);
+    const targetText = takesTarget(choice.name) ? this.state.targetText : '';
+    this.status.busy(`Attributing ${layerId} · ${describeMethod(method, params.gradientOnly)}…`);
     this.figure.el.classList.add('stale');
     if (!this.current) this.figure.setMessage(`Attributing ${layerId}…`, 'busy');
     promise
       .then((response) => {
         this.current = { seq: ++this.seq, params, response, image, targetText };
         this.status.setRun(response.provider, response.timings, response.providerNotes);
+        const units = costUnits(params.method);
+        if (units) this.unitMs = response.timings.run / units;
+        this.refreshMethod();
         this.showResult();
       })
       .catch((e: unknown) => {
@@ -317,7 +341,8 @@ export class App {
     if (!r || !this.figure.hasImage) return;
     try {
       const png = await this.figure.toPng();
-      const name = `${safeFileName(r.params.layers[0])}_${safeFileName(r.targetText || 'none')}_${this.state.display.sign}.png`;
+      const m = r.params.method?.name;
+      const name = `${safeFileName(r.params.layers[0])}${m ? `_${m}` : ''}_${safeFileName(r.targetText || 'none')}_${this.state.display.sign}.png`;
       const res = await this.rpc.request('exportPng', { suggestedName: name, png }, [png.buffer as ArrayBuffer]).promise;
       if (res.saved) this.flash(`Saved ${res.path ?? name}`);
     } catch (e) {
@@ -346,6 +371,7 @@ export class App {
   private selectLayer(id: string): void {
     this.update({ layerId: id, tensorIndex: 0, channel: undefined });
     this.tree.setSelected(id);
+    this.refreshMethod();
     this.rpc.request('selectLayer', { layerId: id }).promise.catch(() => undefined);
     this.attribute();
   }
@@ -398,6 +424,16 @@ export class App {
   private setAttributionOption(patch: Partial<Pick<ViewState, 'layerInput' | 'gradientOnly'>>): void {
     this.update(patch);
     if (patch.layerInput !== undefined) this.tree.setLayerInput(patch.layerInput);
+    this.refreshMethod();
+    this.attribute();
+  }
+
+  private setMethod(patch: Partial<MethodChoice>): void {
+    const next = { ...this.state.attributionMethod, ...patch };
+    if (JSON.stringify(next) === JSON.stringify(this.state.attributionMethod)) return;
+    this.update({ attributionMethod: next, channel: undefined });
+    this.refreshMethod();
+    this.refreshTarget();
     this.attribute();
   }
 
@@ -493,6 +529,26 @@ export class App {
     this.targetPanel.setTarget(this.state.targetText, this.state.targetAuto, description, error);
   }
 
+  /** The method picker as the current layer and method make it: visible arguments, cost, ablation runs, target. */
+  private refreshMethod(): void {
+    const c = this.state.attributionMethod;
+    this.methodPanel.set(c);
+    this.methodPanel.setCost(costEstimate(c, this.unitMs));
+    const dims = this.layerDims();
+    const groups = ablationGroups(dims, c.grouping, this.layout());
+    const runs = groups === undefined ? 'one forward pass per group' : `${groups.toLocaleString('en-US')} group${groups === 1 ? '' : 's'}: ${groups.toLocaleString('en-US')} ablated forward passes`;
+    const slow = c.grouping === 'element' && (groups === undefined || groups > 256);
+    this.methodPanel.setGroups(slow ? `⚠ ${runs} (one per element of ${formatShape(dims)}) — slow; per channel is ${ablationGroups(dims, 'channel', this.layout()) ?? '?'}.` : runs, slow);
+    this.targetPanel.setMethod({ target: takesTarget(c.name), gradientOnly: takesGradientOnly(c.name) });
+  }
+
+  /** Shape of the selected layer's (first) value on the attributed side, from the model info. */
+  private layerDims(): LayerDims | undefined {
+    const e = this.model?.layers.find((l) => l.id === this.state.layerId);
+    const name = e && (this.state.layerInput ? e.inputs : e.outputs)[0];
+    return name === undefined ? undefined : this.model?.values.find((v) => v.name === name)?.shape;
+  }
+
   private layout(): ChannelLayout {
     return this.model?.preprocess.layout === 'nhwc' ? 'channels-last' : 'channels-first';
   }
@@ -510,22 +566,27 @@ export class App {
     const example = Math.min(this.state.example, n - 1);
     const layout = this.layout();
     const channel = withChannel && this.state.channel !== undefined && this.state.channel < channelCount(t.dims, layout) ? this.state.channel : undefined;
-    const map = channel === undefined ? summedMap(t, example, layout) : channelMap(t, example, channel, layout);
+    // Feature ablation per channel gives one number per channel: bars say it; a summed map would be flat.
+    const perChannel = r.params.method?.name === 'feature-ablation' && !!r.params.method.layerMask && channel === undefined && t.dims.length >= 3;
+    const map = perChannel ? channelVector(t, example, layout) : channel === undefined ? summedMap(t, example, layout) : channelMap(t, example, channel, layout);
     // The host sends one picture: the first example's.
     const image = example === 0 ? r.image : undefined;
     const p = r.params;
     const title = `${p.layers[0]}${tensors.length > 1 ? ` · ${t.valueName}` : ''}${channel !== undefined ? ` · channel ${channel}` : ''}`;
+    const deltas = r.response.delta?.data;
+    const delta = deltas && deltas.length ? deltas[Math.min(example, deltas.length - 1)] : undefined;
+    const method = [describeMethod(p.method, p.gradientOnly), delta !== undefined ? formatDelta(delta) : ''].filter(Boolean).join(' · ');
+    const methodTitle = deltas && deltas.length > 1 ? `${method}\nconvergence delta per example: ${Array.from(deltas, (d, i) => `${i}: ${d.toExponential(2)}`).join(', ')}` : method;
     const subtitle = [
-      `target ${r.targetText || 'none'}`,
+      p.method?.name === 'activation' ? 'no target' : `target ${r.targetText || 'none'}`,
       p.layerInput ? 'layer input' : 'layer output',
-      p.gradientOnly ? 'gradient' : 'gradient × activation',
       formatShape(t.dims),
       n > 1 ? `example ${example}` : '',
-      map.spatial ? '' : S.nonSpatial,
+      perChannel ? S.perChannelBars : map.spatial ? '' : S.nonSpatial,
     ]
       .filter(Boolean)
       .join(' · ');
-    return { key: `${r.seq}:${ti}:${example}:${channel ?? 'sum'}:${image ? 'img' : 'no'}`, map, image, title, subtitle };
+    return { key: `${r.seq}:${ti}:${example}:${channel ?? 'sum'}:${image ? 'img' : 'no'}`, map, image, title, method, methodTitle, subtitle, ...(perChannel ? { barLabel: 'channel' } : {}) };
   }
 
   private showResult(): void {

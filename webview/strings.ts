@@ -53,6 +53,16 @@ export const S = {
   gradientOnly: 'Gradient only',
   gradientOnlyTitle: 'multiply_by_inputs = False: show ∂target/∂activation without multiplying by the activation',
   output: 'Output',
+  attributionMethod: 'Attribution method',
+  integration: 'Integration',
+  baselineHint: "0 = zeros (Captum's default); one value for every input element",
+  layerBaselineHint: 'the value an ablated group takes (layer_baselines)',
+  convergenceDelta: 'Convergence delta',
+  convergenceDeltaTitle: 'return_convergence_delta: Σ attribution − (F(x) − F(baseline)) per example, shown with the result',
+  gradcamRelu: 'ReLU',
+  gradcamDimSum: 'Sum over channels',
+  ablationGrouping: 'Groups',
+  noTarget: 'Activation has no target: the picture is A(x) itself.',
   example: 'Example',
   tensor: 'Tensor',
   method: 'Method',
@@ -75,6 +85,7 @@ export const S = {
   pinned: 'Pinned',
   current: 'Current',
   nonSpatial: 'Non-spatial activation: one bar per feature (summed over channels).',
+  perChannelBars: 'one bar per channel: F(x) − F(x with that channel at the layer baseline)',
 } as const;
 
 export const STAGE_WORDS: Record<string, string> = {

@@ -2,6 +2,7 @@
  * What the inspector remembers across reloads (VS Code's `getState`/`setState`), and how a stored value is
  * read back: anything missing, stale or malformed falls back to the default, field by field.
  */
+import { DEFAULT_METHOD, type MethodChoice, restoreMethodChoice } from './attributionMethod';
 import { type ColormapChoice, isColormapName } from './heatmap/colormap';
 import type { Sign } from './heatmap/normalize';
 import { DEFAULT_DISPLAY, type DisplayOptions, type Method, METHODS } from './heatmap/overlay';
@@ -24,6 +25,8 @@ export interface ViewState {
   output?: string | number;
   layerInput: boolean;
   gradientOnly: boolean;
+  /** Captum's layer method and its arguments. */
+  attributionMethod: MethodChoice;
   display: DisplayOptions;
   /** Channel shown alone in the main view; undefined: the sum over channels. */
   channel?: number;
@@ -41,6 +44,7 @@ export function defaultViewState(): ViewState {
     targetAuto: true,
     layerInput: false,
     gradientOnly: false,
+    attributionMethod: { ...DEFAULT_METHOD },
     display: { ...DEFAULT_DISPLAY },
     filter: '',
     expanded: [],
@@ -79,6 +83,7 @@ export function restoreViewState(raw: unknown): ViewState {
   if (isStr(raw.output, 4096) || isInt(raw.output, 0, 4096)) s.output = raw.output;
   if (typeof raw.layerInput === 'boolean') s.layerInput = raw.layerInput;
   if (typeof raw.gradientOnly === 'boolean') s.gradientOnly = raw.gradientOnly;
+  s.attributionMethod = restoreMethodChoice(raw.attributionMethod);
   s.display = restoreDisplay(raw.display);
   if (isInt(raw.channel, 0, 1 << 20)) s.channel = raw.channel;
   if (isStr(raw.filter, 500)) s.filter = raw.filter;
@@ -91,5 +96,5 @@ export function restoreViewState(raw: unknown): ViewState {
 export function forModel(s: ViewState, modelKey: string): ViewState {
   if (s.modelKey === modelKey) return s;
   const d = defaultViewState();
-  return { ...d, modelKey, display: s.display, topK: s.topK, layerInput: s.layerInput, gradientOnly: s.gradientOnly };
+  return { ...d, modelKey, display: s.display, topK: s.topK, layerInput: s.layerInput, gradientOnly: s.gradientOnly, attributionMethod: s.attributionMethod };
 }

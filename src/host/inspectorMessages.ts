@@ -4,10 +4,12 @@
  */
 import { copyPreprocess } from '../engine/preprocess';
 import type { ImagePreprocess } from '../engine/tensor/image';
-import type { AttributeResult as WireAttributeResult, LoadInputResult } from '../engineProcess/rpc';
-import { fromWire } from '../engineProcess/wire';
+import type { InputRef, AttributeResult as WireAttributeResult, LoadInputResult, WireMethodSpec } from '../engineProcess/rpc';
+import { fromWire, toWire } from '../engineProcess/wire';
+import type { HostTensor } from '../engine/tensor/hostTensor';
 import {
   AttributeResponse,
+  AttributionMethodSpec,
   ErrorInfo,
   InputInfo,
   PreprocessSpec,
@@ -53,7 +55,35 @@ export function attributeResponse(layerIds: string[], res: WireAttributeResult):
     provider: res.provider,
     providerNotes: res.providerNotes,
     timings: res.timings,
+    ...(res.delta ? { delta: float32Payload(res.delta) } : {}),
   };
+}
+
+function float32Payload(w: WireAttributeResult['output']): TensorPayload {
+  const t = fromWire(w);
+  return { dims: t.dims, data: t.data instanceof Float32Array ? t.data : Float32Array.from(t.data as ArrayLike<number>, Number) };
+}
+
+/**
+ * The webview's method spec as the engine's wire spec: the same fields, with the constant baseline as one tensor
+ * per graph input (of that input's shape and type; zeros are the engine's default and are not sent) and the layer
+ * mask as a wire tensor.
+ */
+export function wireMethod(m: AttributionMethodSpec, inputs: { dims: number[]; dtype: string }[]): WireMethodSpec {
+  const { baseline, layerMask, ...plain } = m;
+  const spec: WireMethodSpec = { ...plain };
+  if (baseline !== undefined && baseline !== 0) spec.baselines = inputs.map((x, i) => constantInput(baseline, x, i));
+  if (layerMask) spec.layerMask = toWire({ dtype: 'float32', dims: [...layerMask.dims], data: layerMask.data });
+  return spec;
+}
+
+function constantInput(value: number, x: { dims: number[]; dtype: string }, i: number): InputRef {
+  const n = x.dims.reduce((a, b) => a * b, 1);
+  let t: HostTensor;
+  if (x.dtype === 'float32') t = { dtype: 'float32', dims: [...x.dims], data: new Float32Array(n).fill(value) };
+  else if (x.dtype === 'int64' && Number.isInteger(value)) t = { dtype: 'int64', dims: [...x.dims], data: new BigInt64Array(n).fill(BigInt(value)) };
+  else throw Object.assign(new Error(S.baselineDtype(i, x.dtype, value)), { code: 'invalid-argument' });
+  return { tensor: toWire(t) };
 }
 
 export function inputInfo(name: string, kind: 'image' | 'npy', res: LoadInputResult): InputInfo {

@@ -40,6 +40,7 @@ import {
   pngBytes,
   toImagePreprocess,
   toPreprocessSpec,
+  wireMethod,
 } from './inspectorMessages';
 import { INPUT_EXTENSIONS, IMAGE_EXTENSIONS, isInsideAny } from './paths';
 import { withEngineProgress } from './progress';
@@ -423,6 +424,7 @@ export class InspectorPanel implements vscode.Disposable {
     if (!(await this.s.gate.allowRun())) throw new InspectorError(S.untrustedDeclined, 'untrusted');
     const inputs = this.inputRefs();
     const cfg = settings();
+    const method = p.method && wireMethod(p.method, this.inputs.map((x) => ({ dims: x?.info.tensorDims ?? [], dtype: x?.info.dtype ?? 'float32' })));
     const res = await this.tracked(requestId, S.attributeProgress(p.layers.join(', ')), (token) =>
       this.s.engine.attribute(
         {
@@ -433,6 +435,7 @@ export class InspectorPanel implements vscode.Disposable {
           layerInput: p.layerInput,
           gradientOnly: p.gradientOnly,
           output: p.output,
+          ...(method ? { method } : {}),
           provider: cfg.executionProvider,
           threads: cfg.threads,
         },

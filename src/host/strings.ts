@@ -61,6 +61,7 @@ export const S = {
   npyFilter: 'NumPy arrays',
   noInput: 'Choose an input first (an image or a .npy file).',
   noInputAt: (i: number, n: number) => `The model takes ${n} inputs; choose input ${i + 1} too.`,
+  baselineDtype: (i: number, dtype: string, v: number) => `A baseline of ${v} does not fit input ${i + 1} (${dtype}); use zeros or a number of that type.`,
   noSuchInput: (i: number, n: number) => `The model has ${n} input(s); there is no input ${i + 1}.`,
   inputOutsideRoots: (p: string) => `${p} is outside the workspace and LayerLens' own files; choose it again with the file picker.`,
   modelOutsideRoots: (p: string) => `Not restoring the inspector for ${p}: it is outside the workspace.`,

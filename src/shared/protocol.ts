@@ -10,11 +10,11 @@
  * The host must pass every incoming message through `validateWebviewMessage` before acting on it: a webview
  * is a web page, and its messages are untrusted input. This file is pure (no DOM, no Node, no `vscode`).
  */
-import type { Prediction, PredictResult, TargetSpec, Timings } from '../engine/api';
+import type { IntegrationRule, MethodName as AttributionMethod, Prediction, PredictResult, TargetSpec, Timings } from '../engine/api';
 import type { LayerEntry, ValueSummary } from '../engine/onnx/layerTree';
 import type { OutputKind, OutputKindInfo } from '../engine/onnx/outputKind';
 
-export type { LayerEntry, OutputKind, OutputKindInfo, Prediction, PredictResult, TargetSpec, Timings, ValueSummary };
+export type { AttributionMethod, IntegrationRule, LayerEntry, OutputKind, OutputKindInfo, Prediction, PredictResult, TargetSpec, Timings, ValueSummary };
 
 export const PROTOCOL_VERSION = 1;
 
@@ -114,16 +114,66 @@ export interface ProviderInfo {
   notes: string[];
 }
 
+/**
+ * Captum's layer method and its arguments, as the inspector asks for them (the engine's `MethodSpec` with the
+ * tensors the webview cannot name replaced: `baseline` is one number for every input element, `layerMask` a float32
+ * tensor of group ids). Absent fields take Captum's defaults; fields that do not apply to the method are refused.
+ */
+export interface AttributionMethodSpec {
+  name: AttributionMethod;
+  /** Path methods: integration points (default 50). */
+  nSteps?: number;
+  integration?: IntegrationRule;
+  /** Path methods: every element of every graph input's baseline (absent: zeros). */
+  baseline?: number;
+  /** Conductance, integrated gradients: also return the convergence delta per example. */
+  convergenceDelta?: boolean;
+  /** Integrated gradients: multiply by A(x) − A(baseline) (default true). */
+  multiplyByInputs?: boolean;
+  /** Grad-CAM: max(·, 0) of the result. */
+  reluAttributions?: boolean;
+  /** Grad-CAM: sum over the channel axis (default true). */
+  dimSum?: boolean;
+  /** Feature ablation: what an ablated group becomes (default 0). */
+  layerBaseline?: number;
+  /** Feature ablation: group ids broadcast to the layer's shape (absent: every element its own group). */
+  layerMask?: TensorPayload;
+}
+
+/** Which arguments each method takes (as the CLI's flags do): anything else in a spec is refused. */
+export const METHOD_ARGUMENTS: { readonly [M in AttributionMethod]: readonly Exclude<keyof AttributionMethodSpec, 'name'>[] } = {
+  lgxa: [],
+  activation: [],
+  gradcam: ['reluAttributions', 'dimSum'],
+  'internal-influence': ['nSteps', 'integration', 'baseline'],
+  conductance: ['nSteps', 'integration', 'baseline', 'convergenceDelta'],
+  'integrated-gradients': ['nSteps', 'integration', 'baseline', 'convergenceDelta', 'multiplyByInputs'],
+  'feature-ablation': ['layerBaseline', 'layerMask'],
+};
+
+export const ATTRIBUTION_METHODS = Object.keys(METHOD_ARGUMENTS) as AttributionMethod[];
+
+/** Labels of Captum's integration rules (`method=` of its path methods). */
+export const INTEGRATION_LABELS: { readonly [R in IntegrationRule]: string } = {
+  gausslegendre: 'Gauss-Legendre',
+  riemann_left: 'Riemann left',
+  riemann_right: 'Riemann right',
+  riemann_middle: 'Riemann middle',
+  riemann_trapezoid: 'Riemann trapezoid',
+};
+
 export interface AttributeParams {
   /** Layer ids: module paths, `node:<name>` or `value:<name>`. */
   layers: string[];
   target: TargetSpec;
   /** Captum's attribute_to_layer_input. */
   layerInput: boolean;
-  /** multiply_by_inputs = false: the gradient alone. */
+  /** multiply_by_inputs = false: the gradient alone (Layer Gradient × Activation). */
   gradientOnly: boolean;
   /** Which graph output the target indexes (name or index); omitted: the first. */
   output?: string | number;
+  /** Captum's layer method; omitted: Layer Gradient × Activation. */
+  method?: AttributionMethodSpec;
 }
 
 export interface LayerAttribution {
@@ -139,6 +189,8 @@ export interface AttributeResponse {
   provider: string;
   providerNotes: string[];
   timings: Timings;
+  /** Convergence delta per example, shape [N] (conductance and integrated gradients when asked for). */
+  delta?: TensorPayload;
 }
 
 export interface PredictParams {
@@ -274,6 +326,8 @@ export const LIMITS = Object.freeze({
   pngBytesMax: 256 * 1024 * 1024,
   npyElementsMax: 2 ** 28,
   tensorRankMax: 8,
+  nStepsMax: 4096,
+  layerMaskElementsMax: 2 ** 24,
 });
 
 /** Checks `v` at `path`; returns an error message or null. The phantom `T` ties a checker to its type. */
@@ -445,22 +499,66 @@ const pngPayload: Checker<Uint8Array | string> = (v, p) => {
   return b.length >= 8 && sig.every((x, i) => b[i] === x) ? null : `${p}: the bytes are not a PNG file`;
 };
 
+const integrationRule = literal(...(Object.keys(INTEGRATION_LABELS) as IntegrationRule[]));
+
+const layerMask: Checker<TensorPayload> = (v, p) => {
+  const e = tensorPayload(v, p);
+  if (e) return e;
+  const t = v as TensorPayload;
+  if (t.data.length > LIMITS.layerMaskElementsMax) return `${p}: ${t.data.length} elements is more than the ${LIMITS.layerMaskElementsMax} allowed`;
+  // Group ids are exact integers in float32 up to 2^24.
+  return t.data.every((x) => Number.isInteger(x) && Math.abs(x) <= 2 ** 24) ? null : `${p}: group ids must be integers`;
+};
+
+const methodSpec: Checker<AttributionMethodSpec> = (v, p) => {
+  const e = obj<AttributionMethodSpec>(
+    {
+      name: literal(...ATTRIBUTION_METHODS),
+      nSteps: int(1, LIMITS.nStepsMax),
+      integration: integrationRule,
+      baseline: finite(),
+      convergenceDelta: bool(),
+      multiplyByInputs: bool(),
+      reluAttributions: bool(),
+      dimSum: bool(),
+      layerBaseline: finite(),
+      layerMask,
+    },
+    ['nSteps', 'integration', 'baseline', 'convergenceDelta', 'multiplyByInputs', 'reluAttributions', 'dimSum', 'layerBaseline', 'layerMask'],
+  )(v, p);
+  if (e) return e;
+  const m = v as AttributionMethodSpec;
+  const allowed: readonly string[] = METHOD_ARGUMENTS[m.name];
+  for (const k of Object.keys(m)) if (k !== 'name' && m[k as keyof AttributionMethodSpec] !== undefined && !allowed.includes(k)) return `${p}.${k}: does not apply to ${m.name}`;
+  if (m.integration?.startsWith('riemann') && m.nSteps === 1) return `${p}.nSteps: the Riemann rules need at least 2 steps`;
+  return null;
+};
+
 /** One params checker per method; the mapped type makes the compiler hold each to its method's params. */
 export const PARAM_CHECKERS: { [M in MethodName]: Checker<ParamsOf<M>> } = {
   ready: obj<ParamsOf<'ready'>>({ protocolVersion: int(1, 1000) }),
   selectLayer: obj<ParamsOf<'selectLayer'>>({ layerId }),
   pickInput: obj<ParamsOf<'pickInput'>>({ inputIndex: int(0, 1024) }),
   setPreprocess: obj<ParamsOf<'setPreprocess'>>({ preprocess: preprocessSpec, remember: bool() }),
-  attribute: obj<AttributeParams>(
-    {
-      layers: arr(layerId, 1, LIMITS.layersMax),
-      target: targetSpec,
-      layerInput: bool(),
-      gradientOnly: bool(),
-      output: outputRef,
-    },
-    ['output'],
-  ),
+  attribute: (v, p) => {
+    const e = obj<AttributeParams>(
+      {
+        layers: arr(layerId, 1, LIMITS.layersMax),
+        target: targetSpec,
+        layerInput: bool(),
+        gradientOnly: bool(),
+        output: outputRef,
+        method: methodSpec,
+      },
+      ['output', 'method'],
+    )(v, p);
+    if (e) return e;
+    const a = v as AttributeParams;
+    const name = a.method?.name ?? 'lgxa';
+    if (a.gradientOnly && name !== 'lgxa') return `${p}.gradientOnly: applies to lgxa only${name === 'integrated-gradients' ? ' (integrated gradients: method.multiplyByInputs = false)' : ''}`;
+    if (name === 'activation' && a.target.kind !== 'none') return `${p}.target: activation has no target (send { kind: 'none' })`;
+    return null;
+  },
   predict: obj<PredictParams>({ output: outputRef, top: int(1, LIMITS.topMax) }, ['output']),
   cancel: obj<ParamsOf<'cancel'>>({ requestId: int(1, LIMITS.idMax) }),
   exportPng: obj<ParamsOf<'exportPng'>>({ suggestedName: fileName, png: pngPayload }),

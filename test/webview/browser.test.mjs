@@ -164,13 +164,163 @@ describe('inspector webview in Chromium', { skip }, () => {
     await waitForAttribute(++n);
     await idle();
     assert.deepEqual([(await lastAttribute()).layerInput, (await lastAttribute()).gradientOnly], [true, true]);
-    assert.match(await page.locator('#figure-current .ll-figure-subtitle').innerText(), /layer input · gradient ·/);
+    assert.match(await page.locator('#figure-current .ll-figure-subtitle').innerText(), /layer input · \[/);
+    assert.equal(await page.locator('#figure-current .ll-figure-method').innerText(), 'Layer Gradient × Activation · gradient only');
     await page.click('#toggle-layer-input');
     await waitForAttribute(++n);
     await page.click('#toggle-gradient-only');
     await waitForAttribute(++n);
     await idle();
     assert.deepEqual([(await lastAttribute()).layerInput, (await lastAttribute()).gradientOnly], [false, false]);
+  });
+
+  it('the method picker sends each method with its arguments and shows only the controls it takes', async () => {
+    const shown = (id) => page.locator(`#${id}`).isVisible();
+    const methodLine = () => page.locator('#figure-current .ll-figure-method').innerText();
+    const requested = async (action) => {
+      const n = (await attributeRequests()).length;
+      await action();
+      await waitForAttribute(n + 1);
+      await idle();
+      return lastAttribute();
+    };
+    const pick = (label) => requested(() => choose('method-select', label));
+    const fillNumber = (id, value) => requested(async () => {
+      await page.locator(`#${id} input`).fill(value);
+      await page.locator(`#${id} input`).press('Enter');
+    });
+    const seen = new Set([await pixels()]);
+    const fresh = async (what) => {
+      const p = await pixels();
+      assert.ok(!seen.has(p), `${what}: the picture did not change`);
+      seen.add(p);
+    };
+    // Layer Gradient × Activation: the default, sent as before (no method field).
+    assert.equal(await selectValue('method-select'), 'lgxa');
+    assert.equal((await lastAttribute()).method, undefined);
+    assert.equal(await methodLine(), 'Layer Gradient × Activation');
+    for (const id of ['method-steps', 'method-integration', 'method-delta', 'method-relu', 'method-grouping']) assert.equal(await shown(id), false, `${id} hidden for LGXA`);
+    assert.equal(await shown('toggle-gradient-only'), true);
+
+    // Grad-CAM: a [1, 1, h, w] map, upsampled onto the 224×224 input; ReLU and channel-sum toggles.
+    let req = await pick('Grad-CAM');
+    assert.deepEqual(req.method, { name: 'gradcam', reluAttributions: false, dimSum: true });
+    assert.equal(req.gradientOnly, false);
+    assert.deepEqual(req.target, (await attributeRequests()).at(-2).target, 'the same target');
+    assert.deepEqual([await shown('method-relu'), await shown('method-dimsum'), await shown('method-steps'), await shown('toggle-gradient-only')], [true, true, false, false]);
+    assert.equal(await methodLine(), 'Grad-CAM');
+    assert.match(await page.locator('#figure-current .ll-figure-subtitle').innerText(), /\[1, 1, 14, 14\]/);
+    assert.match(await pixels(), /^224x224:/, 'the 14×14 map is drawn at the input size');
+    assert.equal(await page.locator('#channels').isVisible(), false, 'one channel: no channel grid');
+    await fresh('Grad-CAM');
+    req = await requested(() => page.click('#method-relu'));
+    assert.equal(req.method.reluAttributions, true);
+    assert.equal(await methodLine(), 'Grad-CAM · ReLU');
+    await fresh('Grad-CAM with ReLU');
+    await page.click('#pin-button');
+    await requested(() => page.click('#method-relu'));
+
+    // Integrated Gradients: n_steps with its cost, integration rule, baseline, convergence delta, gradient only.
+    req = await pick('Integrated Gradients');
+    assert.deepEqual(req.method, { name: 'integrated-gradients', nSteps: 50, integration: 'gausslegendre', convergenceDelta: true });
+    for (const id of ['method-steps', 'method-integration', 'method-baseline', 'method-delta', 'toggle-gradient-only']) assert.equal(await shown(id), true, `${id} shown for IG`);
+    assert.equal(await shown('method-relu'), false);
+    assert.match(await page.locator('#method-cost').innerText(), /^≈ 50 × one attribution ≈ 615 ms$/, 'the estimate uses the last measured attribution (12.3 ms)');
+    assert.equal(await methodLine(), 'Integrated Gradients · 50 steps · Gauss-Legendre · zero baseline · δ = 3.1e-4');
+    assert.match(await page.locator('#figure-pinned .ll-figure-method').innerText(), /^Grad-CAM · ReLU$/, 'the pinned result keeps its own method');
+    await fresh('Integrated Gradients');
+    req = await fillNumber('method-steps', '8');
+    assert.equal(req.method.nSteps, 8);
+    assert.equal(await methodLine(), 'Integrated Gradients · 8 steps · Gauss-Legendre · zero baseline · δ = 1.9e-3');
+    assert.match(await page.locator('#method-cost').innerText(), /^≈ 8 × one attribution ≈ 98 ms$/, 'measured again: 98 ms for 8 steps');
+    await fresh('IG with 8 steps');
+    req = await requested(() => choose('method-integration', 'Riemann trapezoid'));
+    assert.equal(req.method.integration, 'riemann_trapezoid');
+    const before = (await attributeRequests()).length;
+    await page.locator('#method-baseline input').fill('blurred');
+    await page.locator('#method-baseline input').press('Enter');
+    assert.match(await page.locator('#method-error').innerText(), /baseline must be a number/);
+    assert.equal((await attributeRequests()).length, before, 'no request for a baseline that is not a number');
+    req = await fillNumber('method-baseline', '0.5');
+    assert.equal(await page.locator('#method-error').innerText(), '');
+    assert.equal(await host(() => document.getElementById('method-baseline').invalid), false);
+    assert.equal(req.method.baseline, 0.5);
+    assert.match(await methodLine(), /Riemann trapezoid · baseline 0\.5 · δ/);
+    req = await requested(() => page.click('#toggle-gradient-only'));
+    assert.deepEqual([req.gradientOnly, req.method.multiplyByInputs], [false, false], 'gradient only is multiply_by_inputs = False for IG');
+    req = await requested(() => page.click('#method-delta'));
+    assert.equal(req.method.convergenceDelta, undefined);
+    assert.doesNotMatch(await methodLine(), /δ/);
+    await requested(() => page.click('#method-delta'));
+    // A bad n_steps is refused in place; nothing is sent.
+    const n = (await attributeRequests()).length;
+    await page.locator('#method-steps input').fill('1');
+    await page.locator('#method-steps input').press('Enter');
+    assert.match(await page.locator('#method-error').innerText(), /Riemann rules need n_steps ≥ 2/);
+    await page.locator('#method-steps input').fill('0');
+    await page.locator('#method-steps input').press('Enter');
+    assert.match(await page.locator('#method-error').innerText(), /from 1 to 4096/);
+    assert.equal((await attributeRequests()).length, n, 'no request for a bad n_steps');
+    await page.locator('#method-steps input').fill('8');
+    await page.locator('#method-steps input').press('Enter');
+    assert.equal(await page.locator('#method-error').innerText(), '');
+    assert.equal(await host(() => document.getElementById('method-steps').invalid), false);
+    assert.equal((await attributeRequests()).length, n, 'back to the value the shown result has: nothing to ask');
+    await page.mouse.move(0, 0);
+    await page.screenshot({ path: path.join(RESULTS, 'webview-methods.png') });
+    await page.click('#pin-button');
+
+    // Conductance: delta, no multiply_by_inputs (gradient only is hidden, and not sent); Internal Influence: no delta.
+    req = await pick('Conductance');
+    assert.deepEqual(req.method, { name: 'conductance', nSteps: 8, integration: 'riemann_trapezoid', baseline: 0.5, convergenceDelta: true });
+    assert.equal(req.gradientOnly, false);
+    assert.equal(await shown('toggle-gradient-only'), false);
+    assert.match(await page.locator('#method-cost').innerText(), /^≈ 9 × one attribution/, 'conductance evaluates n_steps + 1 points');
+    req = await pick('Internal Influence');
+    assert.deepEqual(req.method, { name: 'internal-influence', nSteps: 8, integration: 'riemann_trapezoid', baseline: 0.5 });
+    assert.equal(await shown('method-delta'), false);
+    await fresh('Internal Influence');
+
+    // Activation: no target; the target editor is disabled with a note.
+    req = await pick('Activation');
+    assert.deepEqual(req.method, { name: 'activation' });
+    assert.deepEqual(req.target, { kind: 'none' });
+    assert.equal(await host(() => document.getElementById('target-field').disabled), true);
+    assert.equal(await shown('target-none'), true);
+    assert.match(await page.locator('#figure-current .ll-figure-subtitle').innerText(), /^no target · layer output/);
+    await fresh('Activation');
+
+    // Feature Ablation: per channel by default (a [1, C, 1, 1] mask of ids 0..C−1 from the layer's shape).
+    req = await pick('Feature Ablation');
+    assert.equal(req.method.name, 'feature-ablation');
+    assert.equal(req.method.layerBaseline, 0);
+    assert.deepEqual(req.method.layerMask.dims, [1, 256, 1, 1]);
+    assert.deepEqual(Array.from(req.method.layerMask.data), Array.from({ length: 256 }, (_v, i) => i));
+    assert.notDeepEqual(req.target, { kind: 'none' }, 'a target again');
+    assert.equal(await host(() => document.getElementById('target-field').disabled), false);
+    assert.match(await page.locator('#method-groups').innerText(), /^256 groups: 256 ablated forward passes$/);
+    assert.equal(await methodLine(), 'Feature Ablation · per channel (256) · baseline 0');
+    // One number per channel: bars, not a flat picture.
+    assert.equal(await page.locator('#figure-current').evaluate((e) => e.classList.contains('vector')), true);
+    assert.match(await page.locator('#figure-current .ll-figure-subtitle').innerText(), /one bar per channel/);
+    await fresh('Feature Ablation');
+    req = await fillNumber('method-layer-baseline', '-1');
+    assert.equal(req.method.layerBaseline, -1);
+    req = await requested(() => choose('method-grouping', 'Per element'));
+    assert.equal(req.method.layerMask, undefined);
+    assert.equal(await page.locator('#figure-current').evaluate((e) => e.classList.contains('vector')), false, 'per element: a map again');
+    assert.match(await page.locator('#method-groups').innerText(), /50,176 ablated forward passes \(one per element of \[1, 256, 14, 14\]\) — slow; per channel is 256/);
+    assert.equal(await page.locator('#method-groups').evaluate((e) => e.classList.contains('ll-warning')), true);
+    await requested(() => choose('method-grouping', 'Per channel'));
+    await fillNumber('method-layer-baseline', '0');
+
+    // Back to LGXA with gradient only (set under IG, kept), then off.
+    req = await pick('Layer Gradient × Activation');
+    assert.equal(req.method, undefined);
+    assert.equal(req.gradientOnly, true);
+    assert.equal(await methodLine(), 'Layer Gradient × Activation · gradient only');
+    req = await requested(() => page.click('#toggle-gradient-only'));
+    assert.equal(req.gradientOnly, false);
   });
 
   it('display options change the pixels without any message to the host', async () => {

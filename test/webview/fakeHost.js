@@ -155,6 +155,37 @@
     return { valueName, dims: [...dims], data };
   }
 
+  /** What each of Captum's other layer methods would return, shaped as the engine returns it (Grad-CAM: [N, 1, h, w]). */
+  function methodAttribution(t, params) {
+    const m = params.method;
+    if (!m) return t;
+    const data = Float32Array.from(t.data);
+    switch (m.name) {
+      case 'activation':
+        for (let i = 0; i < data.length; i++) data[i] = Math.abs(data[i]) * 40 + 0.01 * Math.cos(i);
+        return { ...t, data };
+      case 'gradcam': {
+        if (t.dims.length !== 4 || m.dimSum === false) return { ...t, data: m.reluAttributions ? data.map((v) => Math.max(0, v)) : data };
+        const [n, c, hh, ww] = t.dims;
+        const out = new Float32Array(n * hh * ww);
+        for (let ch = 0; ch < c; ch++) for (let s = 0; s < hh * ww; s++) out[s] += data[ch * hh * ww + s] * (ch % 2 ? 0.5 : 1.5);
+        return { ...t, dims: [n, 1, hh, ww], data: m.reluAttributions ? out.map((v) => Math.max(0, v)) : out };
+      }
+      case 'feature-ablation': {
+        if (m.layerMask && m.layerMask.dims[1] !== t.dims[1]) throw new Error(`the layer mask of shape [${m.layerMask.dims}] does not broadcast to the layer's shape [${t.dims}]`);
+        const per = t.dims.slice(2).reduce((a, b) => a * b, 1);
+        for (let i = 0; i < data.length; i++) data[i] = m.layerMask ? t.data[Math.floor(i / per) * per] * 3 : -data[i];
+        return { ...t, data };
+      }
+      default: {
+        // Path methods: the picture moves with n_steps, so each choice looks different.
+        const k = (m.nSteps ?? 50) / 50;
+        for (let i = 0; i < data.length; i++) data[i] = data[i] * (1 + 0.5 * Math.sin(i * k)) * (m.name === 'internal-influence' ? -1 : 1);
+        return { ...t, data };
+      }
+    }
+  }
+
   function topK(k, variant) {
     const logits = LABELS.map((_l, i) => Math.cos(i * 1.3 + variant) * 2 + (i === 7 ? 4 : 0) + (i === 9 ? 2.6 : 0) + (i === 5 ? 2.1 : 0));
     const ex = logits.map((x) => Math.exp(x));
@@ -223,13 +254,21 @@
           const layerId = params.layers[0];
           if (byId.get(layerId)?.opTypes.includes('NonMaxSuppression'))
             return fail(id, { message: "unsupported op 'NonMaxSuppression' on the path from the layer to the target: no VJP rule (domain ai.onnx, opset 17)", code: 'unsupported-op', node: '/head/nms/NonMaxSuppression', op: 'NonMaxSuppression' });
+          let layers;
+          try {
+            layers = params.layers.map((l) => ({ layerId: l, tensors: [methodAttribution(attributionFor(l, params), params)] }));
+          } catch (e) {
+            return fail(id, { message: `feature ablation: ${e.message}`, code: 'invalid-argument' });
+          }
+          const steps = params.method?.nSteps ?? 50;
           const response = {
-            layers: params.layers.map((l) => ({ layerId: l, tensors: [attributionFor(l, params)] })),
+            layers,
             output: { name: 'logits', dims: [1, 10] },
             provider: 'cpu',
             providerNotes: ['webgpu: No supported adapters'],
-            timings: { load: 0, compile: 41.5, run: 12.3 },
+            timings: { load: 0, compile: 41.5, run: params.method?.nSteps ? 12.3 * steps : 12.3 },
           };
+          if (params.method?.convergenceDelta) response.delta = { dims: [1], data: Float32Array.of(3.1e-4 * (50 / steps)) };
           fake.lastAttribute = { params, response };
           respond(id, response);
         });

@@ -121,6 +121,24 @@ export function channelMap(t: AttributionTensor, example: number, channel: numbe
   return { spatial: g.spatial, width: g.width, height: g.height, values: out };
 }
 
+/**
+ * One bar per channel: the mean of each channel of one example. For results that are constant within a channel
+ * (feature ablation per channel) this is each channel's value, which the summed map would smear into a flat picture.
+ */
+export function channelVector(t: AttributionTensor, example: number, layout: ChannelLayout): AttributionMap {
+  checkExample(t, example);
+  const g = geometry(t.dims, layout);
+  const positions = g.width * g.height;
+  const values = new Float64Array(g.channels);
+  const base = example * g.perExample;
+  for (let c = 0; c < g.channels; c++) {
+    let acc = 0;
+    for (let s = 0; s < positions; s++) acc += t.data[base + g.offset(c, s)];
+    values[c] = acc / positions;
+  }
+  return { spatial: false, width: g.channels, height: 1, values };
+}
+
 /** Σ|attribution| per channel for one example. */
 export function channelTotals(t: AttributionTensor, example: number, layout: ChannelLayout): Float64Array {
   checkExample(t, example);

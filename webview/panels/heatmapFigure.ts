@@ -17,6 +17,12 @@ export interface FigureSource {
   map: AttributionMap;
   image?: InputImage;
   title: string;
+  /** The method that produced the map, with its arguments (and the convergence delta when there is one). */
+  method?: string;
+  /** More about it, as a tooltip (every example's delta). */
+  methodTitle?: string;
+  /** What one bar of a non-spatial map is ('feature' when not given). */
+  barLabel?: string;
   subtitle: string;
 }
 
@@ -35,6 +41,7 @@ export class HeatmapFigure {
   private readonly stage: HTMLElement;
   private readonly message: HTMLElement;
   private readonly titleEl: HTMLElement;
+  private readonly methodEl: HTMLElement;
   private readonly subtitleEl: HTMLElement;
   private readonly readout: HTMLElement;
   private readonly bar: HTMLCanvasElement;
@@ -56,6 +63,7 @@ export class HeatmapFigure {
     this.message = h('div', { class: 'll-message', role: 'status' });
     this.stage = h('div', { class: 'll-stage' }, this.canvas, this.message);
     this.titleEl = h('div', { class: 'll-figure-title' });
+    this.methodEl = h('div', { class: 'll-figure-method' });
     this.subtitleEl = h('div', { class: 'll-figure-subtitle ll-muted' });
     this.readout = h('div', { class: 'll-readout ll-muted', 'aria-live': 'off' }, '\u00a0');
     this.bar = h('canvas', { class: 'll-colorbar-ramp', width: LUT_SIZE, height: 1, 'aria-hidden': 'true' });
@@ -64,7 +72,7 @@ export class HeatmapFigure {
     this.barMax = h('span', { class: 'll-colorbar-max' });
     this.barCaption = h('div', { class: 'll-colorbar-caption ll-muted' });
     this.colorbar = h('div', { class: 'll-colorbar', role: 'img' }, this.bar, h('div', { class: 'll-colorbar-ticks' }, this.barMin, this.barMid, this.barMax), this.barCaption);
-    this.el = h('figure', { class: 'll-figure', id, 'data-role': id }, h('figcaption', {}, h('span', { class: 'll-figure-heading' }, heading), this.titleEl, this.subtitleEl), this.stage, this.readout, this.colorbar);
+    this.el = h('figure', { class: 'll-figure', id, 'data-role': id }, h('figcaption', {}, h('span', { class: 'll-figure-heading' }, heading), this.titleEl, this.methodEl, this.subtitleEl), this.stage, this.readout, this.colorbar);
     this.canvas.addEventListener('mousemove', (e) => this.hover(e));
     this.canvas.addEventListener('mouseleave', () => (this.readout.textContent = '\u00a0'));
     this.setMessage(S.selectLayerPrompt, 'info');
@@ -81,6 +89,8 @@ export class HeatmapFigure {
     }
     this.source = src;
     this.titleEl.textContent = src?.title ?? '';
+    this.methodEl.textContent = src?.method ?? '';
+    this.methodEl.title = src?.methodTitle ?? src?.method ?? '';
     this.subtitleEl.textContent = src?.subtitle ?? '';
     this.el.classList.toggle('vector', !!src && !src.map.spatial);
     if (src) this.setMessage('', 'info');
@@ -196,7 +206,7 @@ export class HeatmapFigure {
     if (!this.source.map.spatial) {
       const n = this.frame.normalized.length;
       const i = Math.min(n - 1, Math.floor(((e.clientX - r.left) / r.width) * n));
-      this.readout.textContent = `feature ${i} · ${formatValue(this.source.map.values[i])}`;
+      this.readout.textContent = `${this.source.barLabel ?? 'feature'} ${i} · ${formatValue(this.source.map.values[i])}`;
       return;
     }
     const x = Math.floor(((e.clientX - r.left) / r.width) * this.frame.width);

@@ -21,6 +21,7 @@ export class TargetPanel {
   private readonly exampleRow: HTMLElement;
   private readonly layerInput: HTMLElementTagNameMap['vscode-checkbox'];
   private readonly gradientOnly: HTMLElementTagNameMap['vscode-checkbox'];
+  private readonly noTarget: HTMLElement;
   private outputSelect?: HTMLElement;
   private exampleSelect?: HTMLElement;
   private examples = 0;
@@ -33,6 +34,8 @@ export class TargetPanel {
     this.status = h('div', { class: 'll-target-status', id: 'target-status', 'aria-live': 'polite' });
     this.autoButton = h('button', { type: 'button', class: 'll-link', id: 'target-auto' }, 'Follow top prediction');
     this.autoButton.addEventListener('click', () => opts.onAuto());
+    this.noTarget = h('div', { class: 'll-muted ll-small ll-note', id: 'target-none', role: 'note' }, S.noTarget);
+    this.noTarget.hidden = true;
     this.outputRow = h('div');
     this.exampleRow = h('div');
     this.layerInput = checkbox({ label: S.layerInput, checked: false, id: 'toggle-layer-input', title: S.layerInputTitle, onChange: (v) => opts.onLayerInput(v) });
@@ -43,6 +46,7 @@ export class TargetPanel {
       h('h2', { class: 'll-section-title', id: 'target-title' }, S.attribution),
       this.outputRow,
       field(S.target, this.targetField, h('div', {}, this.status, h('div', { class: 'll-muted ll-small' }, S.targetHint))),
+      this.noTarget,
       this.exampleRow,
       h('div', { class: 'll-toggles' }, this.layerInput, this.gradientOnly),
     );
@@ -68,6 +72,13 @@ export class TargetPanel {
     this.status.classList.toggle('error', !!error);
     this.status.replaceChildren(error ?? description, auto || error ? '' : ' · ', auto || error ? '' : this.autoButton);
     if (auto && !error) this.status.append(h('span', { class: 'll-muted' }, ` (${S.targetAuto})`));
+  }
+
+  /** Activation has no target; "gradient only" (multiply_by_inputs = False) exists for LGXA and integrated gradients. */
+  setMethod(opts: { target: boolean; gradientOnly: boolean }): void {
+    this.targetField.disabled = !opts.target;
+    this.noTarget.hidden = opts.target;
+    this.gradientOnly.hidden = !opts.gradientOnly;
   }
 
   setToggles(layerInput: boolean, gradientOnly: boolean): void {

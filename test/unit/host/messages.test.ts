@@ -5,9 +5,10 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { describe, test } from 'node:test';
 import { previewSize, tensorPreview } from '../../../src/engineProcess/preview';
+import type { WireTensor } from '../../../src/engineProcess/rpc';
 import { fromWire, toWire } from '../../../src/engineProcess/wire';
 import { EngineError } from '../../../src/host/engineClient';
-import { attributeResponse, checkWebviewMessage, errorInfo, inputInfo, pngBytes, toImagePreprocess, toPreprocessSpec } from '../../../src/host/inspectorMessages';
+import { attributeResponse, checkWebviewMessage, errorInfo, inputInfo, pngBytes, toImagePreprocess, toPreprocessSpec, wireMethod } from '../../../src/host/inspectorMessages';
 import { isInside, isInsideAny, isInputFile, isOnnxFile } from '../../../src/host/paths';
 import { SidecarCorruptError, checkSidecarText, readSidecar, sidecarPath, writeSidecar } from '../../../src/host/sidecar';
 import { contentSecurityPolicy, inspectorHtml } from '../../../src/host/webviewHtml';
@@ -72,6 +73,41 @@ describe('webview messages', () => {
     assert.equal(t.data.byteLength, t.data.buffer.byteLength, 'a whole buffer, so postMessage can transfer it');
     assert.equal(t.valueName, '/conv/Conv_output_0');
     assert.deepEqual(res.output, { name: 'logits', dims: [1, 10] });
+  });
+
+  test("an attribution's convergence delta reaches the webview as a float32 tensor", () => {
+    const res = attributeResponse(['conv'], {
+      attributions: [[toWire({ dtype: 'float32', dims: [2, 1], data: new Float32Array(2) })]],
+      valueNames: [['v']],
+      delta: toWire({ dtype: 'float32', dims: [2], data: Float32Array.of(3.1e-4, -2e-3) }),
+      output: toWire({ dtype: 'float32', dims: [2, 10], data: new Float32Array(20) }),
+      outputName: 'logits',
+      provider: 'cpu',
+      providerNotes: [],
+      timings: { load: 1, compile: 2, run: 3 },
+    });
+    assert.deepEqual(res.delta?.dims, [2]);
+    assert.ok(res.delta?.data instanceof Float32Array);
+    assert.deepEqual([...res.delta.data], [...Float32Array.of(3.1e-4, -2e-3)]);
+  });
+
+  test("the webview's method becomes the engine's: constant baselines per input, the layer mask as a wire tensor", () => {
+    const inputs = [
+      { dims: [1, 3, 2, 2], dtype: 'float32' },
+      { dims: [1, 4], dtype: 'int64' },
+    ];
+    assert.deepEqual(wireMethod({ name: 'gradcam', reluAttributions: true, dimSum: false }, inputs), { name: 'gradcam', reluAttributions: true, dimSum: false });
+    assert.deepEqual(wireMethod({ name: 'integrated-gradients', nSteps: 8, baseline: 0, convergenceDelta: true }, inputs), { name: 'integrated-gradients', nSteps: 8, convergenceDelta: true }, 'zeros: the engine default');
+    const ig = wireMethod({ name: 'integrated-gradients', nSteps: 8, integration: 'riemann_trapezoid', baseline: 2 }, inputs);
+    assert.equal(ig.baselines?.length, 2);
+    const [b0, b1] = ig.baselines!.map((r) => fromWire((r as { tensor: WireTensor }).tensor));
+    assert.deepEqual([b0.dtype, b0.dims, [...b0.data]], ['float32', [1, 3, 2, 2], new Array(12).fill(2)]);
+    assert.deepEqual([b1.dtype, b1.dims, [...b1.data]], ['int64', [1, 4], new Array(4).fill(2n)]);
+    assert.throws(() => wireMethod({ name: 'conductance', baseline: 0.5 }, inputs), (e: Error & { code?: string }) => e.code === 'invalid-argument' && /input 2 \(int64\)/.test(e.message));
+    const fa = wireMethod({ name: 'feature-ablation', layerBaseline: -1, layerMask: { dims: [1, 3, 1, 1], data: Float32Array.of(0, 1, 2) } }, inputs);
+    assert.equal(fa.layerBaseline, -1);
+    const mask = fromWire(fa.layerMask!);
+    assert.deepEqual([mask.dtype, mask.dims, [...mask.data]], ['float32', [1, 3, 1, 1], [0, 1, 2]]);
   });
 
   test('input previews arrive as RGBA bytes', () => {

@@ -2,6 +2,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import {
+  ATTRIBUTION_METHODS,
   errorResponseOf,
   eventOf,
   isHostToWebviewMessage,
@@ -41,7 +42,47 @@ describe('validateWebviewMessage', () => {
     assert.notEqual(typeof validateWebviewMessage(req('exportPng', { suggestedName: 'a.png', png: 'data:image/png;base64,iVBORw0KGgo=' })), 'string');
   });
 
+  it("accepts each of Captum's layer methods with the arguments it takes", () => {
+    const mask = { dims: [1, 3, 1, 1], data: Float32Array.of(0, 1, 2) };
+    const methods = [
+      { name: 'lgxa' },
+      { name: 'activation' },
+      { name: 'gradcam', reluAttributions: true, dimSum: false },
+      { name: 'internal-influence', nSteps: 20, integration: 'riemann_left', baseline: 0.5 },
+      { name: 'conductance', nSteps: 8, integration: 'riemann_trapezoid', convergenceDelta: true },
+      { name: 'integrated-gradients', nSteps: 1, integration: 'gausslegendre', baseline: -1, convergenceDelta: true, multiplyByInputs: false },
+      { name: 'feature-ablation', layerBaseline: 0, layerMask: mask },
+      { name: 'feature-ablation' },
+    ];
+    for (const method of methods) {
+      const target = method.name === 'activation' ? { kind: 'none' } : valid.attribute.target;
+      const r = validateWebviewMessage(req('attribute', { ...valid.attribute, gradientOnly: false, target, method }));
+      assert.notEqual(typeof r, 'string', `${method.name}: ${String(r)}`);
+    }
+    assert.deepEqual(ATTRIBUTION_METHODS.slice().sort(), ['activation', 'conductance', 'feature-ablation', 'gradcam', 'integrated-gradients', 'internal-influence', 'lgxa']);
+  });
+
+  const m = (method: unknown, extra: object = {}) => req('attribute', { ...valid.attribute, gradientOnly: false, method, ...extra });
   const refused: [string, unknown, RegExp][] = [
+    ['unknown method', m({ name: 'saliency' }), /method\.name: expected one of/],
+    ['method without a name', m({ nSteps: 5 }), /method\.name: missing/],
+    ['n_steps 0', m({ name: 'integrated-gradients', nSteps: 0 }), /nSteps: expected an integer in 1\.\.4096/],
+    ['n_steps too many', m({ name: 'conductance', nSteps: 100000 }), /nSteps: expected an integer in 1\.\.4096/],
+    ['fractional n_steps', m({ name: 'conductance', nSteps: 2.5 }), /nSteps/],
+    ['riemann with one step', m({ name: 'internal-influence', nSteps: 1, integration: 'riemann_right' }), /Riemann rules need at least 2 steps/],
+    ['unknown integration rule', m({ name: 'integrated-gradients', integration: 'simpson' }), /integration: expected one of/],
+    ['an argument the method does not take', m({ name: 'gradcam', nSteps: 5 }), /method\.nSteps: does not apply to gradcam/],
+    ['a delta for internal influence', m({ name: 'internal-influence', convergenceDelta: true }), /convergenceDelta: does not apply/],
+    ['multiply_by_inputs for conductance', m({ name: 'conductance', multiplyByInputs: false }), /multiplyByInputs: does not apply/],
+    ['a baseline that is not a number', m({ name: 'integrated-gradients', baseline: 'blur' }), /baseline: expected a finite number/],
+    ['an infinite layer baseline', m({ name: 'feature-ablation', layerBaseline: Infinity }), /layerBaseline: expected a finite number/],
+    ['a layer mask as a list', m({ name: 'feature-ablation', layerMask: { dims: [1, 2], data: [0, 1] } }), /layerMask\.data: expected a Float32Array/],
+    ['a layer mask with fractional ids', m({ name: 'feature-ablation', layerMask: { dims: [1, 2], data: Float32Array.of(0, 0.5) } }), /group ids must be integers/],
+    ['a layer mask whose dims lie', m({ name: 'feature-ablation', layerMask: { dims: [1, 3], data: Float32Array.of(0, 1) } }), /hold 3 elements but data has 2/],
+    ['unknown method field', m({ name: 'gradcam', eval: 'x' }), /unexpected field 'eval'/],
+    ['gradient only with another method', m({ name: 'integrated-gradients' }, { gradientOnly: true }), /gradientOnly: applies to lgxa only \(integrated gradients: method\.multiplyByInputs = false\)/],
+    ['a target for activation', m({ name: 'activation' }), /activation has no target/],
+
     ['not an object', 'hello', /expected an object/],
     ['an array', [1], /expected an object/],
     ['wrong kind', { kind: 'response', id: 1, result: 1 }, /kind/],

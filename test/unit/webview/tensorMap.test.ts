@@ -1,7 +1,7 @@
 // Channel sums, channel ranking and 1-D maps from attribution tensors.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { channelCount, channelMap, channelTotals, exampleCount, summedMap, topChannels } from '../../../webview/heatmap/tensorMap';
+import { channelCount, channelMap, channelTotals, channelVector, exampleCount, summedMap, topChannels } from '../../../webview/heatmap/tensorMap';
 
 /** [N=2, C=3, H=2, W=2] with value = 1000n + 100c + 10h + w. */
 const nchw = { dims: [2, 3, 2, 2], data: Float32Array.from({ length: 24 }, (_v, i) => 1000 * Math.floor(i / 12) + 100 * (Math.floor(i / 4) % 3) + 10 * (Math.floor(i / 2) % 2) + (i % 2)) };
@@ -52,6 +52,15 @@ describe('channels', () => {
     assert.deepEqual(Array.from(channelTotals(t, 0, 'channels-first')), [2, 5, 4, 1]);
     assert.deepEqual(topChannels(channelTotals(t, 0, 'channels-first'), 3), [1, 2, 0]);
     assert.deepEqual(Array.from(channelMap(t, 0, 1, 'channels-first').values), [-5, 0]);
+  });
+
+  it('gives one bar per channel (its mean) for per-channel results, channels first or last', () => {
+    const v = channelVector(nchw, 1, 'channels-first');
+    assert.deepEqual([v.spatial, v.width, v.height], [false, 3, 1]);
+    // mean over (h, w) of 1000 + 100c + 10h + w = 1000 + 100c + 5.5
+    assert.deepEqual(Array.from(v.values), [1005.5, 1105.5, 1205.5]);
+    const nhwc = { dims: [1, 1, 2, 2], data: Float32Array.of(1, 2, 3, 4) };
+    assert.deepEqual(Array.from(channelVector(nhwc, 0, 'channels-last').values), [2, 3]);
   });
 
   it('breaks ties by channel number', () => {

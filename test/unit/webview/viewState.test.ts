@@ -5,7 +5,7 @@ import { defaultViewState, forModel, restoreViewState } from '../../../webview/v
 
 describe('restoreViewState', () => {
   it('round-trips a valid state', () => {
-    const s = { ...defaultViewState(), modelKey: 'm', layerId: 'layer1.0', targetText: '3', targetAuto: false, layerInput: true, display: { ...defaultViewState().display, sign: 'positive' as const, colormap: 'viridis' as const, opacity: 0.8 } };
+    const s = { ...defaultViewState(), modelKey: 'm', layerId: 'layer1.0', targetText: '3', targetAuto: false, layerInput: true, attributionMethod: { ...defaultViewState().attributionMethod, name: 'gradcam' as const, reluAttributions: true }, display: { ...defaultViewState().display, sign: 'positive' as const, colormap: 'viridis' as const, opacity: 0.8 } };
     assert.deepEqual(restoreViewState(JSON.parse(JSON.stringify(s))), s);
   });
 
@@ -28,6 +28,7 @@ describe('restoreViewState', () => {
     assert.equal(t.layerId, undefined);
     assert.equal(t.modelKey, 'b');
     assert.equal(t.display.colormap, 'magma');
+    assert.deepEqual(forModel({ ...s, attributionMethod: { ...s.attributionMethod, name: 'gradcam' } }, 'b').attributionMethod.name, 'gradcam', 'and the method');
     assert.equal(forModel(s, 'a'), s);
   });
 });
