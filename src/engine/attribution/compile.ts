@@ -57,11 +57,51 @@ export function withOutputs(model: LoadedModel, outputs: string[]): ModelProto {
   return { ...model.proto, graph: { ...graph, output: out } } as ModelProto;
 }
 
+/**
+ * Probed shapes (and small static values) per model and input shapes: they depend on the input shapes only, so a
+ * later compile at the same shapes reuses them instead of starting another onnxruntime session.
+ */
+const PROBED = new WeakMap<LoadedModel, Map<string, Map<string, ProbedValue>>>();
+
+/** Shapes of `names` at the feeds' input shapes: from the cache, else from one probe run (see probeValuesNow). */
 export async function probeValues(
   model: LoadedModel,
   names: string[],
   feeds: Record<string, ort.Tensor>,
   runtime: RuntimeOptions,
+  factory: SessionFactory = createOrtSession,
+): Promise<Map<string, ProbedValue>> {
+  const g = model.graph;
+  let byShapes = PROBED.get(model);
+  if (!byShapes) PROBED.set(model, (byShapes = new Map()));
+  const shapesKey = JSON.stringify(g.inputs.map((n) => [feeds[n]?.type, feeds[n]?.dims]));
+  let known = byShapes.get(shapesKey);
+  if (!known) byShapes.set(shapesKey, (known = new Map()));
+  const missing = names.filter((n) => !known!.has(n) && !g.initializers.has(n));
+  if (missing.length) {
+    // One probe for every value the model computes when that fits in one session, so later layers hit the cache.
+    const all = g.nodes.flatMap((n) => n.outputs).filter((v) => v && !known!.has(v));
+    const wanted = all.length <= PROBE_CHUNK ? [...new Set([...missing, ...all])] : missing;
+    for (const [name, p] of await probeValuesNow(model, wanted, feeds, runtime, factory)) known.set(name, p);
+  }
+  const out = new Map<string, ProbedValue>();
+  for (const n of [...g.inputs, ...names]) {
+    const p = known.get(n);
+    if (p) out.set(n, p);
+  }
+  for (const name of g.inputs) {
+    const t = feeds[name];
+    if (t && !out.has(name)) out.set(name, { elemType: DTYPE_TO_ELEM[t.type as keyof typeof DTYPE_TO_ELEM], dims: [...t.dims] });
+  }
+  return out;
+}
+
+async function probeValuesNow(
+  model: LoadedModel,
+  names: string[],
+  feeds: Record<string, ort.Tensor>,
+  runtime: RuntimeOptions,
+  factory: SessionFactory,
 ): Promise<Map<string, ProbedValue>> {
   const g = model.graph;
   const fetch = names.filter((n) => !g.inputs.includes(n) && !g.initializers.has(n));
@@ -79,7 +119,7 @@ export async function probeValues(
       threads: runtime.threads,
       externalDataDir: model.dir,
       optimization: 'disabled',
-    });
+    }, factory);
     try {
       const res = await opened.session.run(feeds, chunk);
       for (const name of chunk) {
@@ -153,7 +193,7 @@ export async function compileAttribution(
   let path = findGradientPath(model.graph, activations, output);
   const feeds: Record<string, ort.Tensor> = {};
   model.graph.inputs.forEach((name, i) => (feeds[name] = toOrt(inputs[i])));
-  let probe = await probeValues(model, [...path.touched], feeds, runtime);
+  let probe = await probeValues(model, [...path.touched], feeds, runtime, factory);
   let narrowedNodes = 0;
   for (const rw of REWRITES) {
     let res: Rewritten | undefined;
@@ -169,7 +209,7 @@ export async function compileAttribution(
     let known = new Map([...probe, ...(res.newValues ?? [])]);
     if ([...next.touched].some((v) => !known.has(v) && !res.model.graph.initializers.has(v))) {
       if (rw.optional) continue;
-      known = await probeValues(res.model, [...next.touched], feeds, runtime);
+      known = await probeValues(res.model, [...next.touched], feeds, runtime, factory);
     }
     model = res.model;
     path = next;

@@ -4,7 +4,7 @@
  */
 import type { OnnxGraph } from '../onnx/graph';
 import { ElemType, ModelProto, ValueInfoProto, elemTypeName } from '../onnx/proto';
-import { makeTensor, tensorToNumbers } from '../onnx/tensorData';
+import { makeTensor, tensorFloat32, tensorToNumbers } from '../onnx/tensorData';
 import { Placement, VjpContext, contextError, unbroadcastWith } from './context';
 import { AttrInput, BACKWARD_OPSET, Emitter } from './emitter';
 import { GradientPath } from './paths';
@@ -147,6 +147,12 @@ export function buildBackward(
         const nums = v ? staticNumbers(g, probe, v) : undefined;
         if (!nums) throw contextError(node, opset, `input ${i} ('${v}') must be a constant or computed from shapes only`);
         return nums;
+      },
+      floatValues: (i) => {
+        const v = node.inputs[i];
+        const init = v ? g.initializers.get(v) : undefined;
+        if (!init) throw contextError(node, opset, `input ${i} ('${v}') must be a weight stored in the file`);
+        return tensorFloat32(init, v);
       },
       maybeValues: (i) => {
         const v = node.inputs[i];

@@ -30,6 +30,8 @@ export interface VjpContext {
   y(i?: number): string;
   /** Compile-time values of input i (must be static: constant or computed from shapes only). */
   values(i: number): number[];
+  /** A weight's values (input i must be an initializer), unboxed; read-only. */
+  floatValues(i: number): Float32Array;
   /** Like `values`, but undefined for an absent optional input. */
   maybeValues(i: number): number[] | undefined;
 

@@ -30,6 +30,20 @@ export function elemByteSize(t: number): number | undefined {
   return BYTES[t];
 }
 
+/**
+ * A float32 tensor's values without boxing each one (weights): a view of its raw bytes when they are aligned,
+ * otherwise a copy. Treat it as read-only.
+ */
+export function tensorFloat32(t: TensorProto, what = t.name ?? 'tensor'): Float32Array {
+  const n = tensorElementCount(t);
+  const raw = t.rawData && t.rawData.length ? t.rawData : undefined;
+  if (raw && (t.dataType ?? 0) === ElemType.FLOAT && raw.length >= n * 4) {
+    const aligned = raw.byteOffset % 4 === 0 ? raw : new Uint8Array(raw);
+    return new Float32Array(aligned.buffer, aligned.byteOffset, n);
+  }
+  return Float32Array.from(tensorToNumbers(t, what));
+}
+
 /** Reads a tensor's values as plain numbers (for small integer/float constants such as axes, pads, scales). */
 export function tensorToNumbers(t: TensorProto, what = t.name ?? 'tensor'): number[] {
   const n = tensorElementCount(t);
@@ -99,6 +113,10 @@ export function makeTensor(name: string, elemType: number, dims: readonly number
   if (values.length !== n) throw new Error(`makeTensor ${name}: ${values.length} values for dims [${dims}]`);
   const size = BYTES[elemType];
   if (!size) throw new Error(`makeTensor: unsupported element type ${elemType}`);
+  if (elemType === ElemType.FLOAT && values instanceof Float32Array) {
+    // Weights computed once and shared (read-only): no copy at all.
+    return { name, dataType: elemType, dims: [...dims], rawData: new Uint8Array(values.buffer, values.byteOffset, values.byteLength) };
+  }
   if (elemType === ElemType.FLOAT || elemType === ElemType.DOUBLE) {
     // Weights: one typed-array copy instead of a write per element (little-endian hosts, as Node's are).
     const typed = elemType === ElemType.FLOAT ? Float32Array.from(values) : Float64Array.from(values);

@@ -157,9 +157,9 @@ function flippedConvAdjoint(c: VjpContext, dy: string, inSp: number[], outSp: nu
   // Stride 1: out = in + pb + pe − d(k−1), so the adjoint's end pad d(k−1) − pe is in − out + pb.
   const padE = inSp.map((n, i) => n - outSp[i] + win.padBegin[i]);
   if ([...padB, ...padE].some((p) => p < 0)) return undefined;
-  let w: number[];
+  let w: Float32Array;
   try {
-    w = c.values(1);
+    w = c.floatValues(1);
   } catch {
     return undefined; // computed or external weight: ConvTranspose reads it as it is
   }
@@ -167,6 +167,22 @@ function flippedConvAdjoint(c: VjpContext, dy: string, inSp: number[], outSp: nu
   const [cout, cinG, ...k] = wShape;
   const coutG = cout / group;
   const kSize = k.reduce((a, b) => a * b, 1);
+  const wt = c.constant([cinG * group, coutG, ...k], flippedWeight(w, group, coutG, cinG, kSize));
+  return c.op('Conv', [dy, wt], { kernel_shape: k, strides: win.strides, dilations: win.dilations, pads: [...padB, ...padE], group });
+}
+
+/**
+ * Flipped weights, kept per weight (a view into the model's bytes) for as long as the model lives: every layer
+ * compiled below a Conv needs the same flipped copy, and computing it is most of a compile's JS time otherwise.
+ */
+const FLIPPED = new WeakMap<ArrayBuffer, Map<string, Float32Array>>();
+
+function flippedWeight(w: Float32Array, group: number, coutG: number, cinG: number, kSize: number): Float32Array {
+  let byBuffer = FLIPPED.get(w.buffer as ArrayBuffer);
+  if (!byBuffer) FLIPPED.set(w.buffer as ArrayBuffer, (byBuffer = new Map()));
+  const key = `${w.byteOffset}|${w.length}|${group}|${coutG}|${cinG}|${kSize}`;
+  const hit = byBuffer.get(key);
+  if (hit) return hit;
   const flipped = new Float32Array(w.length);
   // W'[g·CinG + ci, co, κ] = W[g·CoutG + co, ci, K−1−κ]  (flipping every spatial axis reverses the flat index).
   for (let g = 0; g < group; g++)
@@ -176,8 +192,8 @@ function flippedConvAdjoint(c: VjpContext, dy: string, inSp: number[], outSp: nu
         const dst = ((g * cinG + ci) * coutG + co) * kSize;
         for (let q = 0; q < kSize; q++) flipped[dst + q] = w[src + kSize - 1 - q];
       }
-  const wt = c.constant([cinG * group, coutG, ...k], flipped);
-  return c.op('Conv', [dy, wt], { kernel_shape: k, strides: win.strides, dilations: win.dilations, pads: [...padB, ...padE], group });
+  byBuffer.set(key, flipped);
+  return flipped;
 }
 
 /** Shapes and window attributes Conv and ConvTranspose read the same way. */
