@@ -2,10 +2,11 @@
 // LayerLens in a real VS Code, one command: installs the test host, builds, packages the VSIX, runs the
 // extension-host mocha tests and the UI end-to-end tests, and ends with one line `N passed, M failed`.
 //
-//   node scripts/vscode-host/e2e.mjs [--skip-install] [--skip-build] [--only host|ui] [--update-screenshot] [--resnet]
+//   node scripts/vscode-host/e2e.mjs [--skip-install] [--skip-build] [--built] [--only host|ui] [--update-screenshot] [--resnet]
 //
 //   --skip-install       do not run scripts/vscode-host/install.sh (it is idempotent and takes ~0.5 s when done)
 //   --skip-build         do not compile (tsc -p .), bundle (scripts/build.mjs) or package the VSIX
+//   --built              compiled and bundled already (npm test did it): only package the VSIX
 //   --only host|ui       run one of the two suites
 //   --update-screenshot  copy the README screenshot the UI tests take to media/screenshot.png
 //   --resnet             also measure Explain Layer → first heat map on bench/models/resnet18.onnx (~25 s)
@@ -25,7 +26,7 @@ const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '.
 const args = process.argv.slice(2);
 const flag = (f) => args.includes(f);
 const only = args.includes('--only') ? args[args.indexOf('--only') + 1] : undefined;
-const known = new Set(['--skip-install', '--skip-build', '--only', '--update-screenshot', '--resnet', 'host', 'ui', '-h', '--help']);
+const known = new Set(['--skip-install', '--skip-build', '--built', '--only', '--update-screenshot', '--resnet', 'host', 'ui', '-h', '--help']);
 for (const a of args) {
   if (!known.has(a)) {
     console.error(`e2e: unknown argument ${a}`);
@@ -33,7 +34,7 @@ for (const a of args) {
   }
 }
 if (flag('-h') || flag('--help')) {
-  console.log('usage: node scripts/vscode-host/e2e.mjs [--skip-install] [--skip-build] [--only host|ui] [--update-screenshot] [--resnet]');
+  console.log('usage: node scripts/vscode-host/e2e.mjs [--skip-install] [--skip-build] [--built] [--only host|ui] [--update-screenshot] [--resnet]');
   process.exit(0);
 }
 if (only && only !== 'host' && only !== 'ui') {
@@ -77,8 +78,10 @@ async function main() {
   let ready = true;
   if (!flag('--skip-install')) ready = setupStep('install', 'bash', ['scripts/vscode-host/install.sh']) && ready;
   if (!flag('--skip-build') && ready) {
-    ready = setupStep('compile', process.execPath, [path.join(REPO, 'node_modules/typescript/bin/tsc'), '-p', '.']) && ready;
-    ready = setupStep('bundle', process.execPath, ['scripts/build.mjs']) && ready;
+    if (!flag('--built')) {
+      ready = setupStep('compile', process.execPath, [path.join(REPO, 'node_modules/typescript/bin/tsc'), '-p', '.']) && ready;
+      ready = setupStep('bundle', process.execPath, ['scripts/build.mjs']) && ready;
+    }
     if (only !== 'host') {
       const target = `${process.platform}-${process.arch}`;
       // Not fatal for the host tests; the VSIX test then fails on its own (it would package again).
