@@ -2,7 +2,8 @@
  * The JSON-RPC contract between the extension host and the engine child process (vscode-jsonrpc over
  * Node's IPC channel). Pure types and request descriptors: imported by both sides, never imports `vscode`.
  *
- * Tensors cross as base64 of their little-endian bytes (`WireTensor`), never as JSON number lists.
+ * Tensors cross as their little-endian bytes (`WireTensor`: a Uint8Array over Node's 'advanced' IPC serialization,
+ * base64 where a JSON channel carries them), never as JSON number lists.
  * Models are addressed by absolute path: the engine opens and caches them itself, so a restarted engine
  * serves the same requests without the host re-registering anything.
  */
@@ -16,8 +17,8 @@ import type { DType } from '../engine/tensor/hostTensor';
 export interface WireTensor {
   dtype: DType;
   dims: number[];
-  /** base64 of the element bytes, little-endian. */
-  data: string;
+  /** The element bytes, little-endian: binary over the engine's IPC channel; base64 text is accepted too. */
+  data: Uint8Array | string;
 }
 
 export interface WireValue {

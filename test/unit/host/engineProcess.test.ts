@@ -70,7 +70,7 @@ describe('engine process', { skip }, () => {
     const { writeNpy } = await import('../../../src/engine/tensor/npy');
     await writeNpy(npy, { dtype: 'float32', dims: [1, 3, 32, 32], data: x });
     const res = await client.attribute({ model: SMALL_CNN, layers: ['conv2'], inputs: [{ file: npy }], target: { kind: 'index', index: 3 } });
-    assert.equal(typeof res.attributions[0][0].data, 'string');
+    assert.ok(res.attributions[0][0].data instanceof Uint8Array, 'bytes over the IPC channel, not base64 text');
     const a = wireFloat32(res.attributions[0][0]);
     const dims = res.attributions[0][0].dims;
     assert.equal(dims[0], 1);

@@ -220,7 +220,7 @@ describe('inspector HTML', () => {
 });
 
 describe('wire tensors and previews', () => {
-  test('round-trip every dtype through base64', () => {
+  test('round-trip every dtype as bytes (and as base64 text, still accepted)', () => {
     const cases = [
       { dtype: 'float32' as const, dims: [2, 2], data: new Float32Array([1, -2.5, 3e-8, Infinity]) },
       { dtype: 'float64' as const, dims: [3], data: new Float64Array([1, Math.PI, -0]) },
@@ -234,7 +234,11 @@ describe('wire tensors and previews', () => {
       assert.deepEqual([...back.data], [...t.data]);
     }
     const view = new Float32Array([9, 8, 7, 6]).subarray(1, 3);
-    assert.deepEqual([...fromWire(toWire({ dtype: 'float32', dims: [2], data: view })).data], [8, 7]);
+    const w = toWire({ dtype: 'float32', dims: [2], data: view });
+    assert.ok(w.data instanceof Uint8Array && w.data.buffer.byteLength === 8, 'a view is sent as exactly its own bytes');
+    assert.deepEqual([...fromWire(w).data], [8, 7]);
+    const text = { dtype: 'float32' as const, dims: [2], data: Buffer.from(new Float32Array([1.5, -2]).buffer).toString('base64') };
+    assert.deepEqual([...fromWire(text).data], [1.5, -2]);
   });
   test('malformed wire tensors are refused', () => {
     assert.throws(() => fromWire({ dtype: 'float32', dims: [3], data: Buffer.alloc(8).toString('base64') }), /bytes/);
