@@ -89,7 +89,6 @@ export type Command =
   | ({
       kind: 'attribute';
       layers: string[];
-      layerList: boolean;
       target: AttributionTarget;
       /** A .npy mask target (replaces `target`). */
       targetMask?: string;
@@ -154,6 +153,7 @@ export function parseCommand(argv: string[]): Command {
         json: { type: 'boolean' },
         input: { type: 'string', multiple: true, short: 'i' },
         layer: { type: 'string', multiple: true, short: 'l' },
+        // Captum's list form: accepted for scripts written against Captum's signature; results are per layer either way.
         'layer-list': { type: 'boolean' },
         target: { type: 'string', short: 't' },
         'layer-input': { type: 'boolean' },
@@ -271,7 +271,6 @@ export function parseCommand(argv: string[]): Command {
     ...common,
     ...io,
     layers,
-    layerList: !!o['layer-list'],
     target: parseTargetSpec(o.target),
     topTargets,
     layerInput: !!o['layer-input'],

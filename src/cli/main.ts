@@ -149,7 +149,6 @@ async function attribute(session: ModelSession, cmd: Extract<Command, { kind: 'a
   const inputs = await loadInputs(session, cmd);
   const req: AttributeRequest = {
     layers: cmd.layers,
-    layerList: cmd.layerList,
     inputs,
     target: cmd.targetMask !== undefined ? { kind: 'mask', mask: await optionNpy('--target-mask', cmd.targetMask) } : cmd.target,
     method: await methodSpec(session, cmd),

@@ -71,8 +71,6 @@ export interface RuntimeOptions {
 export interface AttributeRequest extends RuntimeOptions {
   /** Layer ids: module paths, `node:<name>` or `value:<name>`. */
   layers: string[];
-  /** Captum's list form (result is always one entry per layer either way). */
-  layerList?: boolean;
   /** One tensor per graph input, in graph-input order. */
   inputs: HostTensor[];
   target: AttributionTarget;

@@ -25,10 +25,6 @@ export type LayerLensErrorCode =
   | 'cancelled'
   | 'internal';
 
-export function isLayerLensError(e: unknown): e is LayerLensError {
-  return e instanceof LayerLensError;
-}
-
 /** One line for the user: our own errors verbatim, anything else prefixed as internal. */
 export function describeError(e: unknown): string {
   if (e instanceof LayerLensError) return e.message;

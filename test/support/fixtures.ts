@@ -138,7 +138,6 @@ export async function fixtureRequest(c: FixtureCase): Promise<AttributeRequest> 
   const inputs = await Promise.all(c.json.inputs.map((f) => readNpy(path.join(c.dir, f))));
   return {
     layers: c.json.layers,
-    layerList: c.json.layer_is_list,
     inputs,
     target: await fixtureAttributionTarget(c),
     method: await fixtureMethod(c),

@@ -3,7 +3,7 @@
  * to ∂s/∂A for every layer tensor A. Runs as its own model at BACKWARD_OPSET, fed by forward values.
  */
 import type { OnnxGraph } from '../onnx/graph';
-import { ElemType, ModelProto, ValueInfoProto, elemTypeName } from '../onnx/proto';
+import { ElemType, ModelProto, ValueInfoProto } from '../onnx/proto';
 import { makeTensor, tensorFloat32, tensorToNumbers } from '../onnx/tensorData';
 import { Placement, VjpContext, contextError, unbroadcastWith } from './context';
 import { AttrInput, BACKWARD_OPSET, Emitter } from './emitter';
@@ -229,6 +229,3 @@ function staticNumbers(g: OnnxGraph, probe: Map<string, ProbedValue>, v: string)
   return probe.get(v)?.numbers;
 }
 
-export function describeType(t: number): string {
-  return elemTypeName(t);
-}

@@ -1,7 +1,6 @@
 /** What a VJP rule sees: the forward node, static shapes, forward values, and the gradient accumulator. */
 import { LayerLensError } from '../errors';
 import type { GraphNode } from '../onnx/graph';
-import { ElemType } from '../onnx/proto';
 import type { AttrInput, Emitter } from './emitter';
 
 export interface VjpContext {
@@ -89,8 +88,6 @@ export function sameShape(a: readonly number[], b: readonly number[]): boolean {
 export function contextError(node: GraphNode, opset: number, message: string): LayerLensError {
   return new LayerLensError(`${node.opType} node '${node.name}' (opset ${opset}): ${message}`, 'unsupported-op');
 }
-
-export const FLOAT_TYPES = new Set<number>([ElemType.FLOAT, ElemType.DOUBLE, ElemType.FLOAT16, ElemType.BFLOAT16]);
 
 /** A gradient slab for a contiguous range of the middle axis of an input viewed as [pre, n, post]. */
 export interface Placement {

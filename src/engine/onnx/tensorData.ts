@@ -105,8 +105,6 @@ export function halfToFloat(h: number): number {
   return s * 2 ** (e - 15) * (1 + f / 1024);
 }
 
-let constCounter = 0;
-
 /** A constant tensor of the given element type from plain numbers. */
 export function makeTensor(name: string, elemType: number, dims: readonly number[], values: ArrayLike<number>): TensorProto {
   const n = dims.reduce((a, b) => a * b, 1);
@@ -136,10 +134,6 @@ export function makeTensor(name: string, elemType: number, dims: readonly number
     }
   }
   return { name, dataType: elemType, dims: [...dims], rawData: new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength) };
-}
-
-export function uniqueConstName(prefix: string): string {
-  return `${prefix}__${++constCounter}`;
 }
 
 export function floatToHalf(v: number): number {

@@ -11,8 +11,6 @@ import { ProbeAnswer, providerStarts } from './providerProbe';
 
 export type ConcreteProvider = Exclude<ProviderName, 'auto'>;
 
-export const ALL_PROVIDERS: ConcreteProvider[] = ['cpu', 'webgpu', 'cuda', 'dml', 'coreml'];
-
 /** GPU providers worth trying on a platform, most capable first. */
 export function gpuCandidates(platform: NodeJS.Platform = process.platform): ConcreteProvider[] {
   const table: Partial<Record<NodeJS.Platform, ConcreteProvider[]>> = {
