@@ -606,7 +606,9 @@ export class App {
       } else this.figure.setSource(src);
       const ti = Math.min(this.state.tensorIndex, Math.max(0, tensors.length - 1));
       const t = typeof src === 'string' ? undefined : tensors[ti];
-      if (t) {
+      // Per-channel bars already show every channel (and its tiles would be flat squares).
+      if (t && typeof src !== 'string' && src.barLabel === 'channel') this.channels.set('', undefined, 0, this.layout(), undefined);
+      else if (t) {
         const example = Math.min(this.state.example, exampleCount(t.dims) - 1);
         this.channels.set(`${r.seq}:${ti}:${example}`, t, example, this.layout(), this.state.channel);
       }

@@ -226,6 +226,7 @@ describe('inspector webview in Chromium', { skip }, () => {
     for (const id of ['method-steps', 'method-integration', 'method-baseline', 'method-delta', 'toggle-gradient-only']) assert.equal(await shown(id), true, `${id} shown for IG`);
     assert.equal(await shown('method-relu'), false);
     assert.match(await page.locator('#method-cost').innerText(), /^≈ 50 × one attribution ≈ 615 ms$/, 'the estimate uses the last measured attribution (12.3 ms)');
+    assert.equal(await host(() => document.getElementById('method-baseline').value), '0', 'zeros: the default baseline');
     assert.equal(await methodLine(), 'Integrated Gradients · 50 steps · Gauss-Legendre · zero baseline · δ = 3.1e-4');
     assert.match(await page.locator('#figure-pinned .ll-figure-method').innerText(), /^Grad-CAM · ReLU$/, 'the pinned result keeps its own method');
     await fresh('Integrated Gradients');
@@ -234,6 +235,20 @@ describe('inspector webview in Chromium', { skip }, () => {
     assert.equal(await methodLine(), 'Integrated Gradients · 8 steps · Gauss-Legendre · zero baseline · δ = 1.9e-3');
     assert.match(await page.locator('#method-cost').innerText(), /^≈ 8 × one attribution ≈ 98 ms$/, 'measured again: 98 ms for 8 steps');
     await fresh('IG with 8 steps');
+    // Typing n_steps while a result arrives: the field keeps what is typed until Enter.
+    await host(() => (window.fakeHost.delayMs = 300));
+    const k = (await attributeRequests()).length;
+    await page.click('#method-delta');
+    await waitForAttribute(k + 1);
+    await page.locator('#method-steps input').fill('12');
+    await idle();
+    assert.equal(await host(() => document.getElementById('method-steps').value), '12', 'the arriving result did not overwrite the field');
+    await host(() => (window.fakeHost.delayMs = 15));
+    req = await requested(() => page.locator('#method-steps input').press('Enter'));
+    assert.deepEqual([req.method.nSteps, req.method.convergenceDelta], [12, undefined]);
+    await requested(() => page.click('#method-delta'));
+    req = await fillNumber('method-steps', '8');
+    assert.deepEqual([req.method.nSteps, req.method.convergenceDelta], [8, true]);
     req = await requested(() => choose('method-integration', 'Riemann trapezoid'));
     assert.equal(req.method.integration, 'riemann_trapezoid');
     const before = (await attributeRequests()).length;
@@ -303,6 +318,7 @@ describe('inspector webview in Chromium', { skip }, () => {
     // One number per channel: bars, not a flat picture.
     assert.equal(await page.locator('#figure-current').evaluate((e) => e.classList.contains('vector')), true);
     assert.match(await page.locator('#figure-current .ll-figure-subtitle').innerText(), /one bar per channel/);
+    assert.equal(await page.locator('#channels').isVisible(), false, 'no grid of flat channel tiles');
     await fresh('Feature Ablation');
     req = await fillNumber('method-layer-baseline', '-1');
     assert.equal(req.method.layerBaseline, -1);

@@ -121,8 +121,9 @@ export class MethodPanel {
     this.rows.delta.hidden = c.name !== 'conductance' && c.name !== 'integrated-gradients';
     this.rows.gradcam.hidden = c.name !== 'gradcam';
     for (const r of this.rows.ablation) r.hidden = c.name !== 'feature-ablation';
+    // A field the user is typing in keeps what they typed (a result arriving meanwhile refreshes the panel).
     const put = (el: Textfield, v: number) => {
-      if (!el.invalid && Number(el.value) !== v) el.value = String(v);
+      if (!el.invalid && !el.matches(':focus-within') && (el.value.trim() === '' || Number(el.value) !== v)) el.value = String(v);
     };
     put(this.steps, c.nSteps);
     put(this.baseline, c.baseline);

@@ -194,6 +194,7 @@ async function figureState(ui) {
       colored,
       pixels: w * h,
       title: fig.querySelector('.ll-figure-title')?.textContent ?? '',
+      method: fig.querySelector('.ll-figure-method')?.textContent ?? '',
       subtitle: fig.querySelector('.ll-figure-subtitle')?.textContent ?? '',
       message: fig.querySelector('.ll-message')?.textContent ?? '',
       colorbarMin: fig.querySelector('.ll-colorbar-min')?.textContent ?? '',
@@ -294,7 +295,7 @@ function vsixForThisMachine() {
 
 // ------------------------------------------------------------------------------------------------ tests
 
-describe('LayerLens in VS Code (code-server + Chromium)', { timeout: 300_000 }, () => {
+describe('LayerLens in VS Code (code-server + Chromium)', { timeout: 480_000 }, () => {
   before(async () => {
     requireBuilt();
     fs.mkdirSync(RESULTS, { recursive: true });
@@ -340,7 +341,8 @@ describe('LayerLens in VS Code (code-server + Chromium)', { timeout: 300_000 }, 
       await assertPredictions(ui);
       const s = await waitForHeatmap(ui, (x) => x.title === 'features.conv2');
       timings.paletteInputToHeatmapMs = Date.now() - t0;
-      assert.match(s.subtitle, /target 9 · layer output · gradient × activation · \[1, 32, 14, 14\]/);
+      assert.match(s.subtitle, /target 9 · layer output · \[1, 32, 14, 14\]/);
+      assert.equal(s.method, 'Layer Gradient × Activation', 'the header names the method');
       assert.equal(s.width, 28, 'the overlay has the input image size');
       await shot(page, 'palette-inspector');
     });
@@ -485,6 +487,61 @@ describe('LayerLens in VS Code (code-server + Chromium)', { timeout: 300_000 }, 
       timings.signRedrawMs = displayMs;
       assert.ok(displayMs < 100, `the redraw took ${displayMs} ms`);
       await shot(page, 'interactions-sign-positive');
+    });
+  });
+
+  test('inspector: the method picker — Grad-CAM, Integrated Gradients (8 steps, δ) and Feature Ablation each draw their own result', async () => {
+    await inWindow('methods', async (page) => {
+      await wb.runCommand(page, 'LayerLens: Explain Layer');
+      await chooseQuickPick(page, MODEL);
+      await chooseQuickPick(page, 'features.conv2', { filter: 'conv2' });
+      const { ui, host } = await inspector(page);
+      await pickInput(page, ui, path.join(ws, IMAGE));
+      let s = await waitForHeatmap(ui, (x) => x.title === 'features.conv2' && /target 9/.test(x.subtitle));
+      assert.equal(s.method, 'Layer Gradient × Activation');
+      const spy = await spyRequests(host);
+      const seen = new Set([s.hash]);
+      const pickMethod = async (label) => {
+        await ui.locator('#method-select').click();
+        await ui.locator('#method-select li[role="option"]', { hasText: new RegExp(`^\\s*${label}\\s*$`) }).click(); // in its shadow root
+      };
+      /** The next result: settled, coloured, with pixels no earlier method drew. */
+      const next = async (accept, what) => {
+        const r = await waitForHeatmap(ui, (x) => !seen.has(x.hash) && accept(x), { what, timeout: 60_000 });
+        seen.add(r.hash);
+        return r;
+      };
+
+      // Grad-CAM: Captum's [1, 1, 14, 14] map, upsampled onto the 28×28 input by the overlay; no channel grid.
+      await pickMethod('Grad-CAM');
+      s = await next((x) => x.method === 'Grad-CAM', 'the Grad-CAM heat map');
+      assert.match(s.subtitle, /^target 9 · layer output · \[1, 1, 14, 14\]/);
+      assert.equal(s.width, 28, 'drawn at the input size');
+      assert.equal(await ui.locator('#channels').isVisible(), false);
+      await shot(page, 'methods-gradcam');
+
+      // Integrated Gradients with 8 steps: the convergence delta is in the header.
+      await pickMethod('Integrated Gradients');
+      await ui.locator('#method-steps input').fill('8');
+      await ui.locator('#method-steps input').press('Enter');
+      s = await next((x) => /^Integrated Gradients · 8 steps · Gauss-Legendre · zero baseline · δ = /.test(x.method), 'the integrated-gradients heat map (8 steps)');
+      const delta = Number(/δ = (\S+)$/.exec(s.method)?.[1]);
+      assert.ok(Number.isFinite(delta) && Math.abs(delta) < 0.05, `a small convergence delta for 8 Gauss-Legendre steps: ${s.method}`);
+      assert.match(await ui.locator('#method-cost').textContent(), /^≈ 8 × one attribution ≈ [\d.]+ (ms|s)$/);
+      assert.equal(await ui.locator('#toggle-gradient-only').isVisible(), true, 'gradient only = multiply_by_inputs=False for IG');
+      await ui.locator('.ll-col-right').evaluate((el) => el.scrollTo(0, el.querySelector('#method-panel').offsetTop - 8));
+      await page.mouse.move(700, 880);
+      await shot(page, 'methods-integrated-gradients');
+
+      // Feature ablation per channel: 32 groups (the layer's channels), one bar per channel.
+      await pickMethod('Feature Ablation');
+      s = await next((x) => x.method === 'Feature Ablation · per channel (32) · baseline 0', 'the feature-ablation result');
+      assert.match(s.subtitle, /one bar per channel/);
+      assert.match(await ui.locator('#method-groups').textContent(), /^32 groups: 32 ablated forward passes$/);
+      assert.equal(await ui.locator('#toggle-gradient-only').isVisible(), false);
+      assert.equal(await ui.locator('#channels').isVisible(), false, 'the bars show every channel; no grid of flat tiles');
+      await shot(page, 'methods-feature-ablation');
+      assert.ok((await spy.take()).filter((m) => m === 'attribute').length >= 4, 'each method asked the engine');
     });
   });
 

@@ -4,7 +4,7 @@ import * as fs from 'fs';
 import { after, before, describe, it } from 'mocha';
 import * as vscode from 'vscode';
 import type { InspectorPanel } from '../../../src/host/inspectorPanel';
-import type { AttributeResponse, PredictResponse, ResponseMessage } from '../../../src/shared/protocol';
+import type { AttributeParams, AttributeResponse, PredictResponse, ResponseMessage } from '../../../src/shared/protocol';
 import { api, closeAllEditors, findInspectorTab, requestId, silenceWebview, waitFor, wsFile } from './helpers';
 
 describe('Explain Layer and the inspector', function () {
@@ -65,6 +65,28 @@ describe('Explain Layer and the inspector', function () {
     assert.strictEqual(t.dims[0], 1);
     assert.strictEqual(t.data.length, t.dims.reduce((a, b) => a * b, 1));
     assert.deepStrictEqual(reply.result.output.dims, [1, 10]);
+  });
+
+  it("passes Captum's layer methods through to the engine: IG with a constant baseline and its delta, feature ablation per channel", async () => {
+    const panel = (await vscode.commands.executeCommand('layerlens.explainLayer', model(), 'conv2')) as InspectorPanel;
+    await silenceWebview(panel);
+    await panel.loadInput(wsFile('inputs', 'pattern.png').fsPath);
+    const attribute = async (method: AttributeParams['method']) => {
+      const reply = (await panel.receive({ kind: 'request', id: requestId(), method: 'attribute', params: { layers: ['conv2'], target: { kind: 'index', index: 1 }, layerInput: false, gradientOnly: false, method } })) as ResponseMessage<AttributeResponse>;
+      assert.ok(reply.result, reply.error?.message);
+      return reply.result;
+    };
+    const ig = await attribute({ name: 'integrated-gradients', nSteps: 8, baseline: 0.5, convergenceDelta: true });
+    assert.deepStrictEqual(ig.layers[0].tensors[0].dims, [1, 16, 8, 8]);
+    assert.ok(ig.delta?.data instanceof Float32Array && ig.delta.data.length === 1 && Number.isFinite(ig.delta.data[0]), 'one delta per example');
+    const zero = await attribute({ name: 'integrated-gradients', nSteps: 8 });
+    assert.notDeepStrictEqual([...zero.layers[0].tensors[0].data], [...ig.layers[0].tensors[0].data], 'the baseline reached the engine');
+    assert.strictEqual(zero.delta, undefined);
+    const fa = await attribute({ name: 'feature-ablation', layerMask: { dims: [1, 16, 1, 1], data: Float32Array.from({ length: 16 }, (_v, i) => i) } });
+    const t = fa.layers[0].tensors[0];
+    for (let c = 0; c < 16; c++) assert.ok(t.data.slice(c * 64, c * 64 + 64).every((v) => v === t.data[c * 64]), `channel ${c} is one group`);
+    const cam = await attribute({ name: 'gradcam' });
+    assert.deepStrictEqual(cam.layers[0].tensors[0].dims, [1, 1, 8, 8]);
   });
 
   it('refuses malformed webview messages with an error reply', async () => {
