@@ -3,7 +3,6 @@
  * without bound: the compiled-graph cache is bounded and evicted sessions are released.
  */
 import assert from 'node:assert/strict';
-import * as path from 'node:path';
 import { describe, test } from 'node:test';
 import { ModelSession } from '../../../src/engine/modelSession';
 import { readNpy } from '../../../src/engine/tensor/npy';

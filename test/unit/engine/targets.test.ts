@@ -1,6 +1,5 @@
 /** Target semantics (Captum's forms) and target switching on a shared forward pass. */
 import assert from 'node:assert/strict';
-import * as path from 'node:path';
 import { describe, test } from 'node:test';
 import type { TargetSpec } from '../../../src/engine/api';
 import { buildSeed, parseTargetSpec, targetOffsets } from '../../../src/engine/attribution/targets';

@@ -108,7 +108,6 @@ export function weightGradient(
 ): string {
   const r = xShape.length - 2;
   const [n, cin] = xShape;
-  const cout = dyShape[1];
   const inSp = xShape.slice(2);
   const outSp = dyShape.slice(2);
   const sp = range(3, 3 + r);
@@ -220,7 +219,7 @@ function checkNonNegative(c: VjpContext, pads: number[]): void {
 registerRule('Conv', {}, (c) => {
   const dy = c.dy(0);
   if (!dy) return;
-  const { xShape, yShape, r, inSp, outSp, kernel, strides, dilations } = geometry(c);
+  const { xShape, yShape, inSp, outSp, kernel, strides, dilations } = geometry(c);
   const group = c.attr<number>('group', 1);
   const dilated = kernel.map((k, i) => (k - 1) * dilations[i] + 1);
   const pads = resolveReadPads(c, inSp, strides, dilated);

@@ -2,7 +2,6 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import * as ort from 'onnxruntime-node';
 import { ElemType, ModelProto, attr } from '../../../../src/engine/onnx/proto';
-import { makeTensor } from '../../../../src/engine/onnx/tensorData';
 import { GradInput, engineVjp, gradCheck } from '../../../support/gradcheck';
 
 /** Ops whose axes moved from attribute to input at opset 18 (ReduceSum moved at 13). */
