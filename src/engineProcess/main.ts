@@ -56,7 +56,11 @@ function handler<P, R>(fn: (params: P, signal: AbortSignal) => Promise<R>): (par
       if (timeout?.aborted)
         throw new ResponseError<EngineErrorData>(ENGINE_ERROR, `timed out after ${Math.round(requestTimeoutMs / 1000)} s`, { code: 'timeout' });
       if (!(e instanceof LayerLensError)) process.stderr.write(`engine-process: ${(e as Error)?.stack ?? String(e)}\n`);
-      throw new ResponseError<EngineErrorData>(ENGINE_ERROR, describeError(e), { code: e instanceof LayerLensError ? e.code : 'internal' });
+      throw new ResponseError<EngineErrorData>(
+        ENGINE_ERROR,
+        describeError(e),
+        e instanceof LayerLensError ? { code: e.code, ...(e.node !== undefined ? { node: e.node } : {}), ...(e.op !== undefined ? { op: e.op } : {}) } : { code: 'internal' },
+      );
     } finally {
       sub.dispose();
     }

@@ -176,6 +176,9 @@ export interface LoadInputResult {
 /** The `data` of a JSON-RPC error the engine answers with: the engine's own error category. */
 export interface EngineErrorData {
   code: string;
+  /** The ONNX node and op the error is at, when the engine knows them (fields, never parsed from the text). */
+  node?: string;
+  op?: string;
 }
 
 export const Hello = new RequestType<void, HelloResult, void>('layerlens/hello');

@@ -51,6 +51,8 @@ export class EngineError extends Error {
   constructor(
     message: string,
     readonly code: EngineErrorCode,
+    /** Where in the model, as the engine reported it. */
+    readonly where: { node?: string; op?: string } = {},
   ) {
     super(message.replace(/\s*\n\s*/g, ' '));
     this.name = 'EngineError';
@@ -332,7 +334,8 @@ function toEngineError(e: unknown): EngineError {
   if (e instanceof ResponseError) {
     const data = e.data as EngineErrorData | undefined;
     if (e.code === REQUEST_CANCELLED) return new EngineError(S.cancelled, 'cancelled');
-    return new EngineError(e.message, typeof data?.code === 'string' ? data.code : 'internal');
+    const where = { ...(typeof data?.node === 'string' ? { node: data.node } : {}), ...(typeof data?.op === 'string' ? { op: data.op } : {}) };
+    return new EngineError(e.message, typeof data?.code === 'string' ? data.code : 'internal', where);
   }
   const msg = e instanceof Error ? e.message : String(e);
   return new EngineError(S.engineConnectionError(msg.split('\n')[0]), 'engine-stopped');

@@ -2,6 +2,7 @@
  * The host's thin layer over src/shared/protocol.ts: checking what the webview sends, and turning engine
  * answers (wire tensors, engine errors) into protocol payloads. Pure (no `vscode`), unit-tested.
  */
+import { LayerLensError } from '../engine/errors';
 import { copyPreprocess } from '../engine/preprocess';
 import type { ImagePreprocess } from '../engine/tensor/image';
 import type { InputRef, AttributeResult as WireAttributeResult, LoadInputResult, WireMethodSpec } from '../engineProcess/rpc';
@@ -104,22 +105,15 @@ export function payloadTensor(t: TensorPayload): { dtype: 'float32'; dims: numbe
   return { dtype: 'float32', dims: [...t.dims], data: t.data };
 }
 
-/** One-line error info for the webview; node and op are picked out of engine messages that name them. */
+/** One-line error info for the webview; node and op come from the engine's error fields. */
 export function errorInfo(e: unknown): ErrorInfo {
   const message = e instanceof Error ? e.message : String(e);
   const info: ErrorInfo = { message: message.replace(/\s*\n\s*/g, ' ').trim() };
   const code = (e as { code?: unknown } | null)?.code;
   if (e instanceof EngineError || (e instanceof Error && typeof code === 'string')) info.code = code as string;
-  const m = /\b([A-Z][A-Za-z0-9_.]*) node '([^']+)'/.exec(message);
-  if (m) {
-    info.op = m[1];
-    info.node = m[2];
-  } else {
-    const n = /\bnode '([^']+)'/.exec(message);
-    if (n) info.node = n[1];
-    const op = /\bop (?:type )?'?([A-Za-z][\w.]*)'?/.exec(message);
-    if (op) info.op = op[1].split('.').pop();
-  }
+  const where: { node?: string; op?: string } = e instanceof EngineError ? e.where : e instanceof LayerLensError ? e : {};
+  if (where.node !== undefined) info.node = where.node;
+  if (where.op !== undefined) info.op = where.op;
   return info;
 }
 

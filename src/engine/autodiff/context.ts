@@ -86,7 +86,10 @@ export function sameShape(a: readonly number[], b: readonly number[]): boolean {
 }
 
 export function contextError(node: GraphNode, opset: number, message: string): LayerLensError {
-  return new LayerLensError(`${node.opType} node '${node.name}' (opset ${opset}): ${message}`, 'unsupported-op');
+  return new LayerLensError(`${node.opType} node '${node.name}' (opset ${opset}): ${message}`, 'unsupported-op', {
+    node: node.name,
+    op: node.domain ? `${node.domain}.${node.opType}` : node.opType,
+  });
 }
 
 /** A gradient slab for a contiguous range of the middle axis of an input viewed as [pre, n, post]. */

@@ -115,6 +115,28 @@ describe('engine process', { skip }, () => {
     }
   });
 
+  test('an op without a gradient rule comes back with its node and op as fields', async () => {
+    const { tinyMlp, writeModel } = await import('../../support/tinyModels');
+    const proto = tinyMlp();
+    // The head becomes Det of a [N,2,2] view: Det has no gradient rule.
+    proto.graph!.node = [
+      ...proto.graph!.node!.slice(0, 2),
+      { name: '/head/Reshape', opType: 'Reshape', input: ['/block/act/Relu_output_0', 'shape'], output: ['r'] },
+      { name: '/head/Det', opType: 'Det', input: ['r'], output: ['y'] },
+    ];
+    const { makeTensor } = await import('../../../src/engine/onnx/tensorData');
+    const { ElemType } = await import('../../../src/engine/onnx/proto');
+    proto.graph!.initializer = [...proto.graph!.initializer!, makeTensor('shape', ElemType.INT64, [3], [-1, 2, 2])];
+    proto.graph!.output = [{ name: 'y', type: { tensorType: { elemType: ElemType.FLOAT } } }];
+    const model = writeModel(proto, tmp, 'det.onnx');
+    const { toWire } = await import('../../../src/engineProcess/wire');
+    const x = toWire({ dtype: 'float32', dims: [1, 4], data: new Float32Array([1, 2, 3, 4]) });
+    await assert.rejects(
+      client.attribute({ model, layers: ['block.act'], inputs: [{ tensor: x }], target: { kind: 'none' } }),
+      (e: unknown) => e instanceof EngineError && e.code === 'unsupported-op' && e.where.node === '/head/Det' && e.where.op === 'Det',
+    );
+  });
+
   test('20 layer switches within a second from one panel: only the last is computed and shown', async () => {
     const layers = ['features.conv1', 'features.relu1', 'features.pool1', 'features.conv2', 'features.relu2', 'features.pool2', 'features.conv3', 'features.relu3', 'features.pool3', 'classifier'];
     const t0 = Date.now();

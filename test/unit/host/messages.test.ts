@@ -119,10 +119,12 @@ describe('webview messages', () => {
   });
 
   test('engine errors name their node and op', () => {
-    const e = errorInfo(new EngineError("Einsum node '/attn/Einsum' (opset 13): no gradient rule for op Einsum; this op lies between the layer and the output", 'unsupported-op'));
+    const e = errorInfo(new EngineError("Einsum node '/attn/Einsum' (opset 13): no gradient rule for op Einsum; this op lies between the layer and the output", 'unsupported-op', { node: '/attn/Einsum', op: 'Einsum' }));
     assert.equal(e.code, 'unsupported-op');
     assert.equal(e.node, '/attn/Einsum');
     assert.equal(e.op, 'Einsum');
+    // Fields, not text: a message that merely mentions a node carries none.
+    assert.equal(errorInfo(new EngineError("Relu node 'x' said so", 'internal')).node, undefined);
     const plain = errorInfo(new Error('line one\nline two'));
     assert.equal(plain.message, 'line one line two');
     assert.equal(plain.node, undefined);
