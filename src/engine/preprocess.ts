@@ -4,7 +4,7 @@
  */
 import * as fs from 'node:fs';
 import type { ModelSession } from './modelSession';
-import type { ImagePreprocess } from './tensor/image';
+import { IMAGE_PRESETS, ImagePreprocess } from './tensor/image';
 
 /** The fields the engine reads, copied (arrays too) in a stable order, so files that store them diff well. */
 export function copyPreprocess(p: ImagePreprocess): PreprocessFields {
@@ -72,6 +72,17 @@ export function preprocessFromShape(dims: (number | string | null)[] | undefined
   return {};
 }
 
+/**
+ * A model with one 3×224×224 image input and 1000 (or 1001) classes was almost surely trained as torchvision's
+ * ImageNet models are: aspect kept (centre crop), [0,1] then ImageNet's mean and std. Stretching a photo and
+ * leaving it unnormalised gives such a model inputs it never saw.
+ */
+export function looksImageNetShaped(inputDims: (number | string | null)[] | undefined, outputDims: (number | string | null)[] | undefined, inputCount: number): boolean {
+  const shape = preprocessFromShape(inputDims);
+  const classes = outputDims?.length === 2 ? outputDims[1] : undefined;
+  return inputCount === 1 && shape.channels === 3 && shape.size?.[0] === 224 && shape.size?.[1] === 224 && (classes === 1000 || classes === 1001);
+}
+
 export function modelPreprocess(session: ModelSession, inputIndex = 0): { preprocess: ImagePreprocess; source: string } {
   const fromShape = preprocessFromShape(session.inputs[inputIndex]?.shape);
   try {
@@ -83,5 +94,12 @@ export function modelPreprocess(session: ModelSession, inputIndex = 0): { prepro
   const meta = (session.model.proto.metadataProps ?? []).find((p) => p.key === 'layerlens.preprocess');
   const fromMeta = meta?.value ? parsePreprocess(meta.value) : undefined;
   if (fromMeta) return { preprocess: { ...fromShape, ...fromMeta }, source: 'model metadata' };
+  if (looksImageNetShaped(session.inputs[inputIndex]?.shape, session.outputs[0]?.shape, session.inputs.length)) {
+    const { range, mean, std } = IMAGE_PRESETS.imagenet;
+    return {
+      preprocess: { ...fromShape, resize: 'center-crop', range: [range![0], range![1]], mean: [...mean!], std: [...std!] },
+      source: 'input shape (ImageNet-shaped: 3×224×224 in, 1000 classes out → ImageNet mean/std, centre crop)',
+    };
+  }
   return { preprocess: fromShape, source: 'input shape' };
 }
