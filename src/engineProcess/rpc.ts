@@ -8,7 +8,7 @@
  * serves the same requests without the host re-registering anything.
  */
 import { RequestType } from 'vscode-jsonrpc';
-import type { AttributionTarget, MethodSpec, PredictResult, ProviderName, TargetSpec, Timings } from '../engine/api';
+import type { AttributionTarget, MethodSpec, PredictResult, ProviderName, Timings } from '../engine/api';
 import type { LayerEntry, ValueSummary } from '../engine/onnx/layerTree';
 import type { OutputKindInfo } from '../engine/onnx/outputKind';
 import type { ImagePreprocess } from '../engine/tensor/image';

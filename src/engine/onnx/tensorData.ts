@@ -140,7 +140,7 @@ export function floatToHalf(v: number): number {
   const f32 = new Float32Array([v]);
   const u = new Uint32Array(f32.buffer)[0];
   const sign = (u >> 16) & 0x8000;
-  let e = ((u >> 23) & 0xff) - 127 + 15;
+  const e = ((u >> 23) & 0xff) - 127 + 15;
   let m = u & 0x7fffff;
   if (((u >> 23) & 0xff) === 0xff) return sign | 0x7c00 | (m ? 0x200 : 0);
   if (e >= 31) return sign | 0x7c00;
