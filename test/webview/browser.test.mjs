@@ -476,6 +476,8 @@ describe('inspector webview in Chromium', { skip }, () => {
     await page.waitForFunction((n) => window.fakeHost.requests('predict').length > n, n);
     await page.waitForFunction(() => document.querySelector('.ll-input-name')?.textContent === 'dusk-sneaker.png');
     assert.equal(await host(() => window.fakeHost.requests('pickInput').length), 1);
+    // The size the model sees comes from the tensor [1, 3, 224, 224], not from the preview's pixels.
+    assert.match(await page.locator('.ll-input-name').locator('xpath=..').innerText(), /224 × 224 px as the model sees it/);
     await idle();
   });
 

@@ -3,6 +3,7 @@ import { type InputInfo, type ModelInfo, PARAM_CHECKERS, type PreprocessSpec } f
 import { button, checkbox, field, h, icon, replace, select, setSelectValue, textfield } from '../dom';
 import { formatShape } from '../format';
 import { S } from '../strings';
+import { modelPixels } from '../imageShape';
 
 export interface InputPanelOptions {
   onPick: () => void;
@@ -95,8 +96,10 @@ export class InputPanel {
       this.thumb.getContext('2d')!.putImageData(data, 0, 0);
       this.thumb.classList.toggle('pixelated', img.width < 128);
     }
-    replace(this.meta, h('div', { class: 'll-input-name', title: info.name }, info.name), h('div', { class: 'll-muted' }, `${formatShape(info.tensorDims)} · ${info.dtype}`), img ? h('div', { class: 'll-muted' }, `${img.width} × ${img.height} px as the model sees it`) : null);
     if (info.preprocess) this.fill(info.preprocess);
+    const seen = img ? modelPixels(info.tensorDims, info.preprocess?.layout ?? this.layout) : undefined;
+    const sizeText = seen ? `${seen[1]} × ${seen[0]} px as the model sees it${img && (img.width !== seen[1] || img.height !== seen[0]) ? ` (preview ${img.width} × ${img.height})` : ''}` : img ? `${img.width} × ${img.height} px preview` : '';
+    replace(this.meta, h('div', { class: 'll-input-name', title: info.name }, info.name), h('div', { class: 'll-muted' }, `${formatShape(info.tensorDims)} · ${info.dtype}`), sizeText ? h('div', { class: 'll-muted' }, sizeText) : null);
   }
 
   private fill(p: PreprocessSpec): void {
