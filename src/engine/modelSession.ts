@@ -428,24 +428,58 @@ export class ModelSession {
     return { outputName: output, outputShape: dims, top, provider: opened.provider, timings: { load: this.loadMs, compile: compileMs, run: runMs } };
   }
 
-  private async getCompiled(ref: ModelRef, activations: string[], output: string, inputs: HostTensor[], rt: RuntimeOptions): Promise<CompiledAttribution> {
+  /**
+   * The compiled graphs for a request, shared by every request that needs them. A compile that every waiting request
+   * has given up on (superseded by a newer click) stops at its next stage instead of running to the end.
+   */
+  private async getCompiled(ref: ModelRef, activations: string[], output: string, inputs: HostTensor[], rt: RuntimeOptions & { signal?: AbortSignal }): Promise<CompiledAttribution> {
     const key = JSON.stringify([ref.key, activations, output, inputs.map((t) => [t.dtype, t.dims]), rt.provider ?? 'auto', rt.threads ?? 0]);
     let p = this.compiled.get(key);
     if (p) {
       // Refresh LRU position.
       this.compiled.delete(key);
       this.compiled.set(key, p);
+    } else {
+      throwIfAborted(rt.signal); // nobody waits for it: do not start it
+      const stop = new AbortController();
+      const waiting = { count: 0, stop };
+      p = compileAttribution(ref.model, activations, output, inputs, rt, this.factory, { signal: stop.signal });
+      this.waiters.set(p, waiting);
+      this.compiled.set(key, p);
+      this.evictCompiled();
+      const entry = p;
+      p.catch(() => this.compiled.get(key) === entry && this.compiled.delete(key)).finally(() => this.waiters.delete(entry));
+    }
+    return this.waitFor(p, rt.signal);
+  }
+
+  /** Waits for a shared compile on behalf of one request; the last request to give up stops it. */
+  private waitFor(p: Promise<CompiledAttribution>, signal: AbortSignal | undefined): Promise<CompiledAttribution> {
+    const waiting = this.waiters.get(p);
+    if (!waiting || !signal) {
+      if (waiting) waiting.count = Infinity; // a request that cannot be cancelled keeps the compile alive
       return p;
     }
-    p = compileAttribution(ref.model, activations, output, inputs, rt, this.factory);
-    this.compiled.set(key, p);
-    p.catch(() => this.compiled.delete(key));
+    waiting.count++;
+    return new Promise<CompiledAttribution>((resolve, reject) => {
+      const onAbort = () => {
+        if (--waiting.count === 0) waiting.stop.abort();
+        reject(new LayerLensError('cancelled', 'cancelled'));
+      };
+      if (signal.aborted) return onAbort();
+      signal.addEventListener('abort', onAbort, { once: true });
+      p.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+    });
+  }
+
+  private readonly waiters = new WeakMap<Promise<CompiledAttribution>, { count: number; stop: AbortController }>();
+
+  private evictCompiled(): void {
     while (this.compiled.size > MAX_COMPILED) {
       const [oldKey, old] = this.compiled.entries().next().value as [string, Promise<CompiledAttribution>];
       this.compiled.delete(oldKey);
       old.then((c) => c.dispose()).catch(() => undefined);
     }
-    return p;
   }
 
   async dispose(): Promise<void> {

@@ -24,6 +24,12 @@ export const MAX_FORWARD_FETCHES = 4000;
 export interface CompileOptions {
   /** Row narrowing (see narrowRows.ts); on unless turned off for comparisons. */
   narrow?: boolean;
+  /** Stops the compile at its next stage (probe, rewrites, backward, each session) when nobody waits for it. */
+  signal?: AbortSignal;
+}
+
+function stopIfAborted(signal: AbortSignal | undefined): void {
+  if (signal?.aborted) throw new LayerLensError('cancelled', 'cancelled');
 }
 
 export interface CompiledAttribution {
@@ -196,6 +202,7 @@ export async function compileAttribution(
   let probe = await probeValues(model, [...path.touched], feeds, runtime, factory);
   let narrowedNodes = 0;
   for (const rw of REWRITES) {
+    stopIfAborted(options.signal);
     let res: Rewritten | undefined;
     let next: GradientPath;
     try {
@@ -216,6 +223,7 @@ export async function compileAttribution(
     probe = known;
     narrowedNodes += res.narrowed ?? 0;
   }
+  stopIfAborted(options.signal);
   const g = model.graph;
   const bw = buildBackward(g, path, activations, output, probe);
   if (bw.forwardFetches.length > MAX_FORWARD_FETCHES)
@@ -232,14 +240,17 @@ export async function compileAttribution(
   );
   let backward: OpenedSession;
   try {
+    stopIfAborted(options.signal);
     backward = await openSession(
       encodeModel(bw.model),
       // Its graph inputs are the forward's extra outputs: the same scaling applies.
       { ...runtime, provider: forward.provider, externalDataDir: model.dir, optimization: optimizationFor(bw.forwardFetches.length + bw.graphInputs.length) },
       factory,
     );
+    stopIfAborted(options.signal);
   } catch (e) {
     await forward.session.release();
+    await backward!?.session.release().catch(() => undefined);
     throw e;
   }
   return {

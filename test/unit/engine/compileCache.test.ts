@@ -40,3 +40,72 @@ describe('compile reuse', () => {
     }
   });
 });
+
+describe('superseded compiles', () => {
+  /** A factory that holds every non-probe session start until released, counting what was started. */
+  function gatedFactory() {
+    const started: string[] = [];
+    let open!: () => void;
+    const gate = new Promise<void>((r) => (open = r));
+    const factory: SessionFactory = async (bytes, provider, threads, extras) => {
+      const kind = extras?.optimization === 'disabled' ? 'probe' : 'session';
+      started.push(kind);
+      if (kind === 'session') await gate;
+      return createOrtSession(bytes, provider, threads, extras);
+    };
+    return { factory, started, open: () => open() };
+  }
+
+  test('a compile nobody waits for any more stops at its next stage; a new request compiles afresh', async () => {
+    const g = gatedFactory();
+    const s = await ModelSession.open(publicModel('tiny_resnet'), { sessionFactory: g.factory });
+    try {
+      const x = await readNpy(publicInput('resnet_block_outputs'));
+      const click = new AbortController();
+      const first = s.attribute({ layers: ['layer1.0'], inputs: [x], target: { kind: 'index', index: 1 }, threads: 1, signal: click.signal });
+      while (!g.started.includes('session')) await new Promise((r) => setTimeout(r, 5));
+      click.abort(); // the user clicked another layer while the forward session was starting
+      await assert.rejects(first, /cancelled/);
+      g.open();
+      await new Promise((r) => setTimeout(r, 200));
+      assert.deepEqual(g.started, ['probe', 'session'], 'the backward session of the abandoned compile never started');
+      const again = await s.attribute({ layers: ['layer1.0'], inputs: [x], target: { kind: 'index', index: 1 }, threads: 1 });
+      assert.equal(again.attributions[0][0].dims[0], x.dims[0]);
+    } finally {
+      await s.dispose();
+    }
+  });
+
+  test('a compile another request still waits for runs to the end', async () => {
+    const g = gatedFactory();
+    const s = await ModelSession.open(publicModel('tiny_resnet'), { sessionFactory: g.factory });
+    try {
+      const x = await readNpy(publicInput('resnet_block_outputs'));
+      const click = new AbortController();
+      const req = { layers: ['layer2.0'], inputs: [x], target: { kind: 'index' as const, index: 1 }, threads: 1 };
+      const first = s.attribute({ ...req, signal: click.signal });
+      const second = s.attribute(req);
+      while (!g.started.includes('session')) await new Promise((r) => setTimeout(r, 5));
+      click.abort();
+      g.open();
+      await assert.rejects(first, /cancelled/);
+      const res = await second;
+      assert.equal(res.attributions[0][0].dims[0], x.dims[0]);
+    } finally {
+      await s.dispose();
+    }
+  });
+
+  test('a request already cancelled does not start a compile', async () => {
+    const g = gatedFactory();
+    g.open();
+    const s = await ModelSession.open(publicModel('tiny_resnet'), { sessionFactory: g.factory });
+    try {
+      const x = await readNpy(publicInput('resnet_block_outputs'));
+      await assert.rejects(s.attribute({ layers: ['fc'], inputs: [x], target: { kind: 'index', index: 1 }, threads: 1, signal: AbortSignal.abort() }), /cancelled/);
+      assert.deepEqual(g.started, []);
+    } finally {
+      await s.dispose();
+    }
+  });
+});
