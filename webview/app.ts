@@ -3,7 +3,7 @@
  * Requests go out only for things the engine must compute (predict, attribute) or the host must do
  * (pick a file, save a file, remember preprocessing); everything about how a result looks is local.
  */
-import type { AttributeParams, AttributeResponse, ErrorInfo, InputImage, InputInfo, ModelInfo, PredictResponse, PreprocessSpec, TargetSpec } from '../src/shared/protocol';
+import type { AttributeParams, AttributeResponse, ErrorInfo, InputImage, InputInfo, ModelInfo, PredictResponse, PreprocessSpec, TextTarget } from '../src/shared/protocol';
 import { costEstimate, costUnits, describeMethod, formatDelta, type LayerDims, type MethodChoice, ablationGroups, methodSpec, takesGradientOnly, takesTarget } from './attributionMethod';
 import { h, icon, select, setFullText } from './dom';
 import { formatShape, safeFileName } from './format';
@@ -275,7 +275,7 @@ export class App {
       return;
     }
     this.methodPanel.setError('');
-    let target: TargetSpec | string = { kind: 'none' };
+    let target: TextTarget | string = { kind: 'none' };
     if (takesTarget(choice.name)) {
       if (this.state.targetAuto && !this.predictionsSettled) return; // the target arrives with the predictions
       if (this.state.targetAuto && !this.state.targetText && (this.outputDims()?.length ?? 0) > 2) {
@@ -493,7 +493,7 @@ export class App {
     return d && d.length ? d[0] : 1;
   }
 
-  private parsedTarget(): TargetSpec | string {
+  private parsedTarget(): TextTarget | string {
     const t = parseTarget(this.state.targetText);
     if (typeof t === 'string') return t;
     return checkTarget(t, this.outputDims(), this.exampleTotal()) ?? t;
@@ -525,6 +525,8 @@ export class App {
     else if (parsed.kind === 'perExample') description = `one class per example (${parsed.indices.length})`;
     else if (parsed.kind === 'tuple') description = `output element (${parsed.tuple.join(', ')}) for every example`;
     else if (parsed.kind === 'tuples') description = `one output element per example (${parsed.tuples.length})`;
+    else if (parsed.kind === 'box') description = `the sum over the box ${formatTarget(parsed)} for every example`;
+    else if (parsed.kind === 'boxes') description = `one box per example (${parsed.boxes.length}), each summed`;
     if (this.state.targetAuto && !this.state.targetText && (this.outputDims()?.length ?? 0) > 2) description = 'dense output: give an index tuple such as (class, y, x)';
     this.targetPanel.setTarget(this.state.targetText, this.state.targetAuto, description, error);
   }

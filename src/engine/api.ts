@@ -4,27 +4,16 @@
  */
 import type { HostTensor } from './tensor/hostTensor';
 
-/** Where the target selects one scalar per example from the chosen model output (Captum's forms). */
-export type TargetSpec =
-  | { kind: 'none' }
-  | { kind: 'index'; index: number } // out[:, t] (negative counts from the end)
-  | { kind: 'perExample'; indices: number[] } // out[i, t_i]
-  | { kind: 'tuple'; tuple: number[] } // out[:, a, b, c]
-  | { kind: 'tuples'; tuples: number[][] }; // out[i, a_i, b_i, c_i]
-
-/** One entry of a box target: an index, or a half-open Python slice `start:stop` (either end may be left out). */
-export type BoxEntry = number | { start?: number; stop?: number };
+import type { TextTarget } from '../shared/targetSpec';
+/** Captum's target forms, boxes and their text syntax: src/shared/targetSpec.ts (one module for every side). */
+export type { BoxEntry, TargetSpec, TextTarget } from '../shared/targetSpec';
 
 /**
  * What the engine accepts as a target: Captum's forms, plus the region targets Captum users write wrappers for.
  * `s = Σ_i Σ_j out[i, j] · mask[i, j]` for a box (ones on the box, summed) or a mask (broadcast to the output:
  * one example's shape, or with the batch axis for one mask per example).
  */
-export type AttributionTarget =
-  | TargetSpec
-  | { kind: 'box'; box: BoxEntry[] } // the same box for every example
-  | { kind: 'boxes'; boxes: BoxEntry[][] } // one box per example
-  | { kind: 'mask'; mask: HostTensor };
+export type AttributionTarget = TextTarget | { kind: 'mask'; mask: HostTensor };
 
 /** Captum's layer methods (`--method` on the command line). */
 export type MethodName = 'lgxa' | 'activation' | 'gradcam' | 'internal-influence' | 'conductance' | 'integrated-gradients' | 'feature-ablation';

@@ -10,11 +10,12 @@
  * The host must pass every incoming message through `validateWebviewMessage` before acting on it: a webview
  * is a web page, and its messages are untrusted input. This file is pure (no DOM, no Node, no `vscode`).
  */
-import type { IntegrationRule, MethodName as AttributionMethod, Prediction, PredictResult, TargetSpec, Timings } from '../engine/api';
+import type { IntegrationRule, MethodName as AttributionMethod, Prediction, PredictResult, Timings } from '../engine/api';
+import type { BoxEntry, TargetSpec, TextTarget } from './targetSpec';
 import type { LayerEntry, ValueSummary } from '../engine/onnx/layerTree';
 import type { OutputKind, OutputKindInfo } from '../engine/onnx/outputKind';
 
-export type { AttributionMethod, IntegrationRule, LayerEntry, OutputKind, OutputKindInfo, Prediction, PredictResult, TargetSpec, Timings, ValueSummary };
+export type { AttributionMethod, BoxEntry, IntegrationRule, LayerEntry, OutputKind, OutputKindInfo, Prediction, PredictResult, TargetSpec, TextTarget, Timings, ValueSummary };
 
 export const PROTOCOL_VERSION = 1;
 
@@ -165,7 +166,7 @@ export const INTEGRATION_LABELS: { readonly [R in IntegrationRule]: string } = {
 export interface AttributeParams {
   /** Layer ids: module paths, `node:<name>` or `value:<name>`. */
   layers: string[];
-  target: TargetSpec;
+  target: TextTarget;
   /** Captum's attribute_to_layer_input. */
   layerInput: boolean;
   /** multiply_by_inputs = false: the gradient alone (Layer Gradient × Activation). */
@@ -423,7 +424,14 @@ const outputRef: Checker<string | number> = either(str(LIMITS.outputNameChars), 
 const targetInt = int(-LIMITS.targetIndexAbs, LIMITS.targetIndexAbs);
 const targetTuple = arr(targetInt, 1, LIMITS.targetTupleRank);
 
-const targetSpec: Checker<TargetSpec> = (v, p) => {
+/** A box entry: an index, or a slice {start?, stop?} of integers. */
+const boxEntry: Checker<BoxEntry> = (v, p) => {
+  if (typeof v === 'number') return targetInt(v, p);
+  return obj<{ start?: number; stop?: number }>({ start: targetInt, stop: targetInt }, ['start', 'stop'])(v, p);
+};
+const targetBox = arr(boxEntry, 1, LIMITS.targetTupleRank);
+
+const targetSpec: Checker<TextTarget> = (v, p) => {
   if (!isPlainObject(v)) return `${p}: expected an object, got ${describe(v)}`;
   switch (v.kind) {
     case 'none':
@@ -442,8 +450,12 @@ const targetSpec: Checker<TargetSpec> = (v, p) => {
         kind: literal('tuples'),
         tuples: arr(targetTuple, 1, LIMITS.targetExamplesMax),
       })(v, p);
+    case 'box':
+      return obj<{ kind: 'box'; box: BoxEntry[] }>({ kind: literal('box'), box: targetBox })(v, p);
+    case 'boxes':
+      return obj<{ kind: 'boxes'; boxes: BoxEntry[][] }>({ kind: literal('boxes'), boxes: arr(targetBox, 1, LIMITS.targetExamplesMax) })(v, p);
     default:
-      return `${p}.kind: expected one of "none", "index", "perExample", "tuple", "tuples"`;
+      return `${p}.kind: expected one of "none", "index", "perExample", "tuple", "tuples", "box", "boxes"`;
   }
 };
 

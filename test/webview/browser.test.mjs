@@ -145,9 +145,16 @@ describe('inspector webview in Chromium', { skip }, () => {
     await field.press('Enter');
     assert.match(await page.locator('#target-status').innerText(), /2 non-batch axes|needs 1 ind/);
     assert.equal((await attributeRequests()).length, n, 'no request for an invalid target');
-    await field.fill('7');
+    // A box (half-open slices, summed) in the same syntax as the CLI's: classes 2, 3 and 4 together.
+    await field.fill('(2:5)');
     await field.press('Enter');
     await waitForAttribute(n + 1);
+    await idle();
+    assert.deepEqual((await lastAttribute()).target, { kind: 'box', box: [{ start: 2, stop: 5 }] });
+    assert.match(await page.locator('#target-status').innerText(), /sum over the box \(2:5\)/);
+    await field.fill('7');
+    await field.press('Enter');
+    await waitForAttribute(n + 2);
     await idle();
     assert.deepEqual((await lastAttribute()).target, { kind: 'index', index: 7 });
     assert.equal(await page.locator('.ll-pred[aria-pressed="true"]').getAttribute('data-index'), '7');

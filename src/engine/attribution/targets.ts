@@ -3,24 +3,14 @@
  * with a 1 at every selected element, so s = Σ_i out[i, target_i] and ∂s/∂out = mask.
  */
 import type { AttributionTarget, BoxEntry, TargetSpec } from '../api';
+import { formatTarget, parseTargetText } from '../../shared/targetSpec';
 import { LayerLensError } from '../errors';
 import { broadcastTo } from '../tensor/broadcast';
 import { elementCount } from '../tensor/hostTensor';
 
-const describeBox = (box: BoxEntry[]) =>
-  `(${box.map((e) => (typeof e === 'number' ? String(e) : `${e.start ?? ''}:${e.stop ?? ''}`)).join(',')})`;
-
 export function describeTarget(t: AttributionTarget): string {
-  switch (t.kind) {
-    case 'box': return describeBox(t.box);
-    case 'boxes': return t.boxes.map(describeBox).join(',');
-    case 'mask': return `mask [${t.mask.dims.join(', ')}]`;
-    case 'none': return 'none';
-    case 'index': return String(t.index);
-    case 'perExample': return t.indices.join(',');
-    case 'tuple': return `(${t.tuple.join(',')})`;
-    case 'tuples': return t.tuples.map((x) => `(${x.join(',')})`).join(',');
-  }
+  if (t.kind === 'mask') return `mask [${t.mask.dims.join(', ')}]`;
+  return formatTarget(t) || 'none';
 }
 
 /** Flat offsets (into the output tensor) of the selected element of each example. */
@@ -137,33 +127,9 @@ function fillBox(box: BoxEntry[], outDims: readonly number[], example: number, s
   walk(0, base);
 }
 
-/**
- * Parses the CLI's SPEC: `3` · `3,1,2` · `(0,1,1)` · `(0,1,1),(1,1,0)` · `none`; tuple entries may be half-open
- * slices (`(3, 0:16, 16:32)`), which make the tuple a box summed over.
- */
+/** Parses the CLI's SPEC (syntax: src/shared/targetSpec.ts); a SPEC it cannot read is a one-line error. */
 export function parseTargetSpec(spec: string | undefined): AttributionTarget {
-  if (spec === undefined || spec.trim() === '' || spec.trim() === 'none') return { kind: 'none' };
-  const s = spec.replace(/\s+/g, '');
-  const int = (t: string) => {
-    if (!/^-?\d+$/.test(t)) throw new LayerLensError(`invalid target '${spec}': '${t}' is not an integer`, 'target-invalid');
-    return Number(t);
-  };
-  if (s.startsWith('(') || s.startsWith('[')) {
-    const groups = [...s.matchAll(/[([]([^()[\]]*)[)\]]/g)];
-    const rebuilt = groups.map((g) => g[0]).join(',');
-    if (!groups.length || rebuilt !== s) throw new LayerLensError(`invalid target '${spec}': expected (a,b,…) or (a,b,…),(c,d,…)`, 'target-invalid');
-    const entry = (t: string): BoxEntry => {
-      if (!t.includes(':')) return int(t);
-      const [a, b, ...more] = t.split(':');
-      if (more.length) throw new LayerLensError(`invalid target '${spec}': '${t}' has a step; only start:stop slices are supported`, 'target-invalid');
-      return { ...(a === '' ? {} : { start: int(a) }), ...(b === '' ? {} : { stop: int(b) }) };
-    };
-    const rows = groups.map((g) => (g[1] === '' ? [] : g[1].split(',').map(entry)));
-    if (rows.some((r) => r.some((e) => typeof e !== 'number'))) return rows.length === 1 ? { kind: 'box', box: rows[0] } : { kind: 'boxes', boxes: rows };
-    const tuples = rows as number[][];
-    return tuples.length === 1 ? { kind: 'tuple', tuple: tuples[0] } : { kind: 'tuples', tuples };
-  }
-  const parts = s.split(',');
-  if (parts.length === 1) return { kind: 'index', index: int(parts[0]) };
-  return { kind: 'perExample', indices: parts.map(int) };
+  const t = parseTargetText(spec ?? '');
+  if (typeof t === 'string') throw new LayerLensError(`invalid target '${spec}': ${t}`, 'target-invalid');
+  return t;
 }
