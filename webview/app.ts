@@ -24,6 +24,19 @@ import { checkTarget, classOf, formatTarget, parseTarget } from './targetSpec';
 import type { Transport } from './transport';
 import { forModel, restoreViewState, type ViewState } from './viewState';
 
+/**
+ * What became of the selection's attribution while the figure shows an earlier result (or none): running,
+ * cancelled, or refused (by the engine, or before asking it). `wanted` names the selection in parts
+ * (see `selectionParts`) so that the figure's notice can say exactly what differs from what it shows.
+ */
+interface SelectionOutcome {
+  kind: 'busy' | 'cancelled' | 'refused';
+  wanted: string[];
+  message?: string;
+  severity?: 'info' | 'error';
+  error?: ErrorInfo;
+}
+
 /** A finished attribution, with what it was computed for. */
 interface ShownResult {
   seq: number;
@@ -42,6 +55,9 @@ export class App {
   private current?: ShownResult;
   private pinned?: ShownResult;
   private pendingAttribute?: number;
+  private outcome?: SelectionOutcome;
+  /** A notice that stays until the user's next action (a cancel), unlike the 4 s confirmations. */
+  private stickyNotice = '';
   private pendingPredict?: number;
   /** Whether the last predict finished (well or not): an automatic target waits for it. */
   private predictionsSettled = false;
@@ -257,7 +273,7 @@ export class App {
     const layerId = this.state.layerId;
     if (!this.model || !layerId) return;
     if (!this.input) {
-      this.figure.setMessage(S.needInput, 'info');
+      this.refuse(S.needInput, 'info');
       return;
     }
     if (this.predictionsRefused && this.predictionsSettled) {
@@ -271,7 +287,7 @@ export class App {
     const method = methodSpec(choice, { gradientOnly: this.state.gradientOnly, layerDims: this.layerDims(), layout: this.layout() });
     if (typeof method === 'string') {
       this.methodPanel.setError(method);
-      this.figure.setMessage(method, 'error');
+      this.refuse(method, 'error');
       return;
     }
     this.methodPanel.setError('');
@@ -279,12 +295,12 @@ export class App {
     if (takesTarget(choice.name)) {
       if (this.state.targetAuto && !this.predictionsSettled) return; // the target arrives with the predictions
       if (this.state.targetAuto && !this.state.targetText && (this.outputDims()?.length ?? 0) > 2) {
-        this.figure.setMessage('The output is dense: type a target tuple such as (class, y, x) in Attribution → Target.', 'info');
+        this.refuse('The output is dense: type a target tuple such as (class, y, x) in Attribution → Target.', 'info');
         return;
       }
       target = this.parsedTarget();
       if (typeof target === 'string') {
-        this.figure.setMessage(`Target: ${target}`, 'error');
+        this.refuse(`Target: ${target}`, 'error');
         return;
       }
     }
@@ -297,11 +313,15 @@ export class App {
     const image = this.input.image;
     const targetText = takesTarget(choice.name) ? this.state.targetText : '';
     this.status.busy(`Attributing ${layerId} · ${describeMethod(method, params.gradientOnly)}…`);
+    this.clearStickyNotice();
     this.figure.el.classList.add('stale');
-    if (!this.current) this.figure.setMessage(`Attributing ${layerId}…`, 'busy');
+    const wanted = this.selectionParts();
+    this.outcome = { kind: 'busy', wanted };
+    this.showOutcome();
     promise
       .then((response) => {
         this.current = { seq: ++this.seq, params, response, image, targetText };
+        if (this.pendingAttribute === id) this.outcome = undefined;
         this.status.setRun(response.provider, response.timings, response.providerNotes);
         const units = costUnits(params.method);
         if (units) this.unitMs = response.timings.run / units;
@@ -309,14 +329,20 @@ export class App {
         this.showResult();
       })
       .catch((e: unknown) => {
+        // Superseded by a newer request: that one owns the figure now.
+        if (this.pendingAttribute !== id) return;
         if (e instanceof RequestError && e.cancelled) {
-          // Superseded by a newer request: that one owns the figure now.
-          if (!this.current && this.pendingAttribute === undefined) this.figure.setMessage('Cancelled.', 'info');
+          // Cancelled elsewhere (VS Code's progress notification); the Cancel button is handled in cancelAll.
+          this.outcome = { kind: 'cancelled', wanted };
+          this.sayUntilNextAction('Cancelled.');
+          this.showResult();
           return;
         }
+        // The figure names what failed and shows no picture or channels of another selection under it.
         this.current = undefined;
+        const info = errorInfo(e);
+        this.outcome = { kind: 'refused', wanted, message: info.message, severity: 'error', error: info };
         this.showResult();
-        this.figure.setMessage(errorInfo(e).message, 'error', errorInfo(e));
       })
       .finally(() => {
         if (this.pendingAttribute === id) {
@@ -333,7 +359,20 @@ export class App {
     this.pendingAttribute = this.pendingPredict = undefined;
     this.figure.el.classList.remove('stale');
     this.status.idle();
-    this.flash('Cancelled.');
+    if (this.outcome?.kind === 'busy') this.outcome = { ...this.outcome, kind: 'cancelled' };
+    this.showResult();
+    this.sayUntilNextAction('Cancelled.');
+  }
+
+  /** The selection cannot be attributed as it stands (no input, a bad target or argument): the figure says why. */
+  private refuse(message: string, severity: 'info' | 'error'): void {
+    if (this.pendingAttribute) this.rpc.cancel(this.pendingAttribute);
+    this.pendingAttribute = undefined;
+    this.figure.el.classList.remove('stale');
+    if (!this.pendingPredict) this.status.idle();
+    this.current = undefined;
+    this.outcome = { kind: 'refused', wanted: this.selectionParts(), message, severity };
+    this.showResult();
   }
 
   private async exportPng(): Promise<void> {
@@ -411,6 +450,12 @@ export class App {
     this.predictions = undefined;
     this.predictionsSettled = false;
     this.refreshTarget();
+    // The figure shows the old output's attribution until the new one arrives (predictions come first): say so.
+    if (this.state.layerId) {
+      this.outcome = { kind: 'busy', wanted: this.selectionParts() };
+      this.figure.el.classList.add('stale');
+      this.showOutcome();
+    }
     this.predict();
   }
 
@@ -463,6 +508,7 @@ export class App {
 
   private update(patch: Partial<ViewState>): void {
     this.state = { ...this.state, ...patch };
+    this.clearStickyNotice();
     this.save();
   }
 
@@ -470,7 +516,18 @@ export class App {
     this.transport.setState(this.state);
   }
 
+  private sayUntilNextAction(text: string): void {
+    this.stickyNotice = text;
+    setFullText(this.notice, text);
+  }
+
+  private clearStickyNotice(): void {
+    if (this.stickyNotice && this.notice.textContent === this.stickyNotice) setFullText(this.notice, '');
+    this.stickyNotice = '';
+  }
+
   private flash(text: string): void {
+    this.stickyNotice = '';
     setFullText(this.notice, text);
     window.setTimeout(() => {
       if (this.notice.textContent === text) setFullText(this.notice, '');
@@ -582,6 +639,7 @@ export class App {
     const subtitle = [
       p.method?.name === 'activation' ? 'no target' : `target ${r.targetText || 'none'}`,
       p.layerInput ? 'layer input' : 'layer output',
+      this.manyOutputs() ? `model output '${r.response.output.name}'` : '',
       formatShape(t.dims),
       n > 1 ? `example ${example}` : '',
       perChannel ? S.perChannelBars : map.spatial ? '' : S.nonSpatial,
@@ -619,6 +677,7 @@ export class App {
       this.channels.set('', undefined, 0, this.layout(), undefined);
       this.figure.setMessage(!this.state.layerId ? S.selectLayerPrompt : !this.input ? S.needInput : '', 'info');
     }
+    this.showOutcome();
     const p = this.pinned;
     this.pinnedFigure.el.hidden = !p;
     this.figures.classList.toggle('compare', !!p);
@@ -631,6 +690,57 @@ export class App {
     this.renderDisplay();
   }
 
+  /** The selection as the figure's notice names it: layer and side, model output, method, target. */
+  private selectionParts(): string[] {
+    const s = this.state;
+    const choice = s.attributionMethod;
+    const spec = methodSpec(choice, { gradientOnly: s.gradientOnly, layerDims: this.layerDims(), layout: this.layout() });
+    const method = typeof spec === 'string' ? describeMethod({ name: choice.name }, false) : describeMethod(spec, choice.name === 'lgxa' && s.gradientOnly);
+    return describeParts(s.layerId ?? '?', s.layerInput, this.manyOutputs() ? this.outputName() : undefined, method, takesTarget(choice.name) ? s.targetText : undefined);
+  }
+
+  private manyOutputs(): boolean {
+    return (this.model?.outputs.length ?? 1) > 1;
+  }
+
+  private resultParts(r: ShownResult): string[] {
+    const p = r.params;
+    return describeParts(p.layers[0], p.layerInput, this.manyOutputs() ? r.response.output.name : undefined, describeMethod(p.method, p.gradientOnly), p.method?.name === 'activation' ? undefined : r.targetText);
+  }
+
+  /**
+   * Makes the figure say what it shows when that is not the selection's attribution: a notice over the dimmed
+   * earlier picture (running, cancelled), or the reason in place of a picture (refused, failed). The channel
+   * tiles belong to the picture: they go when the picture is outdated by a cancel or a refusal.
+   */
+  private showOutcome(): void {
+    const o = this.outcome;
+    const r = this.current;
+    if (!o) {
+      this.figure.setNotice('');
+      return;
+    }
+    if (!r) {
+      this.figure.setNotice('');
+      const wanted = o.wanted.filter(Boolean).join(' · ');
+      if (o.kind === 'busy') this.figure.setMessage(`Attributing ${wanted}…`, 'busy');
+      else if (o.kind === 'cancelled') this.figure.setMessage(`The attribution of ${wanted} was cancelled.`, 'info');
+      else this.figure.setMessage(`${wanted}: ${o.message ?? ''}`, o.severity ?? 'error', o.error);
+      this.controls.setHasResult(!!this.pinned);
+      return;
+    }
+    const [shown, wanted] = difference(this.resultParts(r), o.wanted);
+    const same = shown === wanted;
+    if (o.kind === 'busy') {
+      // The same selection again (a new input or preprocessing): the dimmed picture says enough.
+      this.figure.setNotice(same ? '' : `Showing ${shown} — attributing ${wanted}…`, 'busy');
+      return;
+    }
+    this.channels.set('', undefined, 0, this.layout(), undefined);
+    if (o.kind === 'cancelled') this.figure.setNotice(same ? `Showing the earlier result for ${shown} — the new attribution was cancelled.` : `Showing ${shown} — ${wanted} was cancelled.`, 'info');
+    else this.figure.setNotice(`Showing ${shown} — ${wanted}: ${o.message ?? ''}`, o.severity ?? 'error');
+  }
+
   /** Re-draws every figure from cached maps: the path every display option takes. */
   private renderDisplay(): void {
     const t0 = performance.now();
@@ -641,6 +751,17 @@ export class App {
     this.root.dataset.renderMs = ms.toFixed(3);
     this.root.dataset.displayMs = (performance.now() - t0).toFixed(3);
   }
+}
+
+/** The parts that name an attribution; the first always shows, the others where two attributions differ. */
+function describeParts(layer: string, layerInput: boolean, output: string | undefined, method: string, target: string | undefined): string[] {
+  return [`${layer} (layer ${layerInput ? 'input' : 'output'})`, output ? `model output '${output}'` : '', method, target === undefined ? 'no target' : `target ${target || 'none'}`];
+}
+
+/** Shown and wanted, each as its layer plus whatever differs from the other. */
+function difference(shown: string[], wanted: string[]): [string, string] {
+  const keep = (list: string[]) => list.filter((p, i) => p && (i === 0 || shown[i] !== wanted[i])).join(' · ');
+  return [keep(shown), keep(wanted)];
 }
 
 function errorInfo(e: unknown): ErrorInfo {

@@ -730,6 +730,101 @@ describe('inspector webview in Chromium', { skip }, () => {
     assert.ok(report.some((r) => r.what === 'span.text' && r.text === 'Blended heat map' && r.tip === 'Blended heat map'));
   });
 
+  // ---- the figure says what it shows (issue 11, item 4) ---------------------------------------------
+  const figureNotice = () => host(() => {
+    const n = document.querySelector('#figure-current .ll-figure-notice');
+    return n && !n.hidden ? n.textContent : '';
+  });
+  const figureMessage = () => page.locator('#figure-current .ll-message').innerText();
+  const channelsShown = () => page.locator('#channels').isVisible();
+  const outdated = () => page.locator('#figure-current').evaluate((e) => e.classList.contains('outdated'));
+
+  it('cancel after a layer switch: the old picture is dimmed under a notice naming both layers, until the next action', async () => {
+    await clickLayer('layer3');
+    assert.equal(await channelsShown(), true);
+    assert.equal(await figureNotice(), '');
+    await host(() => (window.fakeHost.delayMs = 5000));
+    const n = (await attributeRequests()).length;
+    await row('layer1').click();
+    await waitForAttribute(n + 1);
+    await page.waitForSelector('.ll-status.is-busy');
+    assert.match(await figureNotice(), /^Showing layer3 \(layer output\) — attributing layer1 \(layer output\)…$/);
+    await page.click('#cancel-button');
+    await page.waitForFunction(() => !document.querySelector('.ll-status.is-busy'));
+    await host(() => (window.fakeHost.delayMs = 15));
+    assert.equal(await row('layer1').getAttribute('aria-selected'), 'true');
+    assert.equal(await page.locator('#figure-current .ll-figure-title').innerText(), 'layer3', 'the title names what is drawn');
+    assert.equal(await figureNotice(), 'Showing layer3 (layer output) — layer1 (layer output) was cancelled.');
+    assert.equal(await outdated(), true, 'the old picture is dimmed');
+    assert.equal(await channelsShown(), false, "no channel tiles of the layer that is not selected");
+    assert.equal(await page.locator('#notice').innerText(), 'Cancelled.');
+    // No 4 s flash: the message stays until the user does something.
+    await page.waitForTimeout(4300);
+    assert.equal(await page.locator('#notice').innerText(), 'Cancelled.');
+    assert.match(await figureNotice(), /layer1 \(layer output\) was cancelled/);
+    await clickLayer('layer2');
+    assert.equal(await page.locator('#notice').innerText(), '');
+    assert.equal(await figureNotice(), '');
+    assert.equal(await outdated(), false);
+    assert.equal(await page.locator('#figure-current .ll-figure-title').innerText(), 'layer2');
+    assert.equal(await channelsShown(), true);
+  });
+
+  it('an error after a layer switch names the layer and leaves no picture or channels of another layer', async () => {
+    assert.equal(await channelsShown(), true);
+    await host(() => (window.fakeHost.failNext = 'onnxruntime: out of memory while running the backward model'));
+    await clickLayer('layer4');
+    assert.match(await figureMessage(), /^layer4 \(layer output\) · Layer Gradient × Activation · target \d+: onnxruntime: out of memory/);
+    assert.equal(await page.locator('#figure-current .ll-figure-title').innerText(), '', 'no title of the previous layer');
+    assert.equal(await channelsShown(), false, 'no channel grid under the error');
+    assert.equal(await page.locator('#export-png').getAttribute('disabled'), '');
+    // A target the output cannot take is refused before asking the engine: the same, for the selection.
+    await clickLayer('layer3');
+    assert.equal(await channelsShown(), true);
+    const field = page.locator('#target-field input');
+    const previous = await host(() => document.getElementById('target-field').value);
+    await field.fill('(0, 1)');
+    await field.press('Enter');
+    assert.match(await figureMessage(), /^layer3 \(layer output\) · .*Target: /);
+    assert.equal(await channelsShown(), false, 'no channel grid under a refused target');
+    await field.fill(previous);
+    await field.press('Enter');
+    await idle();
+    assert.equal(await channelsShown(), true);
+    assert.equal(await figureMessage(), '');
+  });
+
+  it('switching the model output marks the figure until the new output is attributed', async () => {
+    await host(() => {
+      window.fakeHost.model.outputs.push({ name: 'aux_logits', dtype: 'float32', shape: [1, 10], kind: { kind: 'logits', basis: "Gemm node '/aux/Gemm'" } });
+      window.fakeHost.reloadModel();
+    });
+    await page.waitForSelector('#output-select');
+    await idle();
+    assert.equal(await page.locator('#figure-current .ll-figure-title').innerText(), 'layer3');
+    assert.match(await page.locator('#figure-current .ll-figure-subtitle').innerText(), /model output 'logits'/);
+    await host(() => (window.fakeHost.delayMs = 600));
+    const n = (await attributeRequests()).length;
+    await choose('output-select', 'aux_logits [1, 10]');
+    // While the predictions and the attribution for the new output run, the figure says it shows the old one.
+    assert.match(await figureNotice(), /^Showing layer3 \(layer output\) · model output 'logits'.* — attributing layer3 \(layer output\) · model output 'aux_logits'/);
+    assert.equal(await outdated(), true);
+    await waitForAttribute(n + 1);
+    assert.equal((await lastAttribute()).output, 'aux_logits');
+    await idle();
+    await host(() => (window.fakeHost.delayMs = 15));
+    assert.equal(await figureNotice(), '');
+    assert.match(await page.locator('#figure-current .ll-figure-subtitle').innerText(), /model output 'aux_logits'/);
+    // One output again, as the other tests expect.
+    await host(() => {
+      window.fakeHost.model.outputs.pop();
+      window.fakeHost.reloadModel();
+    });
+    await page.waitForFunction(() => !document.getElementById('output-select'));
+    await page.waitForFunction(() => document.querySelector('#figure-current .ll-figure-title')?.textContent === 'layer3');
+    await idle();
+  });
+
   it('sent only messages the protocol accepts, and logged no errors', async () => {
     assert.deepEqual(await host(() => window.fakeHost.invalid), []);
     assert.deepEqual(problems, []);

@@ -207,6 +207,13 @@
     /** Answer predictions with the raw logits (outside [0, 1]) instead of their softmax. */
     rawScores: false,
     lastAttribute: undefined,
+    /** The next attribution fails with this message (once). */
+    failNext: undefined,
+    model,
+    /** Sends the model again (after a test changed `model`), as the host does when the file changes. */
+    reloadModel() {
+      event('modelLoaded', model);
+    },
     /** Delivers a host message asynchronously, as postMessage does. */
     emit(msg) {
       const copy = structuredClone(msg);
@@ -246,12 +253,17 @@
         respond(id, { preprocess: params.preprocess });
         return later(id, 5, sendInput);
       case 'predict':
-        return later(id, fake.delayMs, () => respond(id, { outputName: 'logits', outputShape: [1, 10], top: [topK(params.top, fake.inputVariant)], provider: 'cpu', timings: { load: 0, compile: 0, run: 3.2 } }));
+        return later(id, fake.delayMs, () => respond(id, { outputName: typeof params.output === 'string' ? params.output : 'logits', outputShape: [1, 10], top: [topK(params.top, fake.inputVariant)], provider: 'cpu', timings: { load: 0, compile: 0, run: 3.2 } }));
       case 'attribute': {
         event('progress', { requestId: id, stage: 'compile' });
         later(id, fake.delayMs, () => {
           event('progress', { requestId: id, stage: 'run', fraction: 0.5 });
           const layerId = params.layers[0];
+          if (fake.failNext) {
+            const message = fake.failNext;
+            fake.failNext = undefined;
+            return fail(id, { message, code: 'engine-error' });
+          }
           if (byId.get(layerId)?.opTypes.includes('NonMaxSuppression'))
             return fail(id, { message: "unsupported op 'NonMaxSuppression' on the path from the layer to the target: no VJP rule (domain ai.onnx, opset 17)", code: 'unsupported-op', node: '/head/nms/NonMaxSuppression', op: 'NonMaxSuppression' });
           let layers;
@@ -263,7 +275,7 @@
           const steps = params.method?.nSteps ?? 50;
           const response = {
             layers,
-            output: { name: 'logits', dims: [1, 10] },
+            output: { name: typeof params.output === 'string' ? params.output : 'logits', dims: [1, 10] },
             provider: 'cpu',
             providerNotes: ['webgpu: No supported adapters'],
             timings: { load: 0, compile: 41.5, run: params.method?.nSteps ? 12.3 * steps : 12.3 },

@@ -40,6 +40,7 @@ export class HeatmapFigure {
   readonly canvas: HTMLCanvasElement;
   private readonly stage: HTMLElement;
   private readonly message: HTMLElement;
+  private readonly notice: HTMLElement;
   private readonly titleEl: HTMLElement;
   private readonly methodEl: HTMLElement;
   private readonly subtitleEl: HTMLElement;
@@ -61,6 +62,8 @@ export class HeatmapFigure {
   constructor(id: string, heading: string) {
     this.canvas = h('canvas', { class: 'll-canvas', width: 1, height: 1, role: 'img', 'aria-label': `${heading} attribution` });
     this.message = h('div', { class: 'll-message', role: 'status' });
+    this.notice = h('div', { class: 'll-figure-notice', role: 'status' });
+    this.notice.hidden = true;
     this.stage = h('div', { class: 'll-stage' }, this.canvas, this.message);
     this.titleEl = h('div', { class: 'll-figure-title' });
     this.methodEl = h('div', { class: 'll-figure-method' });
@@ -72,7 +75,7 @@ export class HeatmapFigure {
     this.barMax = h('span', { class: 'll-colorbar-max' });
     this.barCaption = h('div', { class: 'll-colorbar-caption ll-muted' });
     this.colorbar = h('div', { class: 'll-colorbar', role: 'img' }, this.bar, h('div', { class: 'll-colorbar-ticks' }, this.barMin, this.barMid, this.barMax), this.barCaption);
-    this.el = h('figure', { class: 'll-figure', id, 'data-role': id }, h('figcaption', {}, h('span', { class: 'll-figure-heading' }, heading), this.titleEl, this.methodEl, this.subtitleEl), this.stage, this.readout, this.colorbar);
+    this.el = h('figure', { class: 'll-figure', id, 'data-role': id }, h('figcaption', {}, h('span', { class: 'll-figure-heading' }, heading), this.titleEl, this.methodEl, this.subtitleEl), this.notice, this.stage, this.readout, this.colorbar);
     this.canvas.addEventListener('mousemove', (e) => this.hover(e));
     this.canvas.addEventListener('mouseleave', () => (this.readout.textContent = '\u00a0'));
     this.setMessage(S.selectLayerPrompt, 'info');
@@ -94,6 +97,19 @@ export class HeatmapFigure {
     this.subtitleEl.textContent = src?.subtitle ?? '';
     this.el.classList.toggle('vector', !!src && !src.map.spatial);
     if (src) this.setMessage('', 'info');
+  }
+
+  /**
+   * Says, above the picture, that the picture is not what the selection asks for (an attribution running,
+   * cancelled or refused for another layer, output or target); the picture is dimmed while it says so.
+   */
+  setNotice(text: string, kind: 'busy' | 'info' | 'error' = 'info'): void {
+    this.notice.hidden = !text;
+    this.notice.className = `ll-figure-notice ${kind}`;
+    this.notice.setAttribute('role', kind === 'error' ? 'alert' : 'status');
+    this.el.classList.toggle('outdated', !!text);
+    if (!text) this.notice.replaceChildren();
+    else replace(this.notice, kind === 'error' ? icon('error') : kind === 'busy' ? spinner() : icon('info'), h('span', {}, text));
   }
 
   /** Replaces the picture with a message (a prompt, progress, or an engine error in place). */
