@@ -120,7 +120,15 @@ export class App {
     this.figure = new HeatmapFigure('figure-current', S.current);
     this.pinnedFigure = new HeatmapFigure('figure-pinned', S.pinned);
     this.pinnedFigure.el.hidden = true;
-    this.channels = new ChannelGrid((channel) => this.setChannel(channel));
+    this.channels = new ChannelGrid(
+      (channel) => this.setChannel(channel),
+      this.state.tileScale,
+      (tileScale) => {
+        this.update({ tileScale });
+        this.channels.setScale(tileScale);
+        this.renderDisplay();
+      },
+    );
     this.status = new StatusBar(() => this.cancelAll());
     this.banner = h('div', { class: 'll-banner', role: 'alert', id: 'banner' });
     this.banner.hidden = true;

@@ -29,6 +29,11 @@ export const UPSAMPLING_OPTIONS: Option<'bilinear' | 'nearest'>[] = [
   { value: 'nearest', label: 'Nearest' },
 ];
 
+export const TILE_SCALE_OPTIONS: Option<'tile' | 'shared'>[] = [
+  { value: 'tile', label: 'Each tile its own scale' },
+  { value: 'shared', label: 'Shared scale' },
+];
+
 export const S = {
   appTitle: 'LayerLens',
   layers: 'Layers',
@@ -81,6 +86,7 @@ export const S = {
   selectLayerPrompt: 'Select a layer to see its attribution.',
   needInput: 'Pick an input to attribute.',
   topChannels: 'Top channels by Σ|attribution|',
+  tileScale: 'Tile colour scale',
   allChannels: 'Σ all channels',
   pinned: 'Pinned',
   current: 'Current',

@@ -10,6 +10,8 @@ import { SIGNS } from './heatmap/normalize';
 
 export const VIEW_STATE_VERSION = 1;
 
+export type TileScale = 'tile' | 'shared';
+
 export interface ViewState {
   version: number;
   /** The model this state belongs to; layer and target are dropped when another model loads. */
@@ -28,6 +30,8 @@ export interface ViewState {
   /** Captum's layer method and its arguments. */
   attributionMethod: MethodChoice;
   display: DisplayOptions;
+  /** The channel tiles' colour scale: each tile its own largest |value|, or one scale shared by the channel tiles. */
+  tileScale: TileScale;
   /** Channel shown alone in the main view; undefined: the sum over channels. */
   channel?: number;
   filter: string;
@@ -46,6 +50,7 @@ export function defaultViewState(): ViewState {
     gradientOnly: false,
     attributionMethod: { ...DEFAULT_METHOD },
     display: { ...DEFAULT_DISPLAY },
+    tileScale: 'tile',
     filter: '',
     expanded: [],
     topK: 5,
@@ -85,6 +90,7 @@ export function restoreViewState(raw: unknown): ViewState {
   if (typeof raw.gradientOnly === 'boolean') s.gradientOnly = raw.gradientOnly;
   s.attributionMethod = restoreMethodChoice(raw.attributionMethod);
   s.display = restoreDisplay(raw.display);
+  if (raw.tileScale === 'tile' || raw.tileScale === 'shared') s.tileScale = raw.tileScale;
   if (isInt(raw.channel, 0, 1 << 20)) s.channel = raw.channel;
   if (isStr(raw.filter, 500)) s.filter = raw.filter;
   if (Array.isArray(raw.expanded)) s.expanded = raw.expanded.filter((x): x is string => isStr(x, 4096)).slice(0, 5000);
@@ -96,5 +102,5 @@ export function restoreViewState(raw: unknown): ViewState {
 export function forModel(s: ViewState, modelKey: string): ViewState {
   if (s.modelKey === modelKey) return s;
   const d = defaultViewState();
-  return { ...d, modelKey, display: s.display, topK: s.topK, layerInput: s.layerInput, gradientOnly: s.gradientOnly, attributionMethod: s.attributionMethod };
+  return { ...d, modelKey, display: s.display, tileScale: s.tileScale, topK: s.topK, layerInput: s.layerInput, gradientOnly: s.gradientOnly, attributionMethod: s.attributionMethod };
 }

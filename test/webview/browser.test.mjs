@@ -825,6 +825,46 @@ describe('inspector webview in Chromium', { skip }, () => {
     await idle();
   });
 
+  // ---- channel tiles (issue 11, item 7) ---------------------------------------------------------------
+  it('channel tiles: each on its own scale by default, a shared scale with its value on request; no tile alone in a row', async () => {
+    await host(() => (window.fakeHost.boostChannel0 = 100));
+    await clickLayer('layer2');
+    await host(() => (window.fakeHost.boostChannel0 = 1));
+    const tiles = () =>
+      host(() =>
+        [...document.querySelectorAll('.ll-tile')].map((el) => {
+          const c = el.querySelector('canvas');
+          const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+          let n = 0;
+          for (let i = 0; i < d.length; i += 4) if (Math.max(255 - d[i], 255 - d[i + 1], 255 - d[i + 2]) > 24) n++;
+          return { channel: el.dataset.channel, scale: Math.abs(Number(el.dataset.scale)), nonWhite: n / (d.length / 4), top: el.getBoundingClientRect().top };
+        }),
+      );
+    let t = await tiles();
+    assert.equal(t.length, 13);
+    assert.equal(await selectValue('tile-scale'), 'tile');
+    const big = t.find((x) => x.channel === '0');
+    const small = t.filter((x) => x.channel !== 'sum').sort((a, b) => a.scale - b.scale)[0];
+    assert.ok(big && small.scale * 50 <= big.scale, `a tile ≥ 50× smaller than channel 0's: ${small.scale} vs ${big?.scale}`);
+    assert.ok(small.nonWhite >= 0.25, `the small tile shows its pattern on its own scale: ${(small.nonWhite * 100).toFixed(1)}% non-white`);
+    assert.match(await page.locator('#tile-legend').innerText(), /Each tile on its own scale/);
+    // No tile alone in the last row: 13 tiles are 7 + 6.
+    const rows = [...t.reduce((m, x) => m.set(Math.round(x.top), (m.get(Math.round(x.top)) ?? 0) + 1), new Map()).values()];
+    assert.deepEqual(rows, [7, 6]);
+    // Shared: the channel tiles on one scale (channel 0's), said in the legend; the small tile is near white.
+    await choose('tile-scale', 'Shared scale');
+    t = await tiles();
+    const smallShared = t.find((x) => x.channel === small.channel);
+    assert.equal(smallShared.scale, big.scale);
+    assert.ok(smallShared.nonWhite < 0.05, `${(smallShared.nonWhite * 100).toFixed(1)}% non-white on the shared scale`);
+    assert.match(await page.locator('#tile-legend').innerText(), new RegExp(`^Shared scale: full colour at ±${maths.formatValue(big.scale).replace('.', '\\.')} on every channel tile`));
+    await page.mouse.move(0, 0);
+    await page.locator('#channels').screenshot({ path: path.join(RESULTS, 'webview-tiles-shared.png') });
+    await choose('tile-scale', 'Each tile its own scale');
+    await page.locator('#channels').screenshot({ path: path.join(RESULTS, 'webview-tiles.png') });
+    assert.equal(await selectValue('tile-scale'), 'tile');
+  });
+
   it('sent only messages the protocol accepts, and logged no errors', async () => {
     assert.deepEqual(await host(() => window.fakeHost.invalid), []);
     assert.deepEqual(problems, []);

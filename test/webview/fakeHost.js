@@ -140,7 +140,7 @@
       const nx = 0.78 * W;
       const ny = 0.25 * H;
       for (let c = 0; c < C; c++) {
-        const wc = Math.exp(-c / 9) * (c % 5 === 3 ? -0.6 : 1) * (1 + 0.35 * Math.sin(c * 1.7));
+        const wc = Math.exp(-c / 9) * (c % 5 === 3 ? -0.6 : 1) * (1 + 0.35 * Math.sin(c * 1.7)) * (c === 0 ? fake.boostChannel0 : 1);
         for (let y = 0; y < H; y++)
           for (let x = 0; x < W; x++) {
             const g1 = Math.exp(-((x - cx) ** 2 + (y - cy) ** 2) / (2 * sx * sx));
@@ -209,6 +209,8 @@
     lastAttribute: undefined,
     /** The next attribution fails with this message (once). */
     failNext: undefined,
+    /** Channel 0's attribution is this many times its usual size (a channel far above the others). */
+    boostChannel0: 1,
     model,
     /** Sends the model again (after a test changed `model`), as the host does when the file changes. */
     reloadModel() {

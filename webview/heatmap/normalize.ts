@@ -75,6 +75,13 @@ export class MassIndex {
     return sign === 'negative' ? -t : t;
   }
 
+  /** The largest magnitude of this sign (negative for `negative`); 0 when there is none. */
+  max(sign: Sign): number {
+    const { sorted } = this.magnitudes(sign === 'positive' ? 'pos' : sign === 'negative' ? 'neg' : 'abs');
+    const m = sorted[sorted.length - 1];
+    return sign === 'negative' ? -m : m;
+  }
+
   private magnitudes(kind: 'abs' | 'pos' | 'neg'): { sorted: Float64Array; cum: Float64Array } {
     let m = this.cache.get(kind);
     if (!m) {

@@ -89,12 +89,15 @@ export class HeatmapOverlay {
     this.height = onImage ? image.height : map.height;
   }
 
-  /** Draws into `out` (reused when the size fits). */
-  render(opts: DisplayOptions, out?: Uint8ClampedArray): OverlayFrame {
+  /**
+   * Draws into `out` (reused when the size fits). `scale` replaces Captum's clipping threshold: full colour at
+   * that value (its sign as the threshold's: negative for sign `negative`), as the channel tiles use it.
+   */
+  render(opts: DisplayOptions, out?: Uint8ClampedArray, scale?: number): OverlayFrame {
     const image = this.image && this.map.spatial ? this.image : undefined;
     const method: Method = image ? opts.method : 'heat_map';
     const grid = this.grid(opts);
-    const threshold = grid.mass.threshold(opts.sign, opts.outlierPerc);
+    const threshold = scale ?? grid.mass.threshold(opts.sign, opts.outlierPerc);
     const n = grid.width * grid.height;
     if (!this.normBuf || this.normBuf.length !== n) this.normBuf = new Float32Array(n);
     const normalized = normalizeWithThreshold(grid.values, opts.sign, threshold, this.normBuf);
@@ -112,6 +115,11 @@ export class HeatmapOverlay {
     const cellOf = grid.width === this.width && grid.height === this.height ? undefined : this.cellIndex(grid);
     compose(method, normalized, cellOf, colormapLut(colormap), vmin, vmax, opts.opacity, image, image && method === 'blended_heat_map' ? this.greyImage(image) : undefined, rgba);
     return frame;
+  }
+
+  /** The largest magnitude of this sign on the grid these options draw (negative for `negative`). */
+  maxValue(opts: DisplayOptions): number {
+    return this.grid(opts).mass.max(opts.sign);
   }
 
   /** The raw (channel-summed, upsampled or native) attribution drawn at output pixel (x, y). */
