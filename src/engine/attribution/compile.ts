@@ -238,7 +238,7 @@ export async function compileAttribution(
     { ...runtime, externalDataDir: model.dir, optimization: optimizationFor(forwardOutputs.length) },
     factory,
   );
-  let backward: OpenedSession;
+  let backward: OpenedSession | undefined;
   try {
     stopIfAborted(options.signal);
     backward = await openSession(
@@ -250,7 +250,7 @@ export async function compileAttribution(
     stopIfAborted(options.signal);
   } catch (e) {
     await forward.session.release();
-    await backward!?.session.release().catch(() => undefined);
+    await backward?.session.release().catch(() => undefined);
     throw e;
   }
   return {
