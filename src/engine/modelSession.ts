@@ -15,7 +15,7 @@ import { LoadedModel, loadModel } from './onnx/loadModel';
 import { elemTypeName, encodeModel, isFloatElemType } from './onnx/proto';
 import { OpenedSession, SessionFactory, createOrtSession, openSession, optimizationFor } from './runtime/session';
 import { ELEM_TO_DTYPE, fromOrt, toOrt } from './runtime/tensors';
-import { HostTensor, elementCount } from './tensor/hostTensor';
+import { DTYPES, HostTensor, elementCount } from './tensor/hostTensor';
 
 const MAX_COMPILED = 6;
 /** Forward sessions kept for the layer methods (per model variant and fetch list). */
@@ -85,8 +85,7 @@ export class ModelSession {
       const shape = dims.map((d, i) => (i === 0 ? (typeof d === 'number' && d > 0 ? d : 1) : (d as number)));
       const n = shape.reduce((a, b) => a * b, 1);
       if (n > 64 * 2 ** 20) return 0;
-      const Ctor = { float32: Float32Array, float64: Float64Array, int64: BigInt64Array, int32: Int32Array, uint8: Uint8Array, bool: Uint8Array, int8: Int8Array, int16: Int16Array, float16: Uint16Array }[dtype];
-      inputs.push({ dtype, dims: shape, data: new Ctor(n) });
+      inputs.push({ dtype, dims: shape, data: new DTYPES[dtype].ctor(n) });
     }
     const unknown = g.nodes.flatMap((n) => n.outputs).filter((v) => v && !g.type(v)?.dims && !g.isConstant(v));
     if (!unknown.length) return 0;

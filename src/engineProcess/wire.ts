@@ -1,26 +1,12 @@
 /** HostTensor ⇄ WireTensor (the element bytes, binary). Pure Node; shared by the engine process and the host. */
 import * as os from 'node:os';
-import type { DType, HostTensor, TensorData } from '../engine/tensor/hostTensor';
-import { elementCount } from '../engine/tensor/hostTensor';
+import type { HostTensor } from '../engine/tensor/hostTensor';
+import { DTYPES, elementCount, isDType } from '../engine/tensor/hostTensor';
 import type { WireTensor } from './rpc';
 
 const LITTLE_ENDIAN = os.endianness() === 'LE';
 
-const CTORS: Record<DType, { new (buf: ArrayBuffer, offset: number, length: number): TensorData; BYTES_PER_ELEMENT: number }> = {
-  float32: Float32Array,
-  float64: Float64Array,
-  float16: Uint16Array,
-  int64: BigInt64Array,
-  int32: Int32Array,
-  int16: Int16Array,
-  int8: Int8Array,
-  uint8: Uint8Array,
-  bool: Uint8Array,
-};
-
-export function isDType(x: unknown): x is DType {
-  return typeof x === 'string' && Object.prototype.hasOwnProperty.call(CTORS, x);
-}
+export { isDType };
 
 export function toWire(t: HostTensor): WireTensor {
   if (!LITTLE_ENDIAN) throw new Error('big-endian hosts are not supported');
@@ -36,7 +22,7 @@ export function fromWire(w: WireTensor): HostTensor {
   if (!isDType(w.dtype)) throw new Error(`tensor: unknown dtype '${String(w.dtype)}'`);
   if (!Array.isArray(w.dims) || !w.dims.every((d) => Number.isSafeInteger(d) && d >= 0)) throw new Error('tensor: invalid dims');
   if (typeof w.data !== 'string' && !(w.data instanceof Uint8Array)) throw new Error('tensor: data must be bytes (a Uint8Array or base64 text)');
-  const ctor = CTORS[w.dtype];
+  const ctor = DTYPES[w.dtype].ctor;
   const raw = typeof w.data === 'string' ? Buffer.from(w.data, 'base64') : w.data;
   const n = elementCount(w.dims);
   if (raw.length !== n * ctor.BYTES_PER_ELEMENT) throw new Error(`tensor: ${raw.length} bytes for ${w.dtype}[${w.dims.join(',')}]`);

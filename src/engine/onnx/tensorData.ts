@@ -1,6 +1,7 @@
 /** TensorProto ⇄ typed arrays. Only what the engine needs: reading integer/float initializers and making constants. */
 import { LayerLensError } from '../errors';
 import { ElemType, TensorProto, toNum } from './proto';
+import { float16ToNumber, numberToFloat16 } from '../tensor/float16';
 
 export function tensorDims(t: TensorProto): number[] {
   return (t.dims ?? []).map(toNum);
@@ -74,7 +75,7 @@ export function tensorToNumbers(t: TensorProto, what = t.name ?? 'tensor'): numb
         case ElemType.UINT16: out[i] = dv.getUint16(o, true); break;
         case ElemType.INT8: out[i] = dv.getInt8(o); break;
         case ElemType.UINT8: case ElemType.BOOL: out[i] = dv.getUint8(o); break;
-        case ElemType.FLOAT16: out[i] = halfToFloat(dv.getUint16(o, true)); break;
+        case ElemType.FLOAT16: out[i] = float16ToNumber(dv.getUint16(o, true)); break;
         default: throw new LayerLensError(`tensor '${what}': cannot read data type ${type}`, 'model-invalid');
       }
     }
@@ -86,7 +87,7 @@ export function tensorToNumbers(t: TensorProto, what = t.name ?? 'tensor'): numb
     case ElemType.DOUBLE: vals = t.doubleData ?? []; break;
     case ElemType.INT64: vals = t.int64Data ?? []; break;
     case ElemType.UINT64: case ElemType.UINT32: vals = t.uint64Data ?? []; break;
-    case ElemType.FLOAT16: vals = (t.int32Data ?? []).map((h) => halfToFloat(h)); break;
+    case ElemType.FLOAT16: vals = (t.int32Data ?? []).map((h) => float16ToNumber(h)); break;
     default: vals = t.int32Data ?? [];
   }
   if (vals.length < n)
@@ -96,14 +97,6 @@ export function tensorToNumbers(t: TensorProto, what = t.name ?? 'tensor'): numb
   return out;
 }
 
-export function halfToFloat(h: number): number {
-  const s = h & 0x8000 ? -1 : 1;
-  const e = (h >> 10) & 0x1f;
-  const f = h & 0x3ff;
-  if (e === 0) return s * 2 ** -14 * (f / 1024);
-  if (e === 31) return f ? NaN : s * Infinity;
-  return s * 2 ** (e - 15) * (1 + f / 1024);
-}
 
 /** A constant tensor of the given element type from plain numbers. */
 export function makeTensor(name: string, elemType: number, dims: readonly number[], values: ArrayLike<number>): TensorProto {
@@ -129,25 +122,10 @@ export function makeTensor(name: string, elemType: number, dims: readonly number
       case ElemType.INT64: buf.writeBigInt64LE(BigInt(Math.trunc(v)), i * 8); break;
       case ElemType.INT32: buf.writeInt32LE(v, i * 4); break;
       case ElemType.BOOL: case ElemType.UINT8: buf.writeUInt8(v, i); break;
-      case ElemType.FLOAT16: buf.writeUInt16LE(floatToHalf(v), i * 2); break;
+      case ElemType.FLOAT16: buf.writeUInt16LE(numberToFloat16(v), i * 2); break;
       default: throw new Error(`makeTensor: unsupported element type ${elemType}`);
     }
   }
   return { name, dataType: elemType, dims: [...dims], rawData: new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength) };
 }
 
-export function floatToHalf(v: number): number {
-  const f32 = new Float32Array([v]);
-  const u = new Uint32Array(f32.buffer)[0];
-  const sign = (u >> 16) & 0x8000;
-  const e = ((u >> 23) & 0xff) - 127 + 15;
-  let m = u & 0x7fffff;
-  if (((u >> 23) & 0xff) === 0xff) return sign | 0x7c00 | (m ? 0x200 : 0);
-  if (e >= 31) return sign | 0x7c00;
-  if (e <= 0) {
-    if (e < -10) return sign;
-    m = (m | 0x800000) >> (1 - e);
-    return sign | ((m + 0x1000) >> 13);
-  }
-  return sign | (e << 10) | ((m + 0x1000) >> 13);
-}

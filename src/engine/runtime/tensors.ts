@@ -1,23 +1,10 @@
 /** HostTensor ⇄ onnxruntime tensors. */
 import * as ort from 'onnxruntime-node';
 import { LayerLensError } from '../errors';
-import { ElemType } from '../onnx/proto';
-import type { DType, HostTensor } from '../tensor/hostTensor';
-
-const ORT_TYPES: Partial<Record<DType, ort.Tensor.Type>> = {
-  float32: 'float32',
-  float64: 'float64',
-  float16: 'float16',
-  int64: 'int64',
-  int32: 'int32',
-  int16: 'int16',
-  int8: 'int8',
-  uint8: 'uint8',
-  bool: 'bool',
-};
+import { DTYPES, DType, HostTensor, isDType } from '../tensor/hostTensor';
 
 export function toOrt(t: HostTensor): ort.Tensor {
-  const type = ORT_TYPES[t.dtype];
+  const type = isDType(t.dtype) ? (t.dtype as ort.Tensor.Type) : undefined;
   if (!type) throw new LayerLensError(`unsupported tensor type ${t.dtype}`, 'input-invalid');
   return new ort.Tensor(type, t.data as never, t.dims);
 }
@@ -27,29 +14,12 @@ export function fromOrt(t: ort.Tensor): HostTensor {
   return { dtype, dims: [...t.dims], data: t.data as HostTensor['data'] };
 }
 
-export const ELEM_TO_DTYPE: Record<number, DType> = {
-  [ElemType.FLOAT]: 'float32',
-  [ElemType.DOUBLE]: 'float64',
-  [ElemType.FLOAT16]: 'float16',
-  [ElemType.INT64]: 'int64',
-  [ElemType.INT32]: 'int32',
-  [ElemType.INT16]: 'int16',
-  [ElemType.INT8]: 'int8',
-  [ElemType.UINT8]: 'uint8',
-  [ElemType.BOOL]: 'bool',
-};
+/** ONNX element type → dtype, and back (from the dtype table in tensor/hostTensor.ts). */
+export const ELEM_TO_DTYPE: Record<number, DType> = Object.fromEntries(
+  (Object.keys(DTYPES) as DType[]).map((d) => [DTYPES[d].elemType, d]),
+) as Record<number, DType>;
 
-export const DTYPE_TO_ELEM: Record<DType, number> = {
-  float32: ElemType.FLOAT,
-  float64: ElemType.DOUBLE,
-  float16: ElemType.FLOAT16,
-  int64: ElemType.INT64,
-  int32: ElemType.INT32,
-  int16: ElemType.INT16,
-  int8: ElemType.INT8,
-  uint8: ElemType.UINT8,
-  bool: ElemType.BOOL,
-};
+export const DTYPE_TO_ELEM: Record<DType, number> = Object.fromEntries((Object.keys(DTYPES) as DType[]).map((d) => [d, DTYPES[d].elemType])) as Record<DType, number>;
 
 /** Plain numbers from an onnxruntime tensor (for small static values such as shapes). */
 export function ortNumbers(t: ort.Tensor): number[] {

@@ -11,7 +11,9 @@
 import { promises as fs } from 'fs';
 import { endianness } from 'os';
 import { LayerLensError } from '../errors';
-import { DType, HostTensor, TensorData, elementCount } from './hostTensor';
+import { DTYPES, DType, HostTensor, TensorData, elementCount } from './hostTensor';
+import { float16BitsToFloat32 } from './float16';
+export { float16BitsToFloat32, float16ToNumber } from './float16';
 
 /** Largest element count we accept (numpy files above this are refused, not truncated). */
 export const NPY_MAX_ELEMENTS = 2 ** 31 - 1;
@@ -258,25 +260,7 @@ function byteSwap(bytes: Uint8Array, size: number): void {
 }
 
 function viewAs(dtype: DType, buf: ArrayBuffer, count: number): TensorData {
-  switch (dtype) {
-    case 'float32':
-      return new Float32Array(buf, 0, count);
-    case 'float64':
-      return new Float64Array(buf, 0, count);
-    case 'float16':
-      return new Uint16Array(buf, 0, count);
-    case 'int64':
-      return new BigInt64Array(buf, 0, count);
-    case 'int32':
-      return new Int32Array(buf, 0, count);
-    case 'int16':
-      return new Int16Array(buf, 0, count);
-    case 'int8':
-      return new Int8Array(buf, 0, count);
-    case 'uint8':
-    case 'bool':
-      return new Uint8Array(buf, 0, count);
-  }
+  return new DTYPES[dtype].ctor(buf, 0, count);
 }
 
 /**
@@ -399,25 +383,7 @@ export function fsReason(e: unknown): string {
 }
 
 function dataMatches(dtype: DType, data: TensorData): boolean {
-  switch (dtype) {
-    case 'float32':
-      return data instanceof Float32Array;
-    case 'float64':
-      return data instanceof Float64Array;
-    case 'float16':
-      return data instanceof Uint16Array;
-    case 'int64':
-      return data instanceof BigInt64Array;
-    case 'int32':
-      return data instanceof Int32Array;
-    case 'int16':
-      return data instanceof Int16Array;
-    case 'int8':
-      return data instanceof Int8Array;
-    case 'uint8':
-    case 'bool':
-      return data instanceof Uint8Array;
-  }
+  return data instanceof DTYPES[dtype].ctor;
 }
 
 function pyShapeRepr(dims: readonly number[]): string {
@@ -496,23 +462,6 @@ export async function writeNpy(path: string, t: HostTensor): Promise<void> {
 
 // ---------------------------------------------------------------------------------------------
 // float16
-
-/** Converts one IEEE-754 binary16 bit pattern to a number. */
-export function float16ToNumber(h: number): number {
-  const sign = h & 0x8000 ? -1 : 1;
-  const exp = (h >> 10) & 0x1f;
-  const frac = h & 0x3ff;
-  if (exp === 0) return sign * frac * 2 ** -24;
-  if (exp === 0x1f) return frac ? NaN : sign * Infinity;
-  return sign * (1 + frac / 1024) * 2 ** (exp - 15);
-}
-
-/** Converts float16 bit patterns (as stored in a float16 HostTensor) to float32 values. */
-export function float16BitsToFloat32(bits: Uint16Array): Float32Array {
-  const out = new Float32Array(bits.length);
-  for (let i = 0; i < bits.length; i++) out[i] = float16ToNumber(bits[i]);
-  return out;
-}
 
 /**
  * Returns a float32 copy of a float16 or float64 tensor (float64 values are rounded to nearest
