@@ -1,14 +1,20 @@
-// `npm test` after type-check and build: every suite in order, each as its own process, then one summary line.
-//   1. unit, fixtures, real-world, fuzz (node:test over out/test/unit)
-//   2. the webview in real Chromium (test/webview/browser.test.mjs)
-//   3. the extension in a real VS Code host: extension-host mocha tests + UI end-to-end (scripts/vscode-host/e2e.mjs)
+// `npm test` after type-check and build: every suite in order, each as its own process and summary row, then one
+// summary line.
+//   lint         ESLint over src/, webview/, test/, scripts/ (eslint.config.mjs): one test, failed by any problem
+//   unit         node:test over out/test/unit, every file not in a suite below      } membership: the SUITES table
+//   conformance  Captum fixtures (engine and binary), model zoos, real-world models  } in scripts/run-tests.mjs
+//   stress       fuzzing, memory over many attributions, hostile files               }
+//   webview      the webview in real Chromium (test/webview/browser.test.mjs)
+//   vscode       the extension in a real VS Code host: extension-host mocha tests + UI end-to-end (scripts/vscode-host/e2e.mjs)
 // The Vulkan loader and Mesa (scripts/test-packages.sh), Chromium and code-server are installed first when missing
 // (scripts/vscode-host/install.sh: Debian packages and the pinned code-server from the npm registry).
-// LAYERLENS_TEST_SUITES=unit,webview,vscode picks suites.
+// LAYERLENS_TEST_SUITES=lint,unit,conformance,stress,webview,vscode picks suites (default: all, in this order).
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
+import { SUITE_NAMES as NODE_TEST_SUITES } from './run-tests.mjs';
 
-const wanted = (process.env.LAYERLENS_TEST_SUITES ?? 'unit,webview,vscode').split(',');
+const ALL = ['lint', ...NODE_TEST_SUITES, 'webview', 'vscode'];
+const wanted = (process.env.LAYERLENS_TEST_SUITES ?? ALL.join(',')).split(',').map((s) => s.trim()).filter(Boolean);
 const results = [];
 
 function run(name, cmd, args, parse) {
@@ -17,7 +23,7 @@ function run(name, cmd, args, parse) {
   console.log(`\n=== ${name}: ${[cmd, ...args].join(' ')}`);
   const r = spawnSync(cmd, args, { stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8', maxBuffer: 512 * 2 ** 20 });
   process.stdout.write(r.stdout ?? '');
-  const counts = parse(r.stdout ?? '');
+  const counts = parse(r.stdout ?? '', r.status);
   results.push({ name, status: r.status, signal: r.signal, seconds: (Date.now() - t0) / 1000, ...counts });
 }
 
@@ -26,6 +32,8 @@ const nodeTestCounts = (out) => ({
   passed: Number(/^# pass (\d+)/m.exec(out)?.[1] ?? 0),
   failed: Number(/^# fail (\d+)/m.exec(out)?.[1] ?? 0) + Number(/^# cancelled (\d+)/m.exec(out)?.[1] ?? 0),
 });
+/** ESLint counts as one test: passed when it exits 0 (no errors, no warnings), failed otherwise. */
+const lintCounts = (_out, status) => (status === 0 ? { passed: 1, failed: 0 } : { passed: 0, failed: 1 });
 /** A runner's own 'N passed, M failed' line (the last one it prints). */
 const summaryCounts = (out) => {
   const all = [...out.matchAll(/^(?:\w+: )?(\d+) passed, (\d+) failed/gm)];
@@ -33,10 +41,19 @@ const summaryCounts = (out) => {
   return last ? { passed: Number(last[1]), failed: Number(last[2]) } : { passed: 0, failed: 0 };
 };
 
-// The Vulkan loader and Mesa, so the unit run meets the drivers' native stderr noise that provider probing must
-// keep off the user's terminal (scripts/test-packages.sh: apt as root, otherwise a polite skip).
-if (wanted.includes('unit') && process.platform === 'linux') spawnSync('bash', ['scripts/test-packages.sh'], { stdio: 'inherit' });
-run('unit', process.execPath, ['scripts/run-tests.mjs'], nodeTestCounts);
+// A misspelt suite would otherwise run nothing and pass.
+for (const name of wanted.filter((n) => !ALL.includes(n))) {
+  console.error(`LAYERLENS_TEST_SUITES: unknown suite '${name}' (suites: ${ALL.join(', ')})`);
+  results.push({ name: `unknown: ${name}`, status: 1, passed: 0, failed: 1, seconds: 0 });
+}
+
+// The same command as `npm run lint` (package.json); the cache is keyed on each file's content and the config.
+const ESLINT_ARGS = ['--max-warnings', '0', '--cache', '--cache-strategy', 'content', '--cache-location', 'node_modules/.cache/eslint/', '.'];
+run('lint', process.execPath, ['node_modules/eslint/bin/eslint.js', ...ESLINT_ARGS], lintCounts);
+// The Vulkan loader and Mesa, so the node:test suites meet the drivers' native stderr noise that provider probing
+// must keep off the user's terminal (scripts/test-packages.sh: apt as root, otherwise a polite skip).
+if (NODE_TEST_SUITES.some((n) => wanted.includes(n)) && process.platform === 'linux') spawnSync('bash', ['scripts/test-packages.sh'], { stdio: 'inherit' });
+for (const suite of NODE_TEST_SUITES) run(suite, process.execPath, ['scripts/run-tests.mjs', '--suite', suite], nodeTestCounts);
 if (wanted.includes('webview') || wanted.includes('vscode')) {
   const r = spawnSync('bash', ['scripts/vscode-host/install.sh'], { stdio: 'inherit' });
   if (r.status !== 0) results.push({ name: 'install test hosts', status: r.status, passed: 0, failed: 1, seconds: 0 });
