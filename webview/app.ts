@@ -4,13 +4,14 @@
  * (pick a file, save a file, remember preprocessing); everything about how a result looks is local.
  */
 import type { AttributeParams, AttributeResponse, ErrorInfo, InputImage, InputInfo, ModelInfo, PredictResponse, PreprocessSpec, TextTarget } from '../src/shared/protocol';
-import { costEstimate, costUnits, describeMethod, formatDelta, type LayerDims, type MethodChoice, ablationGroups, methodSpec, takesGradientOnly, takesTarget } from './attributionMethod';
+import { attributionUnits, costEstimate, costUnits, describeMethod, formatDelta, type LayerDims, type MethodChoice, ablationGroups, methodSpec, takesGradientOnly, takesTarget } from './attributionMethod';
 import { h, icon, select, setFullText } from './dom';
 import { formatShape, safeFileName } from './format';
 import type { DisplayOptions } from './heatmap/overlay';
 import { type ChannelLayout, channelCount, channelMap, channelVector, exampleCount, summedMap } from './heatmap/tensorMap';
 import { ChannelGrid } from './panels/channelGrid';
 import { DisplayControls } from './panels/displayControls';
+import { renderFigurePng } from './panels/figureExport';
 import { type FigureSource, HeatmapFigure } from './panels/heatmapFigure';
 import { InputPanel } from './panels/inputPanel';
 import { MethodPanel } from './panels/methodPanel';
@@ -383,18 +384,35 @@ export class App {
     this.showResult();
   }
 
+  /** Exports the figure as shown — both panels of a comparison — with titles and the colour scale. */
   private async exportPng(): Promise<void> {
-    const r = this.current;
-    if (!r || !this.figure.hasImage) return;
+    const shown: [HeatmapFigure, ShownResult, string, boolean][] = [];
+    if (this.pinned) shown.push([this.pinnedFigure, this.pinned, S.pinned, false]);
+    if (this.current) shown.push([this.figure, this.current, S.current, true]);
+    const panels = shown.flatMap(([figure, r, heading, withChannel]) => {
+      const panel = figure.exportPanel(shown.length > 1 ? heading : '', attributionUnits(r.params.method, r.params.gradientOnly));
+      return panel ? [{ panel, name: this.exportName(r, withChannel) }] : [];
+    });
+    if (!panels.length) return;
     try {
-      const png = await this.figure.toPng();
-      const m = r.params.method?.name;
-      const name = `${safeFileName(r.params.layers[0])}${m ? `_${m}` : ''}_${safeFileName(r.targetText || 'none')}_${this.state.display.sign}.png`;
+      const header = [this.model?.modelName, this.input?.name ? `input ${this.input.name}` : ''].filter(Boolean).join(' · ');
+      const png = await renderFigurePng(header, panels.map((p) => p.panel));
+      const name = `${panels.map((p) => p.name).join('_vs_').slice(0, 200)}.png`;
       const res = await this.rpc.request('exportPng', { suggestedName: name, png }, [png.buffer as ArrayBuffer]).promise;
       if (res.saved) this.flash(`Saved ${res.path ?? name}`);
     } catch (e) {
       this.showBanner(errorInfo(e));
     }
+  }
+
+  /** A default file name that tells exports apart: layer, side, method, target (and channel, sign when not the defaults). */
+  private exportName(r: ShownResult, withChannel: boolean): string {
+    const p = r.params;
+    const method = p.method?.name ?? (p.gradientOnly ? 'lgxa-gradient-only' : 'lgxa');
+    const channel = withChannel && this.state.channel !== undefined ? `ch${this.state.channel}` : '';
+    const sign = this.state.display.sign === 'all' ? '' : this.state.display.sign;
+    const target = p.method?.name === 'activation' ? '' : `target-${r.targetText || 'none'}`;
+    return [p.layers[0], p.layerInput ? 'in' : 'out', method, target, channel, sign].filter(Boolean).map(safeFileName).join('_');
   }
 
   private async exportNpy(): Promise<void> {

@@ -138,6 +138,14 @@ export function costEstimate(c: MethodChoice, unitMs: number | undefined): strin
 }
 
 /** The method's name and arguments, as a result's header shows them. */
+/** What the numbers of a map are, for the exported figure's colour bar. */
+export function attributionUnits(spec: AttributionMethodSpec | undefined, gradientOnly: boolean): string {
+  const name = spec?.name ?? 'lgxa';
+  if (name === 'activation') return "Values: the layer's activation A itself.";
+  const perUnit = (name === 'lgxa' && gradientOnly) || name === 'internal-influence' || (name === 'integrated-gradients' && spec?.multiplyByInputs === false);
+  return perUnit ? 'Values: gradients, in units of the target output per unit of activation.' : 'Values: attribution, in units of the target output.';
+}
+
 export function describeMethod(spec: AttributionMethodSpec | undefined, gradientOnly: boolean): string {
   const name = spec?.name ?? 'lgxa';
   const parts = [METHOD_INFO[name].label];

@@ -566,19 +566,45 @@ describe('inspector webview in Chromium', { skip }, () => {
     assert.equal(await page.locator('#figure-pinned').isVisible(), false);
   });
 
-  it('exports the overlay as PNG and the tensor as .npy through the host', async () => {
+  it('exports a figure as PNG (title, overlay, colour bar; both panels of a comparison) and the tensor as .npy', async () => {
+    /** The n-th exported PNG as the host received it: IHDR size, name, and how colourful each half of it is. */
+    const exported = async (n) => {
+      await page.waitForFunction((n) => window.fakeHost.exports.filter((e) => e.method === 'exportPng').length > n, n);
+      const png = await host(async (n) => {
+        const e = window.fakeHost.exports.filter((x) => x.method === 'exportPng')[n];
+        const b = e.params.png;
+        const dv = new DataView(b.buffer, b.byteOffset);
+        const bmp = await createImageBitmap(new Blob([b], { type: 'image/png' }));
+        const c = new OffscreenCanvas(bmp.width, bmp.height);
+        const g = c.getContext('2d');
+        g.drawImage(bmp, 0, 0);
+        const d = g.getImageData(0, 0, bmp.width, bmp.height).data;
+        const colourful = [0, 0];
+        for (let i = 0; i < d.length; i += 4) if (Math.max(d[i], d[i + 1], d[i + 2]) - Math.min(d[i], d[i + 1], d[i + 2]) > 60) colourful[(i / 4) % bmp.width < bmp.width / 2 ? 0 : 1]++;
+        return { isBytes: b instanceof Uint8Array, sig: Array.from(b.slice(0, 8)), w: dv.getUint32(16), h: dv.getUint32(20), decoded: [bmp.width, bmp.height], colourful, name: e.params.suggestedName, bytes: Array.from(b) };
+      }, n);
+      return png;
+    };
     await page.click('#export-png');
-    await page.waitForFunction(() => window.fakeHost.exports.some((e) => e.method === 'exportPng'));
-    const png = await host(() => {
-      const e = window.fakeHost.exports.find((x) => x.method === 'exportPng');
-      const b = e.params.png;
-      const dv = new DataView(b.buffer, b.byteOffset);
-      return { isBytes: b instanceof Uint8Array, sig: Array.from(b.slice(0, 8)), w: dv.getUint32(16), h: dv.getUint32(20), name: e.params.suggestedName };
-    });
+    const png = await exported(0);
+    fs.writeFileSync(path.join(RESULTS, 'export-figure.png'), Buffer.from(png.bytes));
     assert.equal(png.isBytes, true);
     assert.deepEqual(png.sig, [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
-    assert.deepEqual([png.w, png.h], [224, 224]);
-    assert.match(png.name, /^layer2_\d+_all\.png$/);
+    assert.deepEqual(png.decoded, [png.w, png.h]);
+    // Not the bare 224×224 overlay: the overlay at 2× (448) with a title above and the colour bar below.
+    assert.ok(png.w > 224 && png.h > 448 + 60, `figure ${png.w}×${png.h}`);
+    assert.match(png.name, /^layer2_out_lgxa_target-\d+\.png$/);
+    // A comparison: both panels, side by side.
+    await page.click('#pin-button');
+    await clickLayer('layer3');
+    await page.click('#export-png');
+    const both = await exported(1);
+    fs.writeFileSync(path.join(RESULTS, 'export-compare.png'), Buffer.from(both.bytes));
+    assert.ok(both.w >= 2 * 448, `comparison ${both.w}×${both.h} holds two 448 px panels`);
+    assert.ok(both.colourful[0] > 3000 && both.colourful[1] > 3000, `both halves hold a heat map: ${both.colourful}`);
+    assert.match(both.name, /^layer2_out_lgxa_target-\d+_vs_layer3_out_lgxa_target-\d+\.png$/);
+    await page.click('#pin-button');
+    await clickLayer('layer2');
     await page.click('#export-npy');
     await page.waitForFunction(() => window.fakeHost.exports.some((e) => e.method === 'exportNpy'));
     const npy = await host(() => {

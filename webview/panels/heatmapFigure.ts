@@ -10,6 +10,7 @@ import { colorAt, colormapLut, LUT_SIZE } from '../heatmap/colormap';
 import { type DisplayOptions, HeatmapOverlay, type OverlayFrame } from '../heatmap/overlay';
 import type { AttributionMap } from '../heatmap/tensorMap';
 import { S } from '../strings';
+import type { ExportPanel } from './figureExport';
 
 export interface FigureSource {
   /** Identifies the map and image; a new key drops the cached overlay. */
@@ -144,11 +145,21 @@ export class HeatmapFigure {
     return this.lastRenderMs;
   }
 
-  /** PNG bytes of what the canvas shows. */
-  async toPng(): Promise<Uint8Array> {
-    const blob = await new Promise<Blob | null>((resolve) => this.canvas.toBlob(resolve, 'image/png'));
-    if (!blob) throw new Error('the canvas could not be encoded as PNG');
-    return new Uint8Array(await blob.arrayBuffer());
+  /** What Export PNG draws for this figure: its title lines, picture and colour bar (undefined: nothing shown). */
+  exportPanel(heading: string, units: string): ExportPanel | undefined {
+    const frame = this.frame;
+    if (!this.hasImage || !frame || !this.source) return undefined;
+    const masks = frame.method === 'masked_image' || frame.method === 'alpha_scaling';
+    return {
+      heading,
+      lines: [this.source.title, this.source.method ?? '', this.source.subtitle],
+      picture: this.canvas,
+      pixelated: this.canvas.classList.contains('pixelated') || !this.source.map.spatial,
+      ramp: colormapLut(masks ? 'gray' : frame.colormap),
+      ticks: [this.barMin.textContent ?? '', this.barMid.textContent ?? '', this.barMax.textContent ?? ''],
+      caption: this.barCaption.textContent ?? '',
+      units,
+    };
   }
 
   private paintImage(frame: OverlayFrame): void {
