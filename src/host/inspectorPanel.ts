@@ -42,7 +42,7 @@ import {
   toPreprocessSpec,
   wireMethod,
 } from './inspectorMessages';
-import { INPUT_EXTENSIONS, IMAGE_EXTENSIONS, isInsideAny } from './paths';
+import { INPUT_EXTENSIONS, IMAGE_EXTENSIONS, exportFolder, isInsideAny } from './paths';
 import { withEngineProgress } from './progress';
 import { Services, allowedRoots, isDemoModel } from './services';
 import { SidecarCorruptError, readSidecar, sidecarPath, writeSidecar } from './sidecar';
@@ -488,12 +488,20 @@ export class InspectorPanel implements vscode.Disposable {
     } catch (e) {
       throw new InspectorError(S.exportFailed(target.fsPath, (e as Error).message), 'export-failed');
     }
+    if (target.scheme === 'file') void this.s.context.workspaceState.update(EXPORT_FOLDER_KEY, path.dirname(target.fsPath));
     return { saved: true, path: target.fsPath };
   }
 
   private exportFolder(): vscode.Uri {
-    if (!isDemoModel(this.s, this.modelUri)) return vscode.Uri.file(path.dirname(this.modelPath));
-    return vscode.workspace.workspaceFolders?.[0]?.uri ?? vscode.Uri.file(os.homedir());
+    const folder = exportFolder({
+      lastExport: this.s.context.workspaceState.get<string>(EXPORT_FOLDER_KEY),
+      modelPath: this.modelPath,
+      modelWorkspaceFolder: vscode.workspace.getWorkspaceFolder(this.modelUri)?.uri.fsPath,
+      firstWorkspaceFolder: vscode.workspace.workspaceFolders?.find((f) => f.uri.scheme === 'file')?.uri.fsPath,
+      isDemo: isDemoModel(this.s, this.modelUri),
+      home: os.homedir(),
+    });
+    return vscode.Uri.file(folder);
   }
 
   /** For tests and the tree: what the inspector currently holds. */
@@ -501,6 +509,9 @@ export class InspectorPanel implements vscode.Disposable {
     return { model: this.model?.path, input: this.inputs[0]?.file, preprocess: this.preprocess ? toPreprocessSpec(this.preprocess) : undefined };
   }
 }
+
+/** The folder of the last export (any model), so that the next save dialog opens there. */
+const EXPORT_FOLDER_KEY = 'layerlens.exportFolder';
 
 function inputKey(modelPath: string): string {
   return `layerlens.input:${modelPath}`;

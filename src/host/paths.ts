@@ -33,3 +33,24 @@ export function isInputFile(file: string): boolean {
 export function isOnnxFile(file: string): boolean {
   return path.extname(file).toLowerCase() === '.onnx';
 }
+
+/**
+ * The folder a save dialog for an export opens in. The last folder the user exported to comes first (a second
+ * export goes beside the first); then the workspace folder holding the model, or the first workspace folder —
+ * the user's project, where the file shows up in the Explorer. Not the model's folder: models often sit in a
+ * download or checkpoint folder, outside the workspace, or (the bundled demo) inside the extension's install
+ * folder; and not the input's folder, which is usually a data set the exports would mix into. With no
+ * workspace: the model's folder (the demo's: the home folder).
+ */
+export function exportFolder(o: { lastExport?: string; modelPath: string; modelWorkspaceFolder?: string; firstWorkspaceFolder?: string; isDemo: boolean; home: string }): string {
+  if (o.lastExport && isDirectory(o.lastExport)) return o.lastExport;
+  return o.modelWorkspaceFolder ?? o.firstWorkspaceFolder ?? (o.isDemo ? o.home : path.dirname(o.modelPath));
+}
+
+function isDirectory(p: string): boolean {
+  try {
+    return fs.statSync(p).isDirectory();
+  } catch {
+    return false;
+  }
+}

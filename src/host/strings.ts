@@ -77,7 +77,7 @@ export const S = {
   sidecarIgnored: (file: string, why: string) => `${file} is not valid (${why}) and was ignored; the model's own preprocessing is used.`,
   overwrite: 'Overwrite',
   sidecarWriteFailed: (file: string, why: string) => `Could not save the preprocessing to ${file}: ${why}`,
-  exportPngTitle: 'Export the overlay as PNG',
+  exportPngTitle: 'Export the figure as PNG',
   exportNpyTitle: 'Export the attribution as .npy',
   pngFilter: 'PNG images',
   exportFailed: (file: string, why: string) => `Could not write ${file}: ${why}`,
