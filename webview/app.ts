@@ -197,6 +197,7 @@ export class App {
     this.predictions = undefined;
     this.predictionsSettled = false;
     this.unitMs = undefined;
+    if (!this.pendingAttribute) this.outcome = undefined;
     this.save();
     this.showResult();
     this.refreshTarget();
