@@ -58,7 +58,8 @@ async function gradOf(picks: NodeProto[], weights: number[]): Promise<{ grad: nu
     const fw = await c.forward.session.run(feeds, c.forwardOutputs);
     const y = fw.y;
     const bw = await c.backward.session.run({ [c.seedName]: new ort.Tensor('float32', new Float32Array(y.size).fill(1), y.dims) }, c.gradOutputs);
-    const ops = (onnx.ModelProto.decode(captured[1]).graph?.node ?? []).map((n) => n.opType ?? '');
+    // The backward model is the last session a compile starts (after the shape probe and the forward).
+    const ops = (onnx.ModelProto.decode(captured[captured.length - 1]).graph?.node ?? []).map((n) => n.opType ?? '');
     return { grad: Array.from(fromOrt(bw[c.gradOutputs[0]]).data as Float32Array), ops };
   } finally {
     await c.dispose();
