@@ -12,7 +12,7 @@ const quick = args.includes('--quick');
 const req = (p) => require(path.join(app, 'out', 'src', 'engine', p));
 const { ModelSession } = req('modelSession.js');
 const { readNpy } = req('tensor/npy.js');
-const { buildResNet18 } = req('testing/resnet18.js');
+const { buildResNet18 } = require(path.join(app, 'out', 'test', 'support', 'resnet18.js'));
 const { encodeModel } = req('onnx/proto.js');
 const fixtures = fs.existsSync(path.join(app, 'fixtures', 'lgxa')) ? path.join(app, 'fixtures', 'lgxa') : path.join(app, '..', 'test', 'data', 'fixtures', 'lgxa');
 

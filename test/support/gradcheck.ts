@@ -44,8 +44,8 @@ export interface GradCase {
   /** Extra nodes after the op (e.g. to use only some outputs); receives the op's outputs, must produce 'y*'. */
 }
 
-export { rng } from '../../src/engine/testing/random';
-import { rng } from '../../src/engine/testing/random';
+export { rng } from './random';
+import { rng } from './random';
 
 function toAttrs(a: GradCase['attrs'] = {}): AttributeProto[] {
   return Object.entries(a).map(([k, v]) => {

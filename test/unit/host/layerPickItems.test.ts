@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { OnnxGraph } from '../../../src/engine/onnx/graph';
 import { type LayerEntry, LayerTree, type ValueSummary } from '../../../src/engine/onnx/layerTree';
-import { buildResNet18 } from '../../../src/engine/testing/resnet18';
+import { buildResNet18 } from '../../support/resnet18';
 import { layerPickItems } from '../../../src/host/layerPickItems';
 
 /** What the engine's modelTree request returns: every listed entry depth-first, and the values they name. */

@@ -3,8 +3,8 @@
  * into the convolutions as PyTorch's eval export does) built without Python, with PyTorch-style scoped node
  * names (`/layer3/layer3.1/relu_1/Relu`). Used by the GPU check and benchmarks where no exporter is available.
  */
-import { ElemType, ModelProto, NodeProto, TensorProto, attr } from '../onnx/proto';
-import { makeTensor } from '../onnx/tensorData';
+import { ElemType, ModelProto, NodeProto, TensorProto, attr } from '../../src/engine/onnx/proto';
+import { makeTensor } from '../../src/engine/onnx/tensorData';
 import { rng } from './random';
 
 export function buildResNet18(opts: { classes?: number; seed?: number; width?: number } = {}): ModelProto {
