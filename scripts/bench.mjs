@@ -6,11 +6,15 @@
 //   wall-clock of the whole call), a plain onnxruntime forward of the same model, and PyTorch eager autograd
 //   (scripts/bench/torch_bench.py, one persistent process), measured round-robin in this one invocation so
 //   background load hits all of them alike; ratios, compile time, peak memory, target switch and top-5 cost.
-// Then: layer-tree time for a 20,000-node model, and a profile of where LayerLens' time goes.
+// Then: Captum's layer methods on ResNet-18 → layer3, LayerLens vs PyTorch running Captum's algorithm
+// (scripts/bench/methods.mjs: time ratio and agreement per method and batch), layer-tree time for a 20,000-node
+// model, and a profile of where LayerLens' time goes.
 // Prints markdown tables and writes bench/results/latest.json (and a timestamped copy).
 //
 // Options: --quick (1 thread only, 7 runs, short profile) · --models resnet18,vit · --threads 1,2 · --batches 1,8
 //          --reps N (runs per config, ≥ 7) · --no-torch · --no-profile · --out FILE
+//          --methods [LIST] (the layer-methods section, on by default; LIST e.g. gradcam,conductance limits it to
+//            those methods) · --no-methods (skip it; `node scripts/bench/methods.mjs` runs it alone)
 //          --torch-blas DIR (or BENCH_TORCH_BLAS_DIR): also time a second PyTorch process with DIR first on
 //            LD_LIBRARY_PATH — e.g. an OpenBLAS libblas.so.3 — since Debian's default reference BLAS makes
 //            PyTorch's Linear/MatMul (the ViT) many times slower than a real BLAS would.
@@ -24,13 +28,14 @@ import {
 import { benchLayerTree } from './bench/synthetic.mjs';
 import { batchedSeedsExperiment, narrowingExperiment, profileEngine, spinningExperiment } from './bench/profile.mjs';
 import { writeFallbackModels } from './bench/jsModels.mjs';
+import { benchMethods, methodsReport, parseMethodList } from './bench/methods.mjs';
 
 const LAYERS = { resnet18: 'layer3', vit: 'blocks.3' };
 const TARGET = 3;
 const SWITCH_TARGET = 7;
 
 function parseArgs(argv) {
-  const o = { quick: false, models: ['resnet18', 'vit'], threads: [1, 2], batches: [1, 8], reps: undefined, torch: true, profile: true, out: undefined, torchBlas: process.env.BENCH_TORCH_BLAS_DIR || undefined };
+  const o = { quick: false, models: ['resnet18', 'vit'], threads: [1, 2], batches: [1, 8], reps: undefined, torch: true, profile: true, out: undefined, torchBlas: process.env.BENCH_TORCH_BLAS_DIR || undefined, methods: true, methodList: undefined };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const next = () => argv[++i];
@@ -43,6 +48,10 @@ function parseArgs(argv) {
     else if (a === '--no-profile') o.profile = false;
     else if (a === '--out') o.out = next();
     else if (a === '--torch-blas') o.torchBlas = next();
+    else if (a === '--methods') {
+      o.methods = true;
+      if (argv[i + 1] !== undefined && !argv[i + 1].startsWith('--')) o.methodList = parseMethodList(next());
+    } else if (a === '--no-methods') o.methods = false;
     else if (a === '--help' || a === '-h') {
       console.log(fs.readFileSync(new URL(import.meta.url), 'utf8').split('\n').filter((l) => l.startsWith('//')).map((l) => l.slice(3)).join('\n'));
       process.exit(0);
@@ -272,6 +281,10 @@ function report(results) {
     out.push(`Layer tree: synthetic ${l.nodes}-node model (${(l.bytes / 2 ** 20).toFixed(1)} MiB) → ${l.entries} entries: loadModel ${l.loadModelMs} ms, new LayerTree ${l.layerTreeMs} ms (median of ${l.layerTreeAllMs.length}), one layer lookup ${l.lookupMs} ms.`);
     out.push('');
   }
+  if (results.methods) {
+    out.push(methodsReport(results.methods));
+    out.push('');
+  }
   const p = results.profile;
   if (p) {
     const b = p.breakdown;
@@ -364,6 +377,14 @@ async function main() {
   }
   cache.clear();
   gc();
+
+  if (opts.methods && opts.models.includes('resnet18')) {
+    log("\nCaptum's layer methods (ResNet-18 → layer3, 1 thread), LayerLens vs PyTorch running Captum's algorithm");
+    results.methods = await benchMethods({
+      methods: opts.methodList, batches: opts.batches, reps: opts.reps, quick: opts.quick, torch: torchInfo.ok, torchBlas: opts.torchBlas, log,
+    });
+    gc();
+  }
 
   log('\nmemory (fresh process per model and batch, 1 thread)');
   results.memory = [];

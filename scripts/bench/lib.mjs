@@ -112,17 +112,20 @@ function resolveBlas() {
   }
 }
 
-/** A persistent `torch_bench.py --serve` process: one JSON command per line, one JSON reply per line. */
+/** A persistent `torch_bench.py --serve` (or `torch_methods.py --serve`) process: one JSON command per line, one JSON reply per line. */
 export class TorchClient {
-  /** label: how the report names this PyTorch; libDir: prepended to LD_LIBRARY_PATH (e.g. an OpenBLAS folder). */
-  constructor(label = 'PyTorch', libDir = undefined) {
+  /**
+   * label: how the report names this PyTorch; libDir: prepended to LD_LIBRARY_PATH (e.g. an OpenBLAS folder);
+   * script: the server in scripts/bench/.
+   */
+  constructor(label = 'PyTorch', libDir = undefined, script = 'torch_bench.py') {
     this.label = label;
     // PASSIVE: OpenMP threads sleep at barriers instead of spinning — the analog of the engine's
     // allow_spinning=0. With libgomp's default spinning, 2-thread PyTorch on this loaded 2-core machine ran
     // ~10× slower than with 1 thread (516 vs 55 ms, ResNet-18 batch 1); an explicit OMP_WAIT_POLICY wins.
     const env = { ...process.env, OMP_WAIT_POLICY: process.env.OMP_WAIT_POLICY || 'PASSIVE' };
     if (libDir) env.LD_LIBRARY_PATH = [libDir, process.env.LD_LIBRARY_PATH].filter(Boolean).join(':');
-    this.proc = spawn(PYTHON, [path.join(ROOT, 'scripts', 'bench', 'torch_bench.py'), '--serve', '--models', MODELS_DIR], {
+    this.proc = spawn(PYTHON, [path.join(ROOT, 'scripts', 'bench', script), '--serve', '--models', MODELS_DIR], {
       stdio: ['pipe', 'pipe', 'pipe'],
       env,
     });
@@ -136,14 +139,14 @@ export class TorchClient {
       try {
         const msg = JSON.parse(line);
         if (msg.ok) w.resolve(msg);
-        else w.reject(new Error(`torch_bench: ${msg.error}`));
+        else w.reject(new Error(`${script}: ${msg.error}`));
       } catch {
-        w.reject(new Error(`torch_bench printed: ${line}`));
+        w.reject(new Error(`${script} printed: ${line}`));
       }
     });
     this.proc.on('exit', (code) => {
       this.exited = true;
-      for (const w of this.waiting.splice(0)) w.reject(new Error(`torch_bench exited (${code}): ${this.stderr.trim().split('\n').slice(-3).join(' | ')}`));
+      for (const w of this.waiting.splice(0)) w.reject(new Error(`${script} exited (${code}): ${this.stderr.trim().split('\n').slice(-3).join(' | ')}`));
     });
   }
   request(cmd) {
