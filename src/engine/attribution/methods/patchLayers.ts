@@ -65,11 +65,23 @@ export function patchLayers(model: LoadedModel, swaps: Swap[]): PatchedModel {
     return elemType !== undefined ? { name, type: { tensorType: { elemType } } } : { name };
   };
   const swapped = swaps.map((s) => s.value);
+  // Nodes nothing downstream reads any more (the network before a swapped output) are dropped: onnxruntime would
+  // still run them on every (tiled) batch.
+  const live = new Set<string>((graph.output ?? []).map((o) => o.name ?? ''));
+  const kept: NodeProto[] = [];
+  for (let i = g.nodes.length - 1; i >= 0; i--) {
+    const p = protoOf.get(g.nodes[i])!;
+    const n = g.nodes[i];
+    if (!p.output!.some((o) => o && live.has(o))) continue;
+    kept.push(p);
+    for (const v of [...p.input!, ...n.implicitInputs]) if (v) live.add(v);
+  }
+  kept.reverse();
   const proto: ModelProto = {
     ...model.proto,
     graph: {
       ...graph,
-      node: g.nodes.map((n) => protoOf.get(n)!),
+      node: kept,
       input: [...(graph.input ?? []).filter((vi) => !dropped.has(vi.name ?? '')), ...newInputs.map((name, i) => inputInfo(name, swapped[i]))],
       valueInfo: (graph.valueInfo ?? []).filter((vi) => !dropped.has(vi.name ?? '')),
     },
