@@ -15,6 +15,14 @@ export function writeModel(proto: ModelProto, dir = tempDir(), name = 'model.onn
   return p;
 }
 
+/** A float value's ValueInfo with static (numbers) and symbolic (strings) dimensions. */
+export function floatValue(name: string, dims: (number | string)[]) {
+  return {
+    name,
+    type: { tensorType: { elemType: ElemType.FLOAT, shape: { dim: dims.map((d) => (typeof d === 'number' ? { dimValue: d } : { dimParam: d })) } } },
+  };
+}
+
 /** x[N,4] → /block/scale/Mul(w) → /block/act/Relu → /head/Add(b) → y[N,4]: module paths block.scale, block.act, head. */
 export function tinyMlp(opset = 13): ModelProto {
   const w: TensorProto = makeTensor('w', ElemType.FLOAT, [4], [0.5, -1.5, 2, 1]);
@@ -24,13 +32,9 @@ export function tinyMlp(opset = 13): ModelProto {
     { name: '/block/act/Relu', opType: 'Relu', input: ['/block/scale/Mul_output_0'], output: ['/block/act/Relu_output_0'] },
     { name: '/head/Add', opType: 'Add', input: ['/block/act/Relu_output_0', 'b'], output: ['y'] },
   ];
-  const vi = (name: string, dims: (number | string)[]) => ({
-    name,
-    type: { tensorType: { elemType: ElemType.FLOAT, shape: { dim: dims.map((d) => (typeof d === 'number' ? { dimValue: d } : { dimParam: d })) } } },
-  });
   return {
     irVersion: 8,
     opsetImport: [{ domain: '', version: opset }],
-    graph: { name: 'tiny', node: nodes, initializer: [w, b], input: [vi('x', ['N', 4])], output: [vi('y', ['N', 4])] },
+    graph: { name: 'tiny', node: nodes, initializer: [w, b], input: [floatValue('x', ['N', 4])], output: [floatValue('y', ['N', 4])] },
   };
 }

@@ -5,14 +5,10 @@ import { ModelSession } from '../../../src/engine/modelSession';
 import { ElemType, ModelProto } from '../../../src/engine/onnx/proto';
 import { makeTensor } from '../../../src/engine/onnx/tensorData';
 import { looksImageNetShaped, modelPreprocess } from '../../../src/engine/preprocess';
-import { writeModel } from '../../support/tinyModels';
+import { floatValue, writeModel } from '../../support/tinyModels';
 
 /** x[N,3,S,S] → GlobalAveragePool → Flatten → Gemm → y[N,classes]. */
 function classifier(size: number, classes: number): ModelProto {
-  const vi = (name: string, dims: (number | string)[]) => ({
-    name,
-    type: { tensorType: { elemType: ElemType.FLOAT, shape: { dim: dims.map((d) => (typeof d === 'number' ? { dimValue: d } : { dimParam: d })) } } },
-  });
   return {
     irVersion: 8,
     opsetImport: [{ domain: '', version: 13 }],
@@ -24,8 +20,8 @@ function classifier(size: number, classes: number): ModelProto {
         { name: '/fc/Gemm', opType: 'Gemm', input: ['f', 'w'], output: ['y'] },
       ],
       initializer: [makeTensor('w', ElemType.FLOAT, [3, classes], new Array(3 * classes).fill(0.01))],
-      input: [vi('x', ['N', 3, size, size])],
-      output: [vi('y', ['N', classes])],
+      input: [floatValue('x', ['N', 3, size, size])],
+      output: [floatValue('y', ['N', classes])],
     },
   };
 }

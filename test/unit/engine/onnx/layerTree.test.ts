@@ -9,7 +9,7 @@ import { loadModel } from '../../../../src/engine/onnx/loadModel';
 import { ElemType, ModelProto, NodeProto, TensorProto, attr } from '../../../../src/engine/onnx/proto';
 import { makeTensor } from '../../../../src/engine/onnx/tensorData';
 import { REPO_ROOT } from '../../../support/fixtures';
-import { writeModel } from '../../../support/tinyModels';
+import { floatValue, writeModel } from '../../../support/tinyModels';
 
 const BIN = path.join(REPO_ROOT, 'bin', 'layerlens.js');
 
@@ -58,14 +58,10 @@ function vggWithHoistedConstants(): ModelProto {
     unary('/classifier/classifier.1/Relu', 'Relu', out('/classifier/classifier.0/Gemm')),
     { ...gemm('/classifier/classifier.3/Gemm', out('/classifier/classifier.1/Relu'), 5, 3), output: ['logits'] },
   ];
-  const vi = (name: string, dims: (number | string)[]) => ({
-    name,
-    type: { tensorType: { elemType: ElemType.FLOAT, shape: { dim: dims.map((d) => (typeof d === 'number' ? { dimValue: d } : { dimParam: d })) } } },
-  });
   return {
     irVersion: 8,
     opsetImport: [{ domain: '', version: 13 }],
-    graph: { name: 'vgg_hoisted', node: nodes, initializer: inits, input: [vi('input', ['batch_size', 3, 8, 8])], output: [vi('logits', ['batch_size', 3])] },
+    graph: { name: 'vgg_hoisted', node: nodes, initializer: inits, input: [floatValue('input', ['batch_size', 3, 8, 8])], output: [floatValue('logits', ['batch_size', 3])] },
   };
 }
 
