@@ -99,6 +99,25 @@ export interface AttributeResult {
   timings: Timings;
 }
 
+/**
+ * What-if ablation: the model run with some channels of one layer value set to a constant (Captum's feature
+ * ablation with a number as `layer_baselines`, as one forward), to see the predictions without them.
+ */
+export interface ChannelAblation {
+  /** Layer id (as in AttributeRequest.layers). */
+  layer: string;
+  /** Ablate the layer's input (only the module's own nodes see it, as Captum's pre-hook) instead of its output. */
+  layerInput?: boolean;
+  /** Which of the layer's tensors (default 0). */
+  value?: number;
+  /** The channel axis of that tensor (negative counts from the end; 1 for NCHW). */
+  channelAxis: number;
+  /** Channels set to `baseline`, in every example. */
+  channels: number[];
+  /** What an ablated channel holds (default 0). */
+  baseline?: number;
+}
+
 export interface Prediction {
   index: number;
   score: number;

@@ -3,11 +3,12 @@
  * compiled forward/backward sessions cached per (layers, direction, output, input shapes, provider).
  */
 import type * as ort from 'onnxruntime-node';
-import type { AttributeRequest, AttributeResult, PredictResult, Prediction, RuntimeOptions } from './api';
+import type { AttributeRequest, AttributeResult, ChannelAblation, PredictResult, Prediction, RuntimeOptions } from './api';
 import { CompiledAttribution, compileAttribution, withOutputs } from './attribution/compile';
 import { buildSeed } from './attribution/targets';
 import { MethodEngine, ModelRef, runLayerMethod } from './attribution/methods/layerMethods';
 import { Swap, patchLayers } from './attribution/methods/patchLayers';
+import { ablateChannels } from './attribution/methods/ablateChannels';
 import { LayerLensError } from './errors';
 import { findLabels } from './labels';
 import { LayerTree } from './onnx/layerTree';
@@ -389,9 +390,30 @@ export class ModelSession {
     return this.lastForward;
   }
 
-  async predict(inputs: HostTensor[], opts: RuntimeOptions & { top?: number; output?: string | number } = {}): Promise<PredictResult> {
+  /**
+   * The best `top` scores of each example. With `ablate`, the model runs with those channels of one layer value
+   * set to a constant (the patched forward of feature ablation, one run): the predictions without them.
+   */
+  async predict(inputs: HostTensor[], opts: RuntimeOptions & { top?: number; output?: string | number; ablate?: ChannelAblation } = {}): Promise<PredictResult> {
     this.validateInputs(inputs);
     const output = this.resolveOutput(opts.output);
+    const { out, provider, compileMs, runMs } = opts.ablate ? await this.ablatedOutput(inputs, output, opts.ablate, opts) : await this.plainOutput(inputs, output, opts);
+    const labels = findLabels(this.model)?.labels;
+    const dims = [...out.dims];
+    const n = dims[0] ?? 1;
+    const per = n ? elementCount(dims) / n : 0;
+    const data = out.data as Float32Array;
+    const k = Math.max(1, Math.min(opts.top ?? 5, per));
+    const top: Prediction[][] = [];
+    for (let i = 0; i < n; i++) {
+      const row = Array.from(data.subarray(i * per, (i + 1) * per));
+      const order = row.map((_, j) => j).sort((a, b) => row[b] - row[a]).slice(0, k);
+      top.push(order.map((j) => ({ index: j, score: row[j], label: labels?.[j] })));
+    }
+    return { outputName: output, outputShape: dims, top, provider, timings: { load: this.loadMs, compile: compileMs, run: runMs } };
+  }
+
+  private async plainOutput(inputs: HostTensor[], output: string, opts: RuntimeOptions): Promise<{ out: HostTensor; provider: string; compileMs: number; runMs: number }> {
     const key = `${output}|${opts.provider ?? 'auto'}|${opts.threads ?? 0}`;
     let sessionP = this.predictSessions.get(key);
     const tc = performance.now();
@@ -410,21 +432,42 @@ export class ModelSession {
     const feeds: Record<string, ort.Tensor> = {};
     this.model.graph.inputs.forEach((name, i) => (feeds[name] = toOrt(inputs[i])));
     const res = await opened.session.run(feeds, [output]);
-    const out = res[output];
-    const runMs = performance.now() - t0;
-    const labels = findLabels(this.model)?.labels;
-    const dims = [...out.dims];
-    const n = dims[0] ?? 1;
-    const per = n ? out.size / n : 0;
-    const data = out.data as Float32Array;
-    const k = Math.max(1, Math.min(opts.top ?? 5, per));
-    const top: Prediction[][] = [];
-    for (let i = 0; i < n; i++) {
-      const row = Array.from(data.subarray(i * per, (i + 1) * per));
-      const order = row.map((_, j) => j).sort((a, b) => row[b] - row[a]).slice(0, k);
-      top.push(order.map((j) => ({ index: j, score: row[j], label: labels?.[j] })));
-    }
-    return { outputName: output, outputShape: dims, top, provider: opened.provider, timings: { load: this.loadMs, compile: compileMs, run: runMs } };
+    return { out: fromOrt(res[output]), provider: opened.provider, compileMs, runMs: performance.now() - t0 };
+  }
+
+  /** The output with some channels of a layer value replaced: original forward to the layer, then the patched forward. */
+  private async ablatedOutput(
+    inputs: HostTensor[],
+    output: string,
+    a: ChannelAblation,
+    rt: RuntimeOptions,
+  ): Promise<{ out: HostTensor; provider: string; compileMs: number; runMs: number }> {
+    const g = this.model.graph;
+    const values = this.layers.activations(a.layer, !!a.layerInput);
+    const vi = a.value ?? 0;
+    if (!Number.isInteger(vi) || vi < 0 || vi >= values.length)
+      throw new LayerLensError(`layer '${a.layer}' has ${values.length} ${a.layerInput ? 'input' : 'output'} tensor(s); tensor ${vi} does not exist`, 'invalid-argument');
+    const value = values[vi];
+    const readers = a.layerInput ? this.layers.nodesOf(a.layer) : undefined;
+    const patched = this.patchedModel([readers ? { value, readers } : { value }]);
+    let compileMs = 0;
+    const session = async (ref: ModelRef, fetches: string[]) => {
+      const tc = performance.now();
+      const s = await this.valueSession(ref, fetches, rt);
+      compileMs += performance.now() - tc;
+      return s;
+    };
+    const feeds: Record<string, ort.Tensor> = {};
+    g.inputs.forEach((name, i) => (feeds[name] = toOrt(inputs[i])));
+    const first = g.inputs.includes(value) ? undefined : await session(this.original, [value]);
+    const patchedSession = await session(patched.ref, [output]);
+    const t0 = performance.now();
+    const layerValue = first ? fromOrt((await first.session.run(feeds, [value]))[value]) : inputs[g.inputs.indexOf(value)];
+    const ablated = ablateChannels(layerValue, a.channelAxis, a.channels, a.baseline ?? 0);
+    const patchedFeeds: Record<string, ort.Tensor> = { [patched.inputs[0]]: toOrt(ablated) };
+    for (const name of patched.ref.model.graph.inputs) if (feeds[name]) patchedFeeds[name] = feeds[name];
+    const res = await patchedSession.session.run(patchedFeeds, [output]);
+    return { out: fromOrt(res[output]), provider: patchedSession.provider, compileMs, runMs: performance.now() - t0 };
   }
 
   /**

@@ -130,7 +130,7 @@ export class EngineState {
     const session = await this.session(p.model);
     const inputs = await this.resolveInputs(session, p.inputs);
     throwIfAborted(signal);
-    const res = await session.predict(inputs, { top: p.top, output: p.output, provider: p.provider, threads: p.threads });
+    const res = await session.predict(inputs, { top: p.top, output: p.output, provider: p.provider, threads: p.threads, ...(p.ablate ? { ablate: p.ablate } : {}) });
     throwIfAborted(signal);
     return res;
   }

@@ -8,7 +8,7 @@
  * serves the same requests without the host re-registering anything.
  */
 import { RequestType } from 'vscode-jsonrpc';
-import type { AttributionTarget, MethodSpec, PredictResult, ProviderName, Timings } from '../engine/api';
+import type { AttributionTarget, ChannelAblation, MethodSpec, PredictResult, ProviderName, Timings } from '../engine/api';
 import type { LayerEntry, ValueSummary } from '../engine/onnx/layerTree';
 import type { OutputKindInfo } from '../engine/onnx/outputKind';
 import type { ImagePreprocess } from '../engine/tensor/image';
@@ -110,6 +110,8 @@ export interface PredictParams extends RunOptions {
   model: string;
   inputs: InputRef[];
   top?: number;
+  /** What-if ablation: predictions with some channels of a layer set to a constant. */
+  ablate?: ChannelAblation;
 }
 
 /** Predictions cross the wire as the engine returns them (plain numbers and strings). */

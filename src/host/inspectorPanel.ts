@@ -456,8 +456,9 @@ export class InspectorPanel implements vscode.Disposable {
     const cfg = settings();
     return this.tracked(requestId, S.predictProgress, (token) =>
       this.s.engine.predict(
-        { model: this.modelPath, inputs, top: p.top ?? cfg.topK, output: p.output, provider: cfg.executionProvider, threads: cfg.threads },
-        { token, supersedeKey: `${this.id}:predict` },
+        { model: this.modelPath, inputs, top: p.top ?? cfg.topK, output: p.output, provider: cfg.executionProvider, threads: cfg.threads, ...(p.ablate ? { ablate: p.ablate } : {}) },
+        // A what-if run and the plain predictions are shown side by side: neither supersedes the other.
+        { token, supersedeKey: `${this.id}:${p.ablate ? 'predict-ablated' : 'predict'}` },
       ),
     );
   }

@@ -10,12 +10,12 @@
  * The host must pass every incoming message through `validateWebviewMessage` before acting on it: a webview
  * is a web page, and its messages are untrusted input. This file is pure (no DOM, no Node, no `vscode`).
  */
-import type { IntegrationRule, MethodName as AttributionMethod, Prediction, PredictResult, Timings } from '../engine/api';
+import type { ChannelAblation, IntegrationRule, MethodName as AttributionMethod, Prediction, PredictResult, Timings } from '../engine/api';
 import type { BoxEntry, TargetSpec, TextTarget } from './targetSpec';
 import type { LayerEntry, ValueSummary } from '../engine/onnx/layerTree';
 import type { OutputKind, OutputKindInfo } from '../engine/onnx/outputKind';
 
-export type { AttributionMethod, BoxEntry, IntegrationRule, LayerEntry, OutputKind, OutputKindInfo, Prediction, PredictResult, TargetSpec, TextTarget, Timings, ValueSummary };
+export type { AttributionMethod, BoxEntry, ChannelAblation, IntegrationRule, LayerEntry, OutputKind, OutputKindInfo, Prediction, PredictResult, TargetSpec, TextTarget, Timings, ValueSummary };
 
 export const PROTOCOL_VERSION = 1;
 
@@ -198,6 +198,8 @@ export interface PredictParams {
   output?: string | number;
   /** How many classes per example. */
   top: number;
+  /** What-if: the predictions with these channels of one layer set to a constant (one patched forward). */
+  ablate?: ChannelAblation;
 }
 
 export type PredictResponse = PredictResult;
@@ -329,6 +331,8 @@ export const LIMITS = Object.freeze({
   tensorRankMax: 8,
   nStepsMax: 4096,
   layerMaskElementsMax: 2 ** 24,
+  /** Channels one what-if ablation may switch off (and the largest channel index). */
+  channelsMax: 2 ** 20,
 });
 
 /** Checks `v` at `path`; returns an error message or null. The phantom `T` ties a checker to its type. */
@@ -571,7 +575,24 @@ export const PARAM_CHECKERS: { [M in MethodName]: Checker<ParamsOf<M>> } = {
     if (name === 'activation' && a.target.kind !== 'none') return `${p}.target: activation has no target (send { kind: 'none' })`;
     return null;
   },
-  predict: obj<PredictParams>({ output: outputRef, top: int(1, LIMITS.topMax) }, ['output']),
+  predict: obj<PredictParams>(
+    {
+      output: outputRef,
+      top: int(1, LIMITS.topMax),
+      ablate: obj<ChannelAblation>(
+        {
+          layer: layerId,
+          layerInput: bool(),
+          value: int(0, LIMITS.layersMax),
+          channelAxis: int(-8, 8),
+          channels: arr(int(0, LIMITS.channelsMax), 0, LIMITS.channelsMax),
+          baseline: finite(),
+        },
+        ['layerInput', 'value', 'baseline'],
+      ),
+    },
+    ['output', 'ablate'],
+  ),
   cancel: obj<ParamsOf<'cancel'>>({ requestId: int(1, LIMITS.idMax) }),
   exportPng: obj<ParamsOf<'exportPng'>>({ suggestedName: fileName, png: pngPayload }),
   exportNpy: obj<ParamsOf<'exportNpy'>>({ suggestedName: fileName, tensor: tensorPayload }),

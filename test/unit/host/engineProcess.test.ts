@@ -9,6 +9,7 @@ import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { wireFloat32 } from '../../../src/engineProcess/wire';
 import { EngineClient, EngineError, forkLauncher } from '../../../src/host/engineClient';
+import { ModelSession } from '../../../src/engine/modelSession';
 import { REPO_ROOT, publicModel } from '../../support/fixtures';
 import { writeFlatReluChain } from './bigModel';
 
@@ -162,6 +163,21 @@ describe('engine process', { skip }, () => {
     assert.equal(Buffer.from(r.preview.rgba, 'base64').length, r.preview.width * r.preview.height * 4);
     const pred = await client.predict({ model: DEMO, inputs: [{ file: SAMPLE }], top: 2 });
     assert.equal(pred.top[0][0].label, 'Ankle boot');
+  });
+
+  test('what-if ablation crosses the process: the same predictions as the in-process engine', async () => {
+    const ablate = { layer: 'features.conv3', channelAxis: 1, channels: [0, 5, 9] };
+    const plain = await client.predict({ model: DEMO, inputs: [{ file: SAMPLE }], top: 10 });
+    const off = await client.predict({ model: DEMO, inputs: [{ file: SAMPLE }], top: 10, ablate });
+    const input = await client.loadInput({ file: SAMPLE, model: DEMO });
+    const session = await ModelSession.open(DEMO);
+    try {
+      const local = await session.predict([{ dtype: 'float32', dims: input.tensor.dims, data: wireFloat32(input.tensor) }], { top: 10, ablate });
+      assert.deepEqual(off.top, local.top);
+    } finally {
+      await session.dispose();
+    }
+    assert.notDeepEqual(off.top, plain.top, 'switching channels off changes the scores');
   });
 
   test('killing the process mid-attribution rejects that request clearly; the next one succeeds', async () => {
