@@ -5,10 +5,10 @@
 import type { OnnxGraph } from '../onnx/graph';
 import { ElemType, ModelProto, ValueInfoProto } from '../onnx/proto';
 import { makeTensor, tensorFloat32, tensorToNumbers } from '../onnx/tensorData';
-import { Placement, VjpContext, contextError, unbroadcastWith } from './context';
+import { Placement, VjpContext, ZERO, contextError, unbroadcastWith } from './context';
 import { AttrInput, BACKWARD_OPSET, Emitter } from './emitter';
 import { GradientPath } from './paths';
-import { findRule } from './registry';
+import { broadcastsInput, findRule } from './registry';
 import './rules';
 
 /** A value computed by one probe run of the forward model at the compiled input shapes. */
@@ -163,15 +163,6 @@ export function buildBackward(
       },
       dy: (i = 0) => dys[i],
       dyOrZeros: (i) => dys[i] ?? ctx.zeros(valueShape(node.outputs[i])),
-      needs: (i) => !!node.inputs[i] && path.requiresGrad.has(node.inputs[i]),
-      addGrad: (i, grad) => {
-        const v = node.inputs[i];
-        if (v && path.requiresGrad.has(v)) addContribution(v, grad);
-      },
-      addPlacedGrad: (i, p) => {
-        const v = node.inputs[i];
-        if (v && path.requiresGrad.has(v)) addContribution(v, p);
-      },
       op: (opType, inputs, attrs: Record<string, AttrInput | undefined> = {}) => e.op1(opType, inputs, attrs),
       scalar: (v) => e.scalar(v, floatType),
       constant: (dims, values) => e.constant(floatType, dims, values),
@@ -183,7 +174,18 @@ export function buildBackward(
         throw contextError(node, opset, message);
       },
     };
-    entry.rule(ctx);
+    // One gradient per input, built only for the inputs that need one, in input order.
+    const inputGrads = entry.rule(ctx) ?? [];
+    inputGrads.forEach((make, i) => {
+      const v = node.inputs[i];
+      if (!make || !v || !path.requiresGrad.has(v)) return;
+      const grad = make();
+      if (grad === undefined) return;
+      if (grad === ZERO) addContribution(v, zerosOf(v, valueShape(v)));
+      else if (typeof grad === 'string' && broadcastsInput(entry, i))
+        addContribution(v, unbroadcastWith(e, grad, valueShape(node.outputs[0]), valueShape(v)));
+      else addContribution(v, grad);
+    });
   }
 
   const gradOutputs = activations.map((a, i) => {

@@ -1,4 +1,7 @@
-/** What a VJP rule sees: the forward node, static shapes, forward values, and the gradient accumulator. */
+/**
+ * What a VJP rule sees: the forward node, static shapes, forward values and output gradients, and the emitter.
+ * A rule returns its input gradients (see registry.ts); the builder decides which are needed and sums them.
+ */
 import { LayerLensError } from '../errors';
 import type { GraphNode } from '../onnx/graph';
 import type { AttrInput, Emitter } from './emitter';
@@ -38,17 +41,6 @@ export interface VjpContext {
   dy(i?: number): string | undefined;
   /** Gradient of output i, zeros when nothing downstream uses it. */
   dyOrZeros(i: number): string;
-  /** Whether input i needs a gradient (float and on a path from a layer tensor). */
-  needs(i: number): boolean;
-  /** Contributes `grad` (shaped like input i) to input i's gradient. */
-  addGrad(i: number, grad: string): void;
-  /**
-   * Contributes `slab` ([pre, length, post]) placed at [start, start + length) of input i viewed as
-   * [pre, n, post] (zeros elsewhere) — what a Gather or Slice of a contiguous range sends back. Placements into
-   * one value that tile disjoint ranges (q, k, v picked from one tensor) join in one Concat instead of being padded
-   * and summed.
-   */
-  addPlacedGrad(i: number, p: Placement): void;
 
   // Helpers every family uses.
   op(opType: string, inputs: string[], attrs?: Record<string, AttrInput | undefined>): string;
@@ -61,6 +53,14 @@ export interface VjpContext {
   zeros(shape: number[]): string;
   fail(message: string): never;
 }
+
+/**
+ * What a rule's thunk returns for one input: its gradient (shaped like the input, or like output 0 where the rule
+ * registers as broadcasting), a placed slab, or `ZERO` — an explicit zero gradient in the input's own element type,
+ * so an activation whose only path runs through a piecewise-constant op still gets one.
+ */
+export type GradValue = string | Placement | typeof ZERO;
+export const ZERO: unique symbol = Symbol('zero gradient');
 
 export function unsupported(c: VjpContext, what: string): never {
   return c.fail(`${what} is not supported for differentiation`);
@@ -92,7 +92,11 @@ export function contextError(node: GraphNode, opset: number, message: string): L
   });
 }
 
-/** A gradient slab for a contiguous range of the middle axis of an input viewed as [pre, n, post]. */
+/**
+ * A gradient slab ([pre, length, post]) placed at [start, start + length) of an input viewed as [pre, n, post]
+ * (zeros elsewhere): what a Gather or Slice of a contiguous range sends back. Placements into one value that tile
+ * disjoint ranges (q, k, v picked from one tensor) join in one Concat instead of being padded and summed.
+ */
 export interface Placement {
   slab: string;
   view: [number, number, number];

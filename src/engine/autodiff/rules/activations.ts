@@ -5,6 +5,7 @@
  */
 import type { VjpContext } from '../context';
 import { registerRule } from '../registry';
+import { singleInput, unary } from './common';
 
 const mul = (c: VjpContext, a: string, b: string) => c.op('Mul', [a, b]);
 const add = (c: VjpContext, a: string, b: string) => c.op('Add', [a, b]);
@@ -13,25 +14,14 @@ const gt = (c: VjpContext, a: string, b: string) => c.op('Greater', [a, b]);
 const lt = (c: VjpContext, a: string, b: string) => c.op('Less', [a, b]);
 const mask = (c: VjpContext, cond: string) => c.op('Cast', [cond], { to: c.floatType });
 
-/** Registers a unary activation whose gradient is dy times a local derivative. */
-function unary(opType: string, range: { since?: number; until?: number }, d: (c: VjpContext) => string): void {
-  registerRule(opType, range, (c) => {
-    if (c.needs(0)) c.addGrad(0, mul(c, c.dy(0)!, d(c)));
-  });
-}
+// PyTorch: x > 0 ? dy : alpha·dy (alpha at 0).
+singleInput('LeakyRelu', {}, (c, dy) => where(c, gt(c, c.x(0), c.scalar(0)), dy, mul(c, dy, c.scalar(c.attr('alpha', 0.01)))));
 
-registerRule('LeakyRelu', {}, (c) => {
-  // PyTorch: x > 0 ? dy : alpha·dy (alpha at 0).
-  const dy = c.dy(0)!;
-  if (c.needs(0)) c.addGrad(0, where(c, gt(c, c.x(0), c.scalar(0)), dy, mul(c, dy, c.scalar(c.attr('alpha', 0.01)))));
-});
-
-registerRule('PRelu', {}, (c) => {
-  // The slope broadcasts to X (unidirectionally, e.g. [C,1,1] against [N,C,H,W]).
+// The slope broadcasts to X (unidirectionally, e.g. [C,1,1] against [N,C,H,W]), so the output has X's shape.
+registerRule('PRelu', { broadcasting: true }, (c) => {
   const dy = c.dy(0)!;
   const pos = gt(c, c.x(0), c.scalar(0));
-  if (c.needs(0)) c.addGrad(0, where(c, pos, dy, mul(c, dy, c.x(1))));
-  if (c.needs(1)) c.addGrad(1, c.unbroadcast(where(c, pos, c.scalar(0), mul(c, dy, c.x(0))), c.outShape(0), c.inShape(1)));
+  return [() => where(c, pos, dy, mul(c, dy, c.x(1))), () => where(c, pos, c.scalar(0), mul(c, dy, c.x(0)))];
 });
 
 /** Exponential-linear family: x > 0 ? slope : coef·exp(x / inner), as PyTorch's elu_backward (coef·1 at 0). */
@@ -116,31 +106,40 @@ unary('Shrink', { since: 9 }, (c) => {
  * Clip: dy where min < x < max strictly; bounds given as tensors (opset 11+) receive dy where they are the
  * value selected (x < min < max for min; x > max or max < min for max, as ONNX applies max last).
  */
-function clipGrad(c: VjpContext, min: string | undefined, max: string | undefined): void {
+function clipGrads(c: VjpContext, min: string | undefined, max: string | undefined) {
   const dy = c.dy(0)!;
   const x = c.x(0);
   const zero = () => c.scalar(0);
-  if (c.needs(0)) {
-    const conds = [min && gt(c, x, min), max && lt(c, x, max)].filter((v): v is string => !!v);
-    const inside = conds.length === 2 ? c.op('And', conds) : conds[0];
-    c.addGrad(0, inside ? where(c, inside, dy, zero()) : dy);
-  }
-  if (min && c.needs(1)) {
-    const sel = max ? c.op('And', [lt(c, x, min), lt(c, min, max)]) : lt(c, x, min);
-    c.addGrad(1, c.unbroadcast(where(c, sel, dy, zero()), c.outShape(0), c.inShape(1)));
-  }
-  if (max && c.needs(2)) {
-    const sel = min ? c.op('Or', [gt(c, x, max), lt(c, max, min)]) : gt(c, x, max);
-    c.addGrad(2, c.unbroadcast(where(c, sel, dy, zero()), c.outShape(0), c.inShape(2)));
-  }
+  return [
+    () => {
+      const conds = [min && gt(c, x, min), max && lt(c, x, max)].filter((v): v is string => !!v);
+      const inside = conds.length === 2 ? c.op('And', conds) : conds[0];
+      return inside ? where(c, inside, dy, zero()) : dy;
+    },
+    min
+      ? () => {
+          const sel = max ? c.op('And', [lt(c, x, min), lt(c, min, max)]) : lt(c, x, min);
+          return where(c, sel, dy, zero());
+        }
+      : undefined,
+    max
+      ? () => {
+          const sel = min ? c.op('Or', [gt(c, x, max), lt(c, max, min)]) : gt(c, x, max);
+          return where(c, sel, dy, zero());
+        }
+      : undefined,
+  ];
 }
 
 registerRule('Clip', { until: 10 }, (c) =>
-  clipGrad(
+  clipGrads(
     c,
     c.hasAttr('min') ? c.scalar(c.attr('min', 0)) : undefined,
     c.hasAttr('max') ? c.scalar(c.attr('max', 0)) : undefined,
   ),
 );
 
-registerRule('Clip', { since: 11 }, (c) => clipGrad(c, c.hasInput(1) ? c.x(1) : undefined, c.hasInput(2) ? c.x(2) : undefined));
+// The bounds broadcast to X, so every gradient is X-shaped and the bounds' are summed back to theirs.
+registerRule('Clip', { since: 11, broadcasting: true }, (c) =>
+  clipGrads(c, c.hasInput(1) ? c.x(1) : undefined, c.hasInput(2) ? c.x(2) : undefined),
+);

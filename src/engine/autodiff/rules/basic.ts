@@ -1,7 +1,8 @@
-/** Starter rules: identity-like ops, Relu and the four arithmetic ops with broadcasting. */
+/** Starter rules: identity-like ops, Relu and Add/Sub/Mul with broadcasting. */
 import { LayerLensError } from '../../errors';
 import type { VjpContext } from '../context';
 import { registerRule, registerRules } from '../registry';
+import { singleInput } from './common';
 
 /**
  * A Dropout that runs in training mode (opset 12+: training_mode true, ratio > 0) drops values at random in every
@@ -28,28 +29,26 @@ function refuseTrainingDropout(c: VjpContext): void {
 registerRules(['Identity', 'Dropout'], {}, (c) => {
   if (c.node.opType === 'Dropout') refuseTrainingDropout(c);
   const dy = c.dy(0);
-  if (dy && c.needs(0)) c.addGrad(0, dy);
+  if (dy) return [() => dy];
 });
 
-registerRule('Relu', {}, (c) => {
+singleInput('Relu', {}, (c, dy) => {
   // ReLU'(0) = 0, as in PyTorch: the mask is y > 0.
   const mask = c.op('Cast', [c.op('Greater', [c.y(0), c.scalar(0)])], { to: c.floatType });
-  c.addGrad(0, c.op('Mul', [c.dy(0)!, mask]));
+  return c.op('Mul', [dy, mask]);
 });
 
-registerRule('Add', {}, (c) => {
+registerRule('Add', { broadcasting: true }, (c) => {
   const dy = c.dy(0)!;
-  for (const i of [0, 1]) if (c.needs(i)) c.addGrad(i, c.unbroadcast(dy, c.outShape(0), c.inShape(i)));
+  return [() => dy, () => dy];
 });
 
-registerRule('Sub', {}, (c) => {
+registerRule('Sub', { broadcasting: true }, (c) => {
   const dy = c.dy(0)!;
-  if (c.needs(0)) c.addGrad(0, c.unbroadcast(dy, c.outShape(0), c.inShape(0)));
-  if (c.needs(1)) c.addGrad(1, c.unbroadcast(c.op('Neg', [dy]), c.outShape(0), c.inShape(1)));
+  return [() => dy, () => c.op('Neg', [dy])];
 });
 
-registerRule('Mul', {}, (c) => {
+registerRule('Mul', { broadcasting: true }, (c) => {
   const dy = c.dy(0)!;
-  if (c.needs(0)) c.addGrad(0, c.unbroadcast(c.op('Mul', [dy, c.x(1)]), c.outShape(0), c.inShape(0)));
-  if (c.needs(1)) c.addGrad(1, c.unbroadcast(c.op('Mul', [dy, c.x(0)]), c.outShape(0), c.inShape(1)));
+  return [() => c.op('Mul', [dy, c.x(1)]), () => c.op('Mul', [dy, c.x(0)])];
 });

@@ -4,93 +4,7 @@
  */
 import type { VjpContext } from '../context';
 import { registerRule } from '../registry';
-
-/** A strided, dilated, padded window over the spatial axes (what Conv, ConvTranspose and pooling share). */
-export interface SpatialWindow {
-  kernel: number[];
-  strides: number[];
-  dilations: number[];
-  /** Resolved begin pads (one per spatial axis). */
-  padBegin: number[];
-}
-
-const range = (a: number, b: number) => Array.from({ length: b - a }, (_, i) => a + i);
-const prod = (v: readonly number[]) => v.reduce((a, b) => a * b, 1);
-
-/** `attr` as a list of `rank` integers, or `fallback` repeated when absent or empty. */
-export function intsAttr(c: VjpContext, name: string, rank: number, fallback: number): number[] {
-  const v = c.attr<number[] | undefined>(name, undefined);
-  if (!v || !v.length) return new Array<number>(rank).fill(fallback);
-  if (v.length !== rank) c.fail(`attribute ${name}=[${v}] does not have ${rank} values`);
-  return v;
-}
-
-/**
- * Begin/end pads of a window read (Conv, pooling) after auto_pad, as onnxruntime resolves them:
- * SAME_* pads to ceil(in/stride) outputs, the odd unit at the end (UPPER) or the beginning (LOWER).
- * `sameKernel` is the extent SAME padding is computed with (onnxruntime's pooling uses the undilated kernel).
- */
-export function resolveReadPads(
-  c: VjpContext,
-  inSp: number[],
-  strides: number[],
-  sameKernel: number[],
-): { begin: number[]; end: number[] } {
-  const r = inSp.length;
-  const autoPad = c.attr<string>('auto_pad', 'NOTSET') || 'NOTSET';
-  if (autoPad === 'NOTSET') {
-    const pads = intsAttr(c, 'pads', 2 * r, 0);
-    return { begin: pads.slice(0, r), end: pads.slice(r) };
-  }
-  if (autoPad === 'VALID') return { begin: new Array<number>(r).fill(0), end: new Array<number>(r).fill(0) };
-  if (autoPad !== 'SAME_UPPER' && autoPad !== 'SAME_LOWER') c.fail(`attribute auto_pad=${autoPad} is not supported`);
-  const begin: number[] = [];
-  const end: number[] = [];
-  for (let i = 0; i < r; i++) {
-    const need = (Math.ceil(inSp[i] / strides[i]) - 1) * strides[i] + sameKernel[i] - inSp[i];
-    // C++ integer division truncates toward zero (need can be negative when kernel < stride).
-    const head = autoPad === 'SAME_LOWER' ? Math.trunc((need + 1) / 2) : Math.trunc(need / 2);
-    begin.push(head);
-    end.push(need - head);
-  }
-  return { begin, end };
-}
-
-/**
- * The adjoint of a window read: scatters `g` (shaped like the read's output, spatial `outSp`) back onto the
- * read's input positions (spatial `inSp`) through weight `w` laid out as ConvTranspose wants it. The end pad
- * and output_padding are chosen so the result has exactly `inSp` (taps past the input are cropped).
- */
-export function windowAdjoint(
-  c: VjpContext,
-  g: string,
-  w: string,
-  inSp: number[],
-  outSp: number[],
-  win: SpatialWindow,
-  group: number,
-): string {
-  const endPads: number[] = [];
-  const outputPadding: number[] = [];
-  inSp.forEach((n, i) => {
-    // One past the last input position the last window reaches.
-    const reach = (outSp[i] - 1) * win.strides[i] + (win.kernel[i] - 1) * win.dilations[i] + 1 - win.padBegin[i];
-    endPads.push(Math.max(0, reach - n));
-    outputPadding.push(Math.max(0, n - reach));
-  });
-  const attrs: Record<string, number | number[]> = {
-    kernel_shape: win.kernel,
-    strides: win.strides,
-    dilations: win.dilations,
-    pads: [...win.padBegin, ...endPads],
-    group,
-  };
-  // Always below the stride for non-negative end pads; onnxruntime rejects output_padding ≥ max(stride, dilation).
-  if (outputPadding.some((p, i) => p >= Math.max(win.strides[i], win.dilations[i])))
-    c.fail(`the input tail [${outputPadding}] left unread by the windows is too long to differentiate`);
-  if (outputPadding.some((p) => p > 0)) attrs.output_padding = outputPadding;
-  return c.op('ConvTranspose', [g, w], attrs);
-}
+import { SpatialWindow, intsAttr, prod, range, resolveReadPads, windowAdjoint } from './common';
 
 /**
  * Weight gradient of a window read y = conv(x, W): dW[m, c, k] = Σ_{n,o} dy[n, m, o] · xpad[n, c, o·s + k·d],
@@ -165,7 +79,7 @@ function flippedConvAdjoint(c: VjpContext, dy: string, inSp: number[], outSp: nu
   const wShape = c.inShape(1);
   const [cout, cinG, ...k] = wShape;
   const coutG = cout / group;
-  const kSize = k.reduce((a, b) => a * b, 1);
+  const kSize = prod(k);
   const wt = c.constant([cinG * group, coutG, ...k], flippedWeight(w, group, coutG, cinG, kSize));
   return c.op('Conv', [dy, wt], { kernel_shape: k, strides: win.strides, dilations: win.dilations, pads: [...padB, ...padE], group });
 }
@@ -231,9 +145,11 @@ registerRule('Conv', {}, (c) => {
       c.fail(`could not resolve the padding (output size ${outSp[i]}, expected ${expect} on spatial axis ${i})`);
   });
   const win: SpatialWindow = { kernel, strides, dilations, padBegin: pads.begin };
-  if (c.needs(0)) c.addGrad(0, flippedConvAdjoint(c, dy, inSp, outSp, win, group) ?? windowAdjoint(c, dy, c.x(1), inSp, outSp, win, group));
-  if (c.needs(1)) c.addGrad(1, weightGradient(c, c.x(0), dy, xShape, yShape, win, group));
-  if (c.needs(2)) c.addGrad(2, biasGradient(c, dy, yShape.length));
+  return [
+    () => flippedConvAdjoint(c, dy, inSp, outSp, win, group) ?? windowAdjoint(c, dy, c.x(1), inSp, outSp, win, group),
+    () => weightGradient(c, c.x(0), dy, xShape, yShape, win, group),
+    () => biasGradient(c, dy, yShape.length),
+  ];
 });
 
 /**
@@ -267,18 +183,19 @@ registerRule('ConvTranspose', {}, (c) => {
   checkNonNegative(c, padBegin);
   // y[o] gathers x[i] through tap k where o = i·s + k·d − p_begin: dx is the Conv reading dy at those positions.
   const win: SpatialWindow = { kernel, strides, dilations, padBegin };
-  if (c.needs(0)) {
+  const input = () => {
     const dilated = kernel.map((k, i) => (k - 1) * dilations[i] + 1);
     const endPads = inSp.map((n, i) => Math.max(0, (n - 1) * strides[i] + dilated[i] - padBegin[i] - outSp[i]));
     const pads = [...padBegin, ...endPads];
     // Exactly the input size while output_padding < stride (which onnxruntime enforces on the forward node).
     const convOut = outSp.map((o, i) => Math.floor((o + padBegin[i] + endPads[i] - dilated[i]) / strides[i]) + 1);
     if (convOut.some((n, i) => n !== inSp[i])) c.fail(`output_padding=[${outputPadding}] is not supported`);
-    c.addGrad(0, c.op('Conv', [dy, c.x(1)], { kernel_shape: kernel, strides, dilations, pads, group }));
-  }
-  // Seen from y's side, the weight [C, M/G, k] is that of a Conv reading dy and producing x.
-  if (c.needs(1)) c.addGrad(1, weightGradient(c, dy, c.x(0), yShape, xShape, win, group));
-  if (c.needs(2)) c.addGrad(2, biasGradient(c, dy, yShape.length));
+    return c.op('Conv', [dy, c.x(1)], { kernel_shape: kernel, strides, dilations, pads, group });
+  };
+  return [
+    input,
+    // Seen from y's side, the weight [C, M/G, k] is that of a Conv reading dy and producing x.
+    () => weightGradient(c, dy, c.x(0), yShape, xShape, win, group),
+    () => biasGradient(c, dy, yShape.length),
+  ];
 });
-
-export { prod, range };

@@ -2,21 +2,10 @@
  * VJP rules: gathers. The gradient w.r.t. the data is a scatter-add of dy into zeros (repeated indices
  * accumulate); indices are forward values, so they may be data-dependent. Only the data is differentiable.
  */
-import { LayerLensError } from '../../errors';
-import type { VjpContext } from '../context';
 import { ElemType } from '../../onnx/proto';
+import { type VjpContext, ZERO } from '../context';
 import { registerRule } from '../registry';
-import { adjointIndexMaps, normAxis, prod } from './shape';
-
-/** Compile-time indices when input i is constant or shape-derived, else undefined (read at run time). */
-function staticIndices(c: VjpContext, i: number): number[] | undefined {
-  try {
-    return c.values(i);
-  } catch (err) {
-    if (err instanceof LayerLensError) return undefined;
-    throw err;
-  }
-}
+import { adjointIndexMaps, normAxis, once, prod, singleInput, staticValues } from './common';
 
 /**
  * Input i as int64 with negative entries wrapped by `bound` (one axis size, or one per index column), so the
@@ -28,53 +17,47 @@ function wrappedIndices(c: VjpContext, i: number, bound: string): string {
   return c.op('Where', [c.op('Less', [idx, c.i64([0])]), c.op('Add', [idx, bound]), idx]);
 }
 
-registerRule('Gather', {}, (c) => {
-  const dy = c.dy(0);
-  if (!dy || !c.needs(0)) return;
+singleInput('Gather', {}, (c, dy) => {
   const dims = c.inShape(0);
   const axis = normAxis(c, c.attr('axis', 0), dims.length);
   const n = dims[axis];
   const pre = prod(dims.slice(0, axis));
   const post = prod(dims.slice(axis + 1));
   const m = prod(c.inShape(1));
-  if (m === 0 || prod(dims) === 0) return c.addGrad(0, c.zeros(dims));
+  if (m === 0 || prod(dims) === 0) return ZERO;
   // View dy as [pre, M, post] and dx as [pre, N, post]: output position j along the middle axis read index[j].
   const dy3 = c.op('Reshape', [dy, c.i64([pre, m, post])]);
-  const known = staticIndices(c, 1);
+  const known = staticValues(c, 1);
   let dx3: string;
   if (known) {
     const map = known.map((v) => (v < 0 ? v + n : v));
     if (map.some((v) => v < 0 || v >= n)) c.fail('an index is out of range');
     // A contiguous range (x[:, 0], qkv[1], x[2:5] as indices): a placed slab, joined with its siblings.
-    if (map.every((v, j) => v === map[0] + j)) return c.addPlacedGrad(0, { slab: dy3, view: [pre, n, post], start: map[0], length: m });
+    if (map.every((v, j) => v === map[0] + j)) return { slab: dy3, view: [pre, n, post], start: map[0], length: m };
     dx3 = adjointIndexMaps(c, dy3, [pre, m, post], [{ axis: 1, map, inDim: n }]);
   } else {
     const idx = c.op('Reshape', [wrappedIndices(c, 1, c.i64([n])), c.i64([1, m, 1])]);
     const full = c.op('Expand', [idx, c.i64([pre, m, post])]);
     dx3 = c.op('ScatterElements', [c.zeros([pre, n, post]), full, dy3], { axis: 1, reduction: 'add' });
   }
-  c.addGrad(0, c.op('Reshape', [dx3, c.i64(dims)]));
+  return c.op('Reshape', [dx3, c.i64(dims)]);
 });
 
-registerRule('GatherElements', { since: 11 }, (c) => {
-  const dy = c.dy(0);
-  if (!dy || !c.needs(0)) return;
+singleInput('GatherElements', { since: 11 }, (c, dy) => {
   const dims = c.inShape(0);
   const axis = normAxis(c, c.attr('axis', 0), dims.length);
-  if (prod(c.inShape(1)) === 0) return c.addGrad(0, c.zeros(dims));
+  if (prod(c.inShape(1)) === 0) return ZERO;
   const idx = wrappedIndices(c, 1, c.i64([dims[axis]]));
-  c.addGrad(0, c.op('ScatterElements', [c.zeros(dims), idx, dy], { axis, reduction: 'add' }));
+  return c.op('ScatterElements', [c.zeros(dims), idx, dy], { axis, reduction: 'add' });
 });
 
-registerRule('GatherND', { since: 11 }, (c) => {
-  const dy = c.dy(0);
-  if (!dy || !c.needs(0)) return;
+singleInput('GatherND', { since: 11 }, (c, dy) => {
   const dims = c.inShape(0);
   const q = c.inShape(1);
   const b = c.attr('batch_dims', 0);
   const k = q[q.length - 1];
   if (b < 0 || b >= q.length || b + k > dims.length) c.fail(`batch_dims=${b} does not fit the shapes`);
-  if (prod(q) === 0) return c.addGrad(0, c.zeros(dims));
+  if (prod(q) === 0) return ZERO;
   let idx = wrappedIndices(c, 1, c.i64(dims.slice(b, b + k)));
   if (b > 0) {
     // ScatterND has no batch_dims: prepend each batch coordinate to the index tuples.
@@ -86,7 +69,7 @@ registerRule('GatherND', { since: 11 }, (c) => {
     });
     idx = c.op('Concat', [...coords, idx], { axis: q.length - 1 });
   }
-  c.addGrad(0, c.op('ScatterND', [c.zeros(dims), idx, dy], { reduction: 'add' }));
+  return c.op('ScatterND', [c.zeros(dims), idx, dy], { reduction: 'add' });
 });
 
 /**
@@ -105,21 +88,19 @@ function scatterRule(scatter: 'ScatterElements' | 'ScatterND', gather: 'GatherEl
     const axisAttr: { axis?: number } = scatter === 'ScatterElements' ? { axis: normAxis(c, c.attr('axis', 0), dims.length) } : {};
     // Negative indices wrapped here, as for the gathers: providers need not agree on them.
     const bound = scatter === 'ScatterElements' ? [dims[axisAttr.axis!]] : dims.slice(0, c.inShape(1).at(-1));
-    const idx = wrappedIndices(c, 1, c.i64(bound));
-    if (c.needs(0)) {
-      if (reduction === 'add') c.addGrad(0, dy);
-      else c.addGrad(0, c.op(scatter, [dy, idx, c.zeros(c.inShape(2))], axisAttr));
-    }
-    if (c.needs(2)) c.addGrad(2, c.op(gather, [dy, idx], axisAttr));
+    const idx = once(() => wrappedIndices(c, 1, c.i64(bound)));
+    return [
+      () => (reduction === 'add' ? dy : c.op(scatter, [dy, idx(), c.zeros(c.inShape(2))], axisAttr)),
+      undefined,
+      () => c.op(gather, [dy, idx()], axisAttr),
+    ];
   };
 }
 registerRule('ScatterElements', { since: 11 }, scatterRule('ScatterElements', 'GatherElements'));
 registerRule('ScatterND', { since: 11 }, scatterRule('ScatterND', 'GatherND'));
 
 /** MaxUnpool places X at flat output offsets I (MaxPool's indices): ∂X = dy read at those offsets. */
-registerRule('MaxUnpool', { since: 9 }, (c) => {
-  const dy = c.dy(0);
-  if (!dy || !c.needs(0)) return;
+singleInput('MaxUnpool', { since: 9 }, (c, dy) => {
   const flat = c.op('Reshape', [dy, c.i64([-1])]);
-  c.addGrad(0, c.op('Gather', [flat, c.x(1)], { axis: 0 }));
+  return c.op('Gather', [flat, c.x(1)], { axis: 0 });
 });

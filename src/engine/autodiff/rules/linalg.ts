@@ -8,7 +8,7 @@ import { registerRule } from '../registry';
  * Every opset shares the gradient (C became optional at 11; the pre-7 `broadcast` flag only restricts C's
  * shape, which unbroadcasting handles either way). Each gradient is itself one Gemm with the right transposes.
  */
-registerRule('Gemm', {}, (c) => {
+registerRule('Gemm', { broadcasting: [2] }, (c) => {
   const dy = c.dy(0);
   if (!dy) return;
   const alpha = c.attr<number>('alpha', 1);
@@ -17,14 +17,14 @@ registerRule('Gemm', {}, (c) => {
   const transB = c.attr<number>('transB', 0) ? 1 : 0;
   const gemm = (a: string, b: string, tA: number, tB: number) =>
     c.op('Gemm', [a, b], { alpha: alpha === 1 ? undefined : F(alpha), transA: tA || undefined, transB: tB || undefined });
-  // dA' = alpha·dY·B'ᵀ, so dA = transA ? alpha·B'·dYᵀ : dA'.
-  if (c.needs(0)) c.addGrad(0, transA ? gemm(c.x(1), dy, transB, 1) : gemm(dy, c.x(1), 0, 1 - transB));
-  // dB' = alpha·A'ᵀ·dY, so dB = transB ? alpha·dYᵀ·A' : dB'.
-  if (c.needs(1)) c.addGrad(1, transB ? gemm(dy, c.x(0), 1, transA) : gemm(c.x(0), dy, 1 - transA, 0));
-  if (c.hasInput(2) && c.needs(2)) {
-    const scaled = beta === 1 ? dy : c.op('Mul', [dy, c.scalar(beta)]);
-    c.addGrad(2, c.unbroadcast(scaled, c.outShape(0), c.inShape(2)));
-  }
+  return [
+    // dA' = alpha·dY·B'ᵀ, so dA = transA ? alpha·B'·dYᵀ : dA'.
+    () => (transA ? gemm(c.x(1), dy, transB, 1) : gemm(dy, c.x(1), 0, 1 - transB)),
+    // dB' = alpha·A'ᵀ·dY, so dB = transB ? alpha·dYᵀ·A' : dB'.
+    () => (transB ? gemm(dy, c.x(0), 1, transA) : gemm(c.x(0), dy, 1 - transA, 0)),
+    // C broadcasts to [M, N]: the builder sums its gradient back (the registration's `broadcasting: [2]`).
+    () => (beta === 1 ? dy : c.op('Mul', [dy, c.scalar(beta)])),
+  ];
 });
 
 /** numpy broadcasting of two shapes (MatMul's batch dims). */
@@ -63,12 +63,14 @@ registerRule('MatMul', {}, (c) => {
   const y2 = [...batch, m, n];
   const reshape = (v: string, from: number[], to: number[]) => (sameShape(from, to) ? v : c.op('Reshape', [v, c.i64(to)]));
   const dy2 = reshape(dy, c.outShape(0), y2);
-  if (c.needs(0)) {
+  // Each operand's gradient is summed over the batch dims it was broadcast along (not output-shaped: MatMul
+  // contracts the last two axes, so this rule does its own unbroadcasting).
+  const gradA = () => {
     const b = reshape(c.x(1), bShape, b2);
     const g = c.op('MatMul', [dy2, transposeLast(c, b, b2.length)]);
-    c.addGrad(0, reshape(c.unbroadcast(g, [...batch, m, k], a2), a2, aShape));
-  }
-  if (c.needs(1)) {
+    return reshape(c.unbroadcast(g, [...batch, m, k], a2), a2, aShape);
+  };
+  const gradB = () => {
     const a = reshape(c.x(0), aShape, a2);
     let g: string;
     if (b2.length === 2 && a2.length > 2) {
@@ -80,8 +82,9 @@ registerRule('MatMul', {}, (c) => {
     } else {
       g = c.unbroadcast(c.op('MatMul', [transposeLast(c, a, a2.length), dy2]), [...batch, k, n], b2);
     }
-    c.addGrad(1, reshape(g, b2, bShape));
-  }
+    return reshape(g, b2, bShape);
+  };
+  return [gradA, gradB];
 });
 
 interface EinsumSpec {
@@ -139,8 +142,7 @@ registerRule('Einsum', {}, (c) => {
   const shapes = Array.from({ length: count }, (_, i) => c.inShape(i));
   const spec = parseEinsum(c, c.attr<string>('equation', ''), shapes);
   const full = (term: string) => [...term].map((l) => spec.sizes.get(l)!);
-  for (let k = 0; k < count; k++) {
-    if (!c.needs(k)) continue;
+  return spec.inputs.map((_, k) => () => {
     const term = spec.inputs[k];
     if (new Set(term).size !== term.length) c.fail(`operand ${k} repeats a letter in '${term}' (a diagonal); its gradient is not supported`);
     const others = spec.inputs.map((t, j) => ({ t, j })).filter(({ j }) => j !== k);
@@ -159,6 +161,6 @@ registerRule('Einsum', {}, (c) => {
     if (missing.length) g = c.op('Expand', [c.op('Unsqueeze', [g, c.i64(missing)]), c.i64(full(term))]);
     const squeezed = [...term].map((l, d) => (shapes[k][d] === 1 && spec.sizes.get(l)! !== 1 ? d : -1)).filter((d) => d >= 0);
     if (squeezed.length) g = c.op('ReduceSum', [g, c.i64(squeezed)], { keepdims: 1 });
-    c.addGrad(k, g);
-  }
+    return g;
+  });
 });

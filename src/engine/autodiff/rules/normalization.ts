@@ -1,7 +1,7 @@
 /** VJP rules: BatchNormalization (inference), InstanceNormalization, LayerNormalization, LRN. */
 import type { VjpContext } from '../context';
 import { registerRule } from '../registry';
-import { prod, range } from './convolution';
+import { once, prod, range, singleInput } from './common';
 
 /** 1/√(var + ε), mean-centred x and x̂ over `axes` (kept), recomputed from x. */
 function moments(c: VjpContext, x: string, axes: number[], eps: number): { xc: string; invStd: string; xhat: string } {
@@ -36,20 +36,22 @@ registerRule('BatchNormalization', { since: 7 }, (c) => {
   const axes = spatial ? [0, ...range(2, rank)] : [0];
   const eps = c.attr<number>('epsilon', 1e-5);
   const b = (v: string) => c.op('Reshape', [v, c.i64(bShape)]);
-  const invStd = c.op('Reciprocal', [c.op('Sqrt', [c.op('Add', [c.x(4), c.scalar(eps)])])]);
-  const scaleInv = c.op('Mul', [c.x(1), invStd]);
-  if (c.needs(0)) c.addGrad(0, c.op('Mul', [dy, b(scaleInv)]));
+  const invStd = once(() => c.op('Reciprocal', [c.op('Sqrt', [c.op('Add', [c.x(4), c.scalar(eps)])])]));
+  const scaleInv = once(() => c.op('Mul', [c.x(1), invStd()]));
   const sum = (v: string) => c.op('Reshape', [c.op('ReduceSum', [v, c.i64(axes)], { keepdims: 0 }), c.i64(pShape)]);
-  const sumDy = c.needs(2) || c.needs(3) ? sum(dy) : '';
-  const xc = c.needs(1) || c.needs(4) ? c.op('Sub', [c.x(0), b(c.x(3))]) : '';
-  if (c.needs(1)) c.addGrad(1, c.op('Mul', [sum(c.op('Mul', [dy, xc])), invStd]));
-  if (c.needs(2)) c.addGrad(2, sumDy);
-  if (c.needs(3)) c.addGrad(3, c.op('Neg', [c.op('Mul', [sumDy, scaleInv])]));
-  if (c.needs(4)) {
-    // ∂y/∂var = −½·scale·(x − mean)·invStd³.
-    const cube = c.op('Mul', [scaleInv, c.op('Mul', [invStd, invStd])]);
-    c.addGrad(4, c.op('Mul', [c.op('Mul', [sum(c.op('Mul', [dy, xc])), cube]), c.scalar(-0.5)]));
-  }
+  const sumDy = once(() => sum(dy));
+  const sumDyXc = once(() => sum(c.op('Mul', [dy, c.op('Sub', [c.x(0), b(c.x(3))])])));
+  return [
+    () => c.op('Mul', [dy, b(scaleInv())]),
+    () => c.op('Mul', [sumDyXc(), invStd()]),
+    sumDy,
+    () => c.op('Neg', [c.op('Mul', [sumDy(), scaleInv()])]),
+    () => {
+      // ∂y/∂var = −½·scale·(x − mean)·invStd³.
+      const cube = c.op('Mul', [scaleInv(), c.op('Mul', [invStd(), invStd()])]);
+      return c.op('Mul', [c.op('Mul', [sumDyXc(), cube]), c.scalar(-0.5)]);
+    },
+  ];
 });
 
 registerRule('InstanceNormalization', { since: 6 }, (c) => {
@@ -59,24 +61,28 @@ registerRule('InstanceNormalization', { since: 6 }, (c) => {
   const rank = xShape.length;
   const axes = range(2, rank);
   const chShape = [xShape[1], ...new Array<number>(rank - 2).fill(1)];
-  const { invStd, xhat } = moments(c, c.x(0), axes, c.attr<number>('epsilon', 1e-5));
-  if (c.needs(0)) {
-    const g = c.op('Mul', [dy, c.op('Reshape', [c.x(1), c.i64(chShape)])]);
-    c.addGrad(0, normalizedGrad(c, g, xhat, invStd, axes));
-  }
+  const stats = once(() => moments(c, c.x(0), axes, c.attr<number>('epsilon', 1e-5)));
   const outer = c.i64([0, ...axes]);
-  if (c.needs(1)) c.addGrad(1, c.op('ReduceSum', [c.op('Mul', [dy, xhat]), outer], { keepdims: 0 }));
-  if (c.needs(2)) c.addGrad(2, c.op('ReduceSum', [dy, outer], { keepdims: 0 }));
+  return [
+    () => {
+      const { invStd, xhat } = stats();
+      const g = c.op('Mul', [dy, c.op('Reshape', [c.x(1), c.i64(chShape)])]);
+      return normalizedGrad(c, g, xhat, invStd, axes);
+    },
+    () => c.op('ReduceSum', [c.op('Mul', [dy, stats().xhat]), outer], { keepdims: 0 }),
+    () => c.op('ReduceSum', [dy, outer], { keepdims: 0 }),
+  ];
 });
 
-registerRule('LayerNormalization', { since: 17 }, (c) => {
+// Scale and bias broadcast to X (the output's shape), so their gradients are summed back to their shapes.
+registerRule('LayerNormalization', { since: 17, broadcasting: true }, (c) => {
   const xShape = c.inShape(0);
   const rank = xShape.length;
   let axis = c.attr<number>('axis', -1);
   if (axis < 0) axis += rank;
   const axes = range(axis, rank);
   const count = prod(xShape.slice(axis));
-  const { invStd, xhat } = moments(c, c.x(0), axes, c.attr<number>('epsilon', 1e-5));
+  const stats = once(() => moments(c, c.x(0), axes, c.attr<number>('epsilon', 1e-5)));
   const dy = c.dy(0);
   // The optional Mean / InvStdDev outputs may be float32 (stash_type) while X is not.
   const statGrad = (i: number) => {
@@ -84,9 +90,10 @@ registerRule('LayerNormalization', { since: 17 }, (c) => {
     if (!g || c.elemType(c.node.outputs[i]) === c.floatType) return g;
     return c.op('Cast', [g], { to: c.floatType });
   };
-  const dMean = statGrad(1);
-  const dInvStd = statGrad(2);
-  if (c.needs(0)) {
+  const input = () => {
+    const { invStd, xhat } = stats();
+    const dMean = statGrad(1);
+    const dInvStd = statGrad(2);
     const terms: string[] = [];
     if (dy) terms.push(normalizedGrad(c, c.op('Mul', [dy, c.x(1)]), xhat, invStd, axes));
     // mean = Σx/D; invStd = (var + ε)^−½ with ∂var/∂x = 2(x − mean)/D, so ∂invStd/∂x = −invStd²·x̂/D.
@@ -95,15 +102,13 @@ registerRule('LayerNormalization', { since: 17 }, (c) => {
       const factor = c.op('Mul', [dInvStd, c.op('Mul', [invStd, invStd])]);
       terms.push(c.op('Mul', [factor, c.op('Mul', [xhat, c.scalar(-1 / count)])]));
     }
-    if (terms.length) c.addGrad(0, terms.length === 1 ? terms[0] : c.op('Sum', terms));
-  }
-  if (dy && c.needs(1)) c.addGrad(1, c.unbroadcast(c.op('Mul', [dy, xhat]), xShape, c.inShape(1)));
-  if (dy && c.needs(2)) c.addGrad(2, c.unbroadcast(dy, xShape, c.inShape(2)));
+    if (terms.length) return terms.length === 1 ? terms[0] : c.op('Sum', terms);
+  };
+  if (!dy) return [input];
+  return [input, () => c.op('Mul', [dy, stats().xhat]), () => dy];
 });
 
-registerRule('LRN', {}, (c) => {
-  const dy = c.dy(0);
-  if (!dy || !c.needs(0)) return;
+singleInput('LRN', {}, (c, dy) => {
   const xShape = c.inShape(0);
   const channels = xShape[1];
   const size = c.attr<number>('size', 0);
@@ -135,5 +140,5 @@ registerRule('LRN', {}, (c) => {
   const direct = c.op('Mul', [dy, p]);
   const t = c.op('Div', [c.op('Mul', [direct, x]), s]);
   const cross = c.op('Mul', [c.op('Mul', [x, windowSum(bandT, t)]), c.scalar((-2 * alpha * beta) / size)]);
-  c.addGrad(0, c.op('Add', [direct, cross]));
+  return c.op('Add', [direct, cross]);
 });

@@ -1,7 +1,6 @@
 /** VJP rules: MaxPool, AveragePool, GlobalAveragePool, GlobalMaxPool. */
 import type { VjpContext } from '../context';
-import { registerRule } from '../registry';
-import { SpatialWindow, intsAttr, prod, resolveReadPads, windowAdjoint } from './convolution';
+import { SpatialWindow, intsAttr, prod, resolveReadPads, singleInput, windowAdjoint } from './common';
 
 /** Scatter-adds `values` at flat offsets `indices` into a zero tensor shaped `shape` (overlapping windows add up). */
 function scatterAddFlat(c: VjpContext, indices: string, values: string, shape: number[]): string {
@@ -11,9 +10,7 @@ function scatterAddFlat(c: VjpContext, indices: string, values: string, shape: n
   return c.op('Reshape', [flat, c.i64(shape)]);
 }
 
-registerRule('MaxPool', {}, (c) => {
-  const dy = c.dy(0);
-  if (!dy || !c.needs(0)) return;
+singleInput('MaxPool', {}, (c, dy) => {
   // Recompute the pooling with its Indices output (row-major offsets into the whole N·C·spatial input) and
   // route each output's gradient to its arg-max; copying the window attributes keeps the windows identical.
   const attrs: Record<string, number | number[] | string> = { storage_order: 0 };
@@ -21,12 +18,10 @@ registerRule('MaxPool', {}, (c) => {
     if (c.hasAttr(name)) attrs[name] = c.attr<number | number[] | string>(name, 0);
   }
   const [, indices] = c.e.op('MaxPool', [c.x(0)], attrs, 2);
-  c.addGrad(0, scatterAddFlat(c, indices, dy, c.inShape(0)));
+  return scatterAddFlat(c, indices, dy, c.inShape(0));
 });
 
-registerRule('AveragePool', {}, (c) => {
-  const dy = c.dy(0);
-  if (!dy || !c.needs(0)) return;
+singleInput('AveragePool', {}, (c, dy) => {
   const xShape = c.inShape(0);
   const inSp = xShape.slice(2);
   const outSp = c.outShape(0).slice(2);
@@ -82,20 +77,16 @@ registerRule('AveragePool', {}, (c) => {
   const channels = xShape[1];
   const ones = c.constant([channels, 1, ...kernel], new Array<number>(channels * prod(kernel)).fill(1));
   const win: SpatialWindow = { kernel, strides, dilations, padBegin: pads.begin };
-  c.addGrad(0, windowAdjoint(c, g, ones, inSp, outSp, win, channels));
+  return windowAdjoint(c, g, ones, inSp, outSp, win, channels);
 });
 
-registerRule('GlobalAveragePool', {}, (c) => {
-  const dy = c.dy(0);
-  if (!dy || !c.needs(0)) return;
+singleInput('GlobalAveragePool', {}, (c, dy) => {
   const xShape = c.inShape(0);
   const g = c.op('Mul', [dy, c.scalar(1 / prod(xShape.slice(2)))]);
-  c.addGrad(0, c.op('Expand', [g, c.i64(xShape)]));
+  return c.op('Expand', [g, c.i64(xShape)]);
 });
 
-registerRule('GlobalMaxPool', {}, (c) => {
-  const dy = c.dy(0);
-  if (!dy || !c.needs(0)) return;
+singleInput('GlobalMaxPool', {}, (c, dy) => {
   const xShape = c.inShape(0);
   const [n, ch] = xShape;
   const size = prod(xShape.slice(2));
@@ -103,5 +94,5 @@ registerRule('GlobalMaxPool', {}, (c) => {
   const flat = c.op('Reshape', [c.x(0), c.i64([n, ch, size])]);
   const arg = c.op('ArgMax', [flat], { axis: 2, keepdims: 1 });
   const g = c.op('ScatterElements', [c.zeros([n, ch, size]), arg, c.op('Reshape', [dy, c.i64([n, ch, 1])])], { axis: 2 });
-  c.addGrad(0, c.op('Reshape', [g, c.i64(xShape)]));
+  return c.op('Reshape', [g, c.i64(xShape)]);
 });

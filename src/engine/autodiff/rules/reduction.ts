@@ -3,7 +3,7 @@
  * others) and an optional input from it on, with `noop_with_empty_axes`; every variant shares one axes resolver.
  */
 import type { VjpContext } from '../context';
-import { registerRule } from '../registry';
+import { singleInput } from './common';
 
 interface Reduction {
   /** Normalized, sorted, distinct reduced axes; empty for the no-op case (noop_with_empty_axes = 1). */
@@ -49,14 +49,12 @@ type ReduceGrad = (c: VjpContext, r: Reduction, dyK: string) => string;
 
 /** Registers one reduction's gradient for both axes conventions, split at `inputSince`. */
 function registerReduce(opType: string, inputSince: number, grad: ReduceGrad): void {
-  const rule = (axesInput: boolean) => (c: VjpContext) => {
-    const dy = c.dy(0);
-    if (!dy || !c.needs(0)) return;
+  const rule = (axesInput: boolean) => (c: VjpContext, dy: string) => {
     const r = reduction(c, axesInput);
-    c.addGrad(0, grad(c, r, r.keep(dy)));
+    return grad(c, r, r.keep(dy));
   };
-  registerRule(opType, { until: inputSince - 1 }, rule(false));
-  registerRule(opType, { since: inputSince }, rule(true));
+  singleInput(opType, { until: inputSince - 1 }, rule(false));
+  singleInput(opType, { since: inputSince }, rule(true));
 }
 
 const expand = (c: VjpContext, r: Reduction, v: string) => c.op('Expand', [v, c.i64(r.inShape)]);

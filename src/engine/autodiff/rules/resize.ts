@@ -8,7 +8,7 @@
  * W_aᵀ along every axis whose W_a is not the identity. Only X gets a gradient: roi/scales/sizes are static.
  */
 import type { VjpContext } from '../context';
-import { registerRule } from '../registry';
+import { singleInput } from './common';
 
 type Mode = 'nearest' | 'linear' | 'cubic';
 type CoordMode =
@@ -293,9 +293,7 @@ function transposed(W: Float64Array, rows: number, cols: number): Float64Array {
 
 /** dx = dy contracted with W_a along every resized axis: MatMul against a constant (transposes for outer axes). */
 function resizeVjp(op: 'Resize' | 'Upsample') {
-  return (c: VjpContext) => {
-    const dy = c.dy(0);
-    if (!dy || !c.needs(0)) return;
+  return (c: VjpContext, dy: string) => {
     const mats = resizeMatrices(c, op);
     const inShape = c.inShape(0);
     const outShape = c.outShape(0);
@@ -319,17 +317,17 @@ function resizeVjp(op: 'Resize' | 'Upsample') {
         g = c.op('Transpose', [c.op('MatMul', [t, c.constant([o, n], W)])], { perm });
       }
     }
-    c.addGrad(0, g);
+    return g;
   };
 }
 
 // Upsample-7 takes scales as an attribute, Upsample-9 as input 1; both use asymmetric coordinates and
 // pre-opset-11 nearest rounding. Upsample was removed at opset 10.
-registerRule('Upsample', { since: 7, until: 8 }, resizeVjp('Upsample'));
-registerRule('Upsample', { since: 9, until: 9 }, resizeVjp('Upsample'));
+singleInput('Upsample', { since: 7, until: 8 }, resizeVjp('Upsample'));
+singleInput('Upsample', { since: 9, until: 9 }, resizeVjp('Upsample'));
 // Resize-10: (X, scales), asymmetric coordinates only.
-registerRule('Resize', { since: 10, until: 10 }, resizeVjp('Resize'));
+singleInput('Resize', { since: 10, until: 10 }, resizeVjp('Resize'));
 // Resize-11..17: (X, roi, scales, sizes) with coordinate_transformation_mode, nearest_mode, cubic options.
-registerRule('Resize', { since: 11, until: 17 }, resizeVjp('Resize'));
+singleInput('Resize', { since: 11, until: 17 }, resizeVjp('Resize'));
 // Resize-18+: adds antialias, axes, keep_aspect_ratio_policy (and half_pixel_symmetric at 19).
-registerRule('Resize', { since: 18 }, resizeVjp('Resize'));
+singleInput('Resize', { since: 18 }, resizeVjp('Resize'));

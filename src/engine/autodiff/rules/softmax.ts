@@ -3,8 +3,8 @@
  * (default 1), i.e. normalize over all trailing dims [axis, rank); from 13 on they normalize over one axis
  * (default -1). Both reduce to "sum over a set of axes", so one rule per semantics covers the gradient.
  */
-import type { VjpContext } from '../context';
-import { registerRule } from '../registry';
+import { type VjpContext, ZERO } from '../context';
+import { singleInput } from './common';
 
 /** The axes the op normalizes over, with the forward opset's semantics. */
 function normalizedAxes(c: VjpContext, legacy: boolean): number[] {
@@ -21,13 +21,8 @@ function sumOver(c: VjpContext, v: string, axes: number[]): string {
 }
 
 function register(opType: string, grad: (c: VjpContext, dy: string, axes: number[]) => string): void {
-  const rule = (legacy: boolean) => (c: VjpContext) => {
-    const dy = c.dy(0);
-    if (!dy || !c.needs(0)) return;
-    c.addGrad(0, grad(c, dy, normalizedAxes(c, legacy)));
-  };
-  registerRule(opType, { until: 12 }, rule(true));
-  registerRule(opType, { since: 13 }, rule(false));
+  singleInput(opType, { until: 12 }, (c, dy) => grad(c, dy, normalizedAxes(c, true)));
+  singleInput(opType, { since: 13 }, (c, dy) => grad(c, dy, normalizedAxes(c, false)));
 }
 
 // dx = y ⊙ (dy − Σ dy ⊙ y)
@@ -37,6 +32,4 @@ register('Softmax', (c, dy, axes) => c.op('Mul', [c.y(0), c.op('Sub', [dy, sumOv
 register('LogSoftmax', (c, dy, axes) => c.op('Sub', [dy, c.op('Mul', [c.op('Exp', [c.y(0)]), sumOver(c, dy, axes)])]));
 
 // Hardmax is piecewise constant: its gradient is zero almost everywhere (and taken as zero at ties).
-registerRule('Hardmax', {}, (c) => {
-  if (c.dy(0) && c.needs(0)) c.addGrad(0, c.zeros(c.inShape(0)));
-});
+singleInput('Hardmax', {}, () => ZERO);
