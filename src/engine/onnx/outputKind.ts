@@ -4,6 +4,7 @@
  * happen to lie in [0, 1], and the label must not change with the picture.
  */
 import type { GraphNode, OnnxGraph } from './graph';
+import { type MetadataProps, metadataChoice } from './metadataChoice';
 
 export type OutputKind =
   /** Softmax: non-negative, summing to 1 over the classes. */
@@ -107,15 +108,6 @@ function spatialUpstream(graph: OnnxGraph, op: GraphNode): boolean {
   return false;
 }
 
-function fromMetadata(metadata: readonly { key?: string | null; value?: string | null }[], output: string): OutputKind | undefined {
-  const raw = metadata.find((p) => p.key === OUTPUT_KIND_METADATA_KEY)?.value?.trim();
-  if (!raw) return undefined;
-  const known = (v: unknown): OutputKind | undefined => (typeof v === 'string' && (OUTPUT_KINDS as readonly string[]).includes(v) ? (v as OutputKind) : undefined);
-  if (!raw.startsWith('{')) return known(raw);
-  try {
-    const map = JSON.parse(raw) as Record<string, unknown>;
-    return map && typeof map === 'object' ? known(map[output]) : undefined;
-  } catch {
-    return undefined;
-  }
+function fromMetadata(metadata: MetadataProps, output: string): OutputKind | undefined {
+  return metadataChoice(metadata, OUTPUT_KIND_METADATA_KEY, output, OUTPUT_KINDS);
 }
