@@ -3,7 +3,8 @@
  * Requests go out only for things the engine must compute (predict, attribute) or the host must do
  * (pick a file, save a file, remember preprocessing); everything about how a result looks is local.
  */
-import type { AttributeParams, AttributeResponse, ErrorInfo, InputImage, InputInfo, ModelInfo, PredictResponse, PreprocessSpec, TextTarget } from '../src/shared/protocol';
+import type { AttributeParams, AttributeResponse, ErrorInfo, InputImage, InputInfo, ModelInfo, PredictResponse, TextTarget } from '../src/shared/protocol';
+import type { ImagePreprocess } from '../src/shared/preprocess';
 import { attributionUnits, costEstimate, costUnits, describeMethod, formatDelta, type LayerDims, type MethodChoice, ablationGroups, methodSpec, takesGradientOnly, takesTarget } from './attributionMethod';
 import { h, icon, select, setFullText } from './dom';
 import { formatShape, safeFileName } from './format';
@@ -234,7 +235,7 @@ export class App {
     this.rpc.request('pickInput', { inputIndex: 0 }).promise.catch((e: unknown) => this.showBanner(errorInfo(e)));
   }
 
-  private applyPreprocess(preprocess: PreprocessSpec, remember: boolean): void {
+  private applyPreprocess(preprocess: ImagePreprocess, remember: boolean): void {
     this.rpc
       .request('setPreprocess', { preprocess, remember })
       .promise.then(() => this.flash(remember ? 'Preprocessing saved for this model.' : 'Preprocessing applied.'))

@@ -5,7 +5,7 @@ import { INTEGRATION_RULES } from '../engine/attribution/methods/integration';
 import { METHOD_NAMES } from '../engine/attribution/methods/layerMethods';
 import { parseTargetSpec } from '../engine/attribution/targets';
 import { LayerLensError } from '../engine/errors';
-import { IMAGE_PRESETS, ImagePreprocess, ImagePresetName } from '../engine/tensor/image';
+import { IMAGE_PRESETS, type ImagePreprocess, type ImagePresetName } from '../shared/preprocess';
 
 export const USAGE = `usage:
   layerlens layers MODEL [--json]

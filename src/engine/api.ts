@@ -7,6 +7,9 @@ import type { HostTensor } from './tensor/hostTensor';
 import type { TextTarget } from '../shared/targetSpec';
 /** Captum's target forms, boxes and their text syntax: src/shared/targetSpec.ts (one module for every side). */
 export type { BoxEntry, TargetSpec, TextTarget } from '../shared/targetSpec';
+/** Element types and the layer tree as the engine describes them (for src/shared: the engine-process wire and the webview protocol). */
+export type { DType } from './tensor/hostTensor';
+export type { LayerEntry, ValueSummary } from './onnx/layerTree';
 
 /**
  * What the engine accepts as a target: Captum's forms, plus the region targets Captum users write wrappers for.

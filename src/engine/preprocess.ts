@@ -4,33 +4,7 @@
  */
 import * as fs from 'node:fs';
 import type { ModelSession } from './modelSession';
-import { IMAGE_PRESETS, ImagePreprocess } from './tensor/image';
-
-/** The fields the engine reads, copied (arrays too) in a stable order, so files that store them diff well. */
-export function copyPreprocess(p: ImagePreprocess): PreprocessFields {
-  const out: PreprocessFields = {};
-  if (p.size) out.size = [p.size[0], p.size[1]];
-  if (p.resize) out.resize = p.resize;
-  if (p.channels) out.channels = p.channels;
-  if (p.channelOrder) out.channelOrder = p.channelOrder;
-  if (p.range) out.range = [p.range[0], p.range[1]];
-  if (p.mean) out.mean = [...p.mean];
-  if (p.std) out.std = [...p.std];
-  if (p.layout) out.layout = p.layout;
-  return out;
-}
-
-/** ImagePreprocess with mutable arrays (what the host ⇄ webview protocol carries). */
-export interface PreprocessFields {
-  size?: [number, number];
-  resize?: ImagePreprocess['resize'];
-  channels?: ImagePreprocess['channels'];
-  channelOrder?: ImagePreprocess['channelOrder'];
-  range?: [number, number];
-  mean?: number[];
-  std?: number[];
-  layout?: ImagePreprocess['layout'];
-}
+import { IMAGE_PRESETS, type ImagePreprocess } from '../shared/preprocess';
 
 export function sidecarPath(modelPath: string): string {
   return `${modelPath}.layerlens.json`;

@@ -12,27 +12,27 @@ import type { LayerEntry, LayerTree, ValueSummary } from '../engine/onnx/layerTr
 import { outputKind } from '../engine/onnx/outputKind';
 import { modelPreprocess } from '../engine/preprocess';
 import type { HostTensor } from '../engine/tensor/hostTensor';
-import type { MethodSpec } from '../engine/api';
-import { ImagePreprocess, isImagePath, loadInputTensor } from '../engine/tensor/image';
+import type { MethodSpec, PredictResult } from '../engine/api';
+import { isImagePath, loadInputTensor } from '../engine/tensor/image';
+import type { ImagePreprocess } from '../shared/preprocess';
 import { toFloat32 } from '../engine/tensor/npy';
 import { imagePreview, tensorPreview } from './preview';
 import type {
-  AttributeParams,
-  AttributeResult,
-  InputRef,
-  LayerSummary,
-  LayersParams,
-  LayersResult,
-  LoadInputParams,
-  LoadInputResult,
-  LocateLayerResult,
-  ModelInfo,
-  ModelTreeResult,
-  PredictParams,
-  PredictResult,
+  WireAttributeParams,
+  WireAttributeResult,
+  WireInputRef,
+  WireLayerSummary,
+  WireLayersParams,
+  WireLayersResult,
+  WireLoadInputParams,
+  WireLoadInputResult,
+  WireLocateLayerResult,
   WireMethodSpec,
+  WireModelInfo,
+  WireModelTreeResult,
+  WirePredictParams,
   WireTensor,
-} from './rpc';
+} from '../shared/engineWire';
 import { fromWire, toWire } from './wire';
 
 /** A tensor argument from the wire, with what it is in the error when it is malformed. */
@@ -59,7 +59,7 @@ export class EngineState {
   private readonly models = new Map<string, OpenModel>();
   private readonly inputs = new Map<string, Promise<HostTensor>>();
 
-  async openModel(file: string): Promise<ModelInfo> {
+  async openModel(file: string): Promise<WireModelInfo> {
     const session = await this.session(file);
     const g = session.model.graph;
     const labels = findLabels(session.model);
@@ -81,7 +81,7 @@ export class EngineState {
     };
   }
 
-  async layers(p: LayersParams): Promise<LayersResult> {
+  async layers(p: WireLayersParams): Promise<WireLayersResult> {
     const tree = (await this.session(p.model)).layers;
     let ids: string[];
     if (p.parent === undefined || p.parent === null) ids = tree.roots;
@@ -96,7 +96,7 @@ export class EngineState {
     return { total: ids.length, offset, entries };
   }
 
-  async modelTree(file: string): Promise<ModelTreeResult> {
+  async modelTree(file: string): Promise<WireModelTreeResult> {
     const tree = (await this.session(file)).layers;
     const layers: LayerEntry[] = [];
     const values = new Map<string, ValueSummary>();
@@ -110,11 +110,11 @@ export class EngineState {
     return { layers, roots: tree.roots, values: [...values.values()] };
   }
 
-  async locateLayer(file: string, id: string): Promise<LocateLayerResult> {
+  async locateLayer(file: string, id: string): Promise<WireLocateLayerResult> {
     const { session, open } = await this.opened(file);
     const tree = session.layers;
     const positions = (open.positions ??= positionsOf(tree));
-    const chain: LayerSummary[] = [];
+    const chain: WireLayerSummary[] = [];
     let e = tree.get(id);
     if (!e) throw new LayerLensError(`unknown layer '${id}'`, 'unknown-layer');
     const seen = new Set<string>();
@@ -126,7 +126,7 @@ export class EngineState {
     return { chain };
   }
 
-  async predict(p: PredictParams, signal: AbortSignal): Promise<PredictResult> {
+  async predict(p: WirePredictParams, signal: AbortSignal): Promise<PredictResult> {
     const session = await this.session(p.model);
     const inputs = await this.resolveInputs(session, p.inputs);
     throwIfAborted(signal);
@@ -135,7 +135,7 @@ export class EngineState {
     return res;
   }
 
-  async attribute(p: AttributeParams, signal: AbortSignal): Promise<AttributeResult> {
+  async attribute(p: WireAttributeParams, signal: AbortSignal): Promise<WireAttributeResult> {
     const { model, inputs: refs, target, method, ...request } = p;
     const session = await this.session(model);
     const inputs = await this.resolveInputs(session, refs);
@@ -161,7 +161,7 @@ export class EngineState {
     };
   }
 
-  async loadInput(p: LoadInputParams): Promise<LoadInputResult> {
+  async loadInput(p: WireLoadInputParams): Promise<WireLoadInputResult> {
     requireAbsolute(p.file, 'input');
     let pre: ImagePreprocess | undefined = p.preprocess;
     if (!pre && p.model && isImagePath(p.file)) pre = modelPreprocess(await this.session(p.model), p.inputIndex ?? 0).preprocess;
@@ -195,7 +195,7 @@ export class EngineState {
     };
   }
 
-  private async resolveInputs(session: ModelSession, refs: InputRef[]): Promise<HostTensor[]> {
+  private async resolveInputs(session: ModelSession, refs: WireInputRef[]): Promise<HostTensor[]> {
     if (!Array.isArray(refs)) throw new LayerLensError('inputs must be a list', 'invalid-argument');
     return Promise.all(
       refs.map(async (r, i) => {
@@ -276,7 +276,7 @@ export class EngineState {
   }
 }
 
-function summarize(tree: LayerTree, e: LayerEntry, index: number): LayerSummary {
+function summarize(tree: LayerTree, e: LayerEntry, index: number): WireLayerSummary {
   return {
     id: e.id,
     label: e.label,

@@ -14,7 +14,6 @@ import {
   Attribute,
   DisposeModel,
   ENGINE_ERROR,
-  EngineErrorData,
   Hello,
   Layers,
   LoadInput,
@@ -24,6 +23,7 @@ import {
   Predict,
   REQUEST_CANCELLED,
 } from './rpc';
+import type { WireErrorData } from '../shared/engineWire';
 
 function numberArg(name: string, fallback: number): number {
   const a = process.argv.find((x) => x.startsWith(`--${name}=`));
@@ -52,11 +52,11 @@ function handler<P, R>(fn: (params: P, signal: AbortSignal) => Promise<R>): (par
     try {
       return await fn(params, signal);
     } catch (e) {
-      if (token.isCancellationRequested) throw new ResponseError<EngineErrorData>(REQUEST_CANCELLED, 'cancelled', { code: 'cancelled' });
+      if (token.isCancellationRequested) throw new ResponseError<WireErrorData>(REQUEST_CANCELLED, 'cancelled', { code: 'cancelled' });
       if (timeout?.aborted)
-        throw new ResponseError<EngineErrorData>(ENGINE_ERROR, `timed out after ${Math.round(requestTimeoutMs / 1000)} s`, { code: 'timeout' });
+        throw new ResponseError<WireErrorData>(ENGINE_ERROR, `timed out after ${Math.round(requestTimeoutMs / 1000)} s`, { code: 'timeout' });
       if (!(e instanceof LayerLensError)) process.stderr.write(`engine-process: ${(e as Error)?.stack ?? String(e)}\n`);
-      throw new ResponseError<EngineErrorData>(
+      throw new ResponseError<WireErrorData>(
         ENGINE_ERROR,
         describeError(e),
         e instanceof LayerLensError ? { code: e.code, ...(e.node !== undefined ? { node: e.node } : {}), ...(e.op !== undefined ? { op: e.op } : {}) } : { code: 'internal' },

@@ -6,8 +6,8 @@ import { promises as fs } from 'node:fs';
 import type sharpNs from 'sharp';
 import { LayerLensError } from '../engine/errors';
 import type { HostTensor } from '../engine/tensor/hostTensor';
-import type { ImagePreprocess } from '../engine/tensor/image';
-import type { InputPreview } from './rpc';
+import type { WireInputPreview } from '../shared/engineWire';
+import type { ImagePreprocess } from '../shared/preprocess';
 
 /** The preview's size: the model's aspect when it resizes, as large as the source allows, at most `maxSide`. */
 export function previewSize(src: { width: number; height: number }, pre: ImagePreprocess, maxSide: number): { width: number; height: number } {
@@ -22,7 +22,7 @@ export function previewSize(src: { width: number; height: number }, pre: ImagePr
   return { width: Math.max(1, Math.round(w * s)), height: Math.max(1, Math.round(h * s)) };
 }
 
-export async function imagePreview(file: string, pre: ImagePreprocess, maxSide: number): Promise<InputPreview> {
+export async function imagePreview(file: string, pre: ImagePreprocess, maxSide: number): Promise<WireInputPreview> {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const sharp = require('sharp') as typeof sharpNs;
   const buf = await fs.readFile(file);
@@ -71,7 +71,7 @@ export function imageLayout(dims: readonly number[]): { c: number; h: number; w:
 }
 
 /** The first example of an image-like float tensor, min–max scaled to 0..255; undefined otherwise. */
-export function tensorPreview(t: HostTensor): InputPreview | undefined {
+export function tensorPreview(t: HostTensor): WireInputPreview | undefined {
   if (t.dtype !== 'float32') return undefined;
   const L = imageLayout(t.dims);
   if (!L) return undefined;

@@ -2,7 +2,7 @@
 import * as os from 'node:os';
 import type { HostTensor } from '../engine/tensor/hostTensor';
 import { DTYPES, elementCount, isDType } from '../engine/tensor/hostTensor';
-import type { WireTensor } from './rpc';
+import type { WireTensor } from '../shared/engineWire';
 
 const LITTLE_ENDIAN = os.endianness() === 'LE';
 

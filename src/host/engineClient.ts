@@ -10,31 +10,22 @@ import { ChildProcess, fork } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { CancellationToken, CancellationTokenSource, Emitter, Event, RequestType, ResponseError } from 'vscode-jsonrpc';
 import { IPCMessageReader, IPCMessageWriter, createMessageConnection } from 'vscode-jsonrpc/node';
-import {
-  Attribute,
-  AttributeParams,
-  AttributeResult,
-  DisposeModel,
-  EngineErrorData,
-  Hello,
-  HelloResult,
-  Layers,
-  LayersParams,
-  LayersResult,
-  LoadInput,
-  LoadInputParams,
-  LoadInputResult,
-  LocateLayer,
-  LocateLayerResult,
-  ModelInfo,
-  ModelTree,
-  ModelTreeResult,
-  OpenModel,
-  Predict,
-  PredictParams,
-  PredictResult,
-  REQUEST_CANCELLED,
-} from '../engineProcess/rpc';
+import type { PredictResult } from '../engine/api';
+import { Attribute, DisposeModel, Hello, Layers, LoadInput, LocateLayer, ModelTree, OpenModel, Predict, REQUEST_CANCELLED } from '../engineProcess/rpc';
+import type {
+  WireAttributeParams,
+  WireAttributeResult,
+  WireErrorData,
+  WireHelloResult,
+  WireLayersParams,
+  WireLayersResult,
+  WireLoadInputParams,
+  WireLoadInputResult,
+  WireLocateLayerResult,
+  WireModelInfo,
+  WireModelTreeResult,
+  WirePredictParams,
+} from '../shared/engineWire';
 import { S } from './strings';
 
 export type EngineErrorCode =
@@ -155,7 +146,7 @@ export class EngineClient {
   }
 
   /** Starts the process now (requests start it anyway) and waits until it answers. */
-  async start(): Promise<HelloResult> {
+  async start(): Promise<WireHelloResult> {
     return this.request(Hello, undefined, { timeoutMs: 30_000 });
   }
 
@@ -175,28 +166,28 @@ export class EngineClient {
     this.stopEmitter.dispose();
   }
 
-  hello(opts?: RequestOptions): Promise<HelloResult> {
+  hello(opts?: RequestOptions): Promise<WireHelloResult> {
     return this.request(Hello, undefined, opts);
   }
-  openModel(model: string, opts?: RequestOptions): Promise<ModelInfo> {
+  openModel(model: string, opts?: RequestOptions): Promise<WireModelInfo> {
     return this.request(OpenModel, { model }, opts);
   }
-  layers(p: LayersParams, opts?: RequestOptions): Promise<LayersResult> {
+  layers(p: WireLayersParams, opts?: RequestOptions): Promise<WireLayersResult> {
     return this.request(Layers, p, opts);
   }
-  modelTree(model: string, opts?: RequestOptions): Promise<ModelTreeResult> {
+  modelTree(model: string, opts?: RequestOptions): Promise<WireModelTreeResult> {
     return this.request(ModelTree, { model }, opts);
   }
-  locateLayer(model: string, id: string, opts?: RequestOptions): Promise<LocateLayerResult> {
+  locateLayer(model: string, id: string, opts?: RequestOptions): Promise<WireLocateLayerResult> {
     return this.request(LocateLayer, { model, id }, opts);
   }
-  predict(p: PredictParams, opts?: RequestOptions): Promise<PredictResult> {
+  predict(p: WirePredictParams, opts?: RequestOptions): Promise<PredictResult> {
     return this.request(Predict, p, opts);
   }
-  attribute(p: AttributeParams, opts?: RequestOptions): Promise<AttributeResult> {
+  attribute(p: WireAttributeParams, opts?: RequestOptions): Promise<WireAttributeResult> {
     return this.request(Attribute, p, opts);
   }
-  loadInput(p: LoadInputParams, opts?: RequestOptions): Promise<LoadInputResult> {
+  loadInput(p: WireLoadInputParams, opts?: RequestOptions): Promise<WireLoadInputResult> {
     return this.request(LoadInput, p, opts);
   }
   async disposeModel(model: string): Promise<void> {
@@ -332,7 +323,7 @@ export function describeExit(info: ExitInfo, memoryLimitMb: number): string {
 function toEngineError(e: unknown): EngineError {
   if (e instanceof EngineError) return e;
   if (e instanceof ResponseError) {
-    const data = e.data as EngineErrorData | undefined;
+    const data = e.data as WireErrorData | undefined;
     if (e.code === REQUEST_CANCELLED) return new EngineError(S.cancelled, 'cancelled');
     const where = { ...(typeof data?.node === 'string' ? { node: data.node } : {}), ...(typeof data?.op === 'string' ? { op: data.op } : {}) };
     return new EngineError(e.message, typeof data?.code === 'string' ? data.code : 'internal', where);

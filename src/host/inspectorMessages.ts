@@ -3,17 +3,14 @@
  * answers (wire tensors, engine errors) into protocol payloads. Pure (no `vscode`), unit-tested.
  */
 import { LayerLensError } from '../engine/errors';
-import { copyPreprocess } from '../engine/preprocess';
-import type { ImagePreprocess } from '../engine/tensor/image';
-import type { InputRef, AttributeResult as WireAttributeResult, LoadInputResult, WireMethodSpec } from '../engineProcess/rpc';
 import { fromWire, toWire } from '../engineProcess/wire';
+import type { WireAttributeResult, WireInputRef, WireLoadInputResult, WireMethodSpec } from '../shared/engineWire';
 import type { HostTensor } from '../engine/tensor/hostTensor';
 import {
   AttributeResponse,
   AttributionMethodSpec,
   ErrorInfo,
   InputInfo,
-  PreprocessSpec,
   TensorPayload,
   WebviewToHostMessage,
   errorResponseOf,
@@ -32,14 +29,6 @@ export function checkWebviewMessage(raw: unknown): Checked {
   if (typeof res !== 'string') return { ok: true, message: res };
   const id = requestIdOf(raw);
   return { ok: false, reason: res, reply: id !== undefined ? errorResponseOf(id, { message: S.invalidMessage(res), code: 'invalid-message' }) : undefined };
-}
-
-export function toImagePreprocess(p: PreprocessSpec): ImagePreprocess {
-  return copyPreprocess(p);
-}
-
-export function toPreprocessSpec(p: ImagePreprocess | undefined): PreprocessSpec {
-  return p ? copyPreprocess(p) : {};
 }
 
 export function attributeResponse(layerIds: string[], res: WireAttributeResult): AttributeResponse {
@@ -78,7 +67,7 @@ export function wireMethod(m: AttributionMethodSpec, inputs: { dims: number[]; d
   return spec;
 }
 
-function constantInput(value: number, x: { dims: number[]; dtype: string }, i: number): InputRef {
+function constantInput(value: number, x: { dims: number[]; dtype: string }, i: number): WireInputRef {
   const n = x.dims.reduce((a, b) => a * b, 1);
   let t: HostTensor;
   if (x.dtype === 'float32') t = { dtype: 'float32', dims: [...x.dims], data: new Float32Array(n).fill(value) };
@@ -87,7 +76,7 @@ function constantInput(value: number, x: { dims: number[]; dtype: string }, i: n
   return { tensor: toWire(t) };
 }
 
-export function inputInfo(name: string, kind: 'image' | 'npy', res: LoadInputResult): InputInfo {
+export function inputInfo(name: string, kind: 'image' | 'npy', res: WireLoadInputResult): InputInfo {
   const info: InputInfo = { name, kind, tensorDims: res.tensor.dims, dtype: res.tensor.dtype };
   if (res.preview) {
     const bytes = Buffer.from(res.preview.rgba, 'base64');
@@ -96,7 +85,7 @@ export function inputInfo(name: string, kind: 'image' | 'npy', res: LoadInputRes
     rgba.set(bytes);
     info.image = { width: res.preview.width, height: res.preview.height, rgba };
   }
-  if (res.preprocess) info.preprocess = toPreprocessSpec(res.preprocess);
+  if (res.preprocess) info.preprocess = res.preprocess;
   return info;
 }
 

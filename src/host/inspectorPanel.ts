@@ -7,9 +7,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import type { ImagePreprocess } from '../engine/tensor/image';
 import { encodeNpy } from '../engine/tensor/npy';
-import type { ModelInfo as EngineModelInfo } from '../engineProcess/rpc';
+import type { WireModelInfo } from '../shared/engineWire';
 import {
   AttributeParams,
   AttributeResponse,
@@ -21,7 +20,6 @@ import {
   ParamsOf,
   PredictParams,
   PredictResponse,
-  PreprocessSpec,
   ResponseMessage,
   ResultOf,
   WebviewToHostMessage,
@@ -29,6 +27,7 @@ import {
   eventOf,
   responseOf,
 } from '../shared/protocol';
+import type { ImagePreprocess } from '../shared/preprocess';
 import { settings } from './config';
 import { isCancellation } from './engineClient';
 import {
@@ -38,8 +37,6 @@ import {
   inputInfo,
   payloadTensor,
   pngBytes,
-  toImagePreprocess,
-  toPreprocessSpec,
   wireMethod,
 } from './inspectorMessages';
 import { INPUT_EXTENSIONS, IMAGE_EXTENSIONS, exportFolder, isInsideAny } from './paths';
@@ -79,7 +76,7 @@ export class InspectorPanel implements vscode.Disposable {
   readonly id = ++InspectorPanel.seq;
   private readonly disposables: vscode.Disposable[] = [];
   private readonly pending = new Map<number, vscode.CancellationTokenSource>();
-  private model?: EngineModelInfo;
+  private model?: WireModelInfo;
   /** Preprocessing chosen in the inspector (overrides the model's own until the panel closes). */
   private preprocess?: ImagePreprocess;
   /** Where `preprocess` came from, in the words the inspector shows. */
@@ -289,7 +286,7 @@ export class InspectorPanel implements vscode.Disposable {
         values: tree.values,
         inputs: info.inputs,
         outputs: info.outputs,
-        preprocess: toPreprocessSpec(this.preprocess ?? info.preprocess),
+        preprocess: this.preprocess ?? info.preprocess,
         preprocessSource: (this.preprocess && this.preprocessSource) || info.preprocessSource,
         labels: info.labels,
         labelsSource: info.labelsSource,
@@ -363,12 +360,12 @@ export class InspectorPanel implements vscode.Disposable {
   }
 
   private async setPreprocess(p: ParamsOf<'setPreprocess'>): Promise<ResultOf<'setPreprocess'>> {
-    const pre = toImagePreprocess(p.preprocess);
+    const pre = p.preprocess;
     if (p.remember) await this.savePreprocess(pre);
     this.preprocess = pre;
     this.preprocessSource = !p.remember ? S.preprocessInspector : isDemoModel(this.s, this.modelUri) ? S.preprocessSaved : S.preprocessSidecar;
     await this.reloadImages();
-    return { preprocess: toPreprocessSpec(pre) };
+    return { preprocess: pre };
   }
 
   /** Models in the workspace get a sidecar file; LayerLens' own demo model keeps its settings in extension storage. */
@@ -506,8 +503,8 @@ export class InspectorPanel implements vscode.Disposable {
   }
 
   /** For tests and the tree: what the inspector currently holds. */
-  get state(): { model?: string; input?: string; preprocess?: PreprocessSpec } {
-    return { model: this.model?.path, input: this.inputs[0]?.file, preprocess: this.preprocess ? toPreprocessSpec(this.preprocess) : undefined };
+  get state(): { model?: string; input?: string; preprocess?: ImagePreprocess } {
+    return { model: this.model?.path, input: this.inputs[0]?.file, preprocess: this.preprocess };
   }
 }
 

@@ -5,7 +5,8 @@
  */
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import type { LayerSummary, WireValue } from '../engineProcess/rpc';
+import type { ValueSummary } from '../engine/api';
+import type { WireLayerSummary } from '../shared/engineWire';
 import { Services } from './services';
 import { S } from './strings';
 
@@ -23,7 +24,7 @@ export interface LayerNode {
   kind: 'layer';
   key: string;
   uri: vscode.Uri;
-  layer: LayerSummary;
+  layer: WireLayerSummary;
   parentNode: TreeNode;
 }
 export interface RangeNode {
@@ -164,7 +165,7 @@ export class LayerTreeProvider implements vscode.TreeDataProvider<TreeNode>, vsc
     return n;
   }
 
-  private layerNode(uri: vscode.Uri, layer: LayerSummary, parentNode: TreeNode): LayerNode {
+  private layerNode(uri: vscode.Uri, layer: WireLayerSummary, parentNode: TreeNode): LayerNode {
     const key = `layer:${uri.toString()}#${layer.id}`;
     let n = this.nodes.get(key) as LayerNode | undefined;
     if (!n) this.nodes.set(key, (n = { kind: 'layer', key, uri, layer, parentNode }));
@@ -206,22 +207,22 @@ function folderLabel(uri: vscode.Uri): string | undefined {
   return vscode.workspace.asRelativePath(dir, multiRoot);
 }
 
-export function shapeText(v: WireValue): string {
+export function shapeText(v: ValueSummary): string {
   return v.shape ? `[${v.shape.map((d) => d ?? '?').join('×')}]` : '';
 }
 
-export function layerDescription(l: LayerSummary): string {
+export function layerDescription(l: WireLayerSummary): string {
   const ops = l.opTypes.slice(0, 3).join(', ') + (l.opTypes.length > 3 ? ', …' : '');
   const shapes = l.outputs.map(shapeText).filter(Boolean).join(' ');
   return shapes ? `${ops} → ${shapes}` : ops;
 }
 
-function layerTooltip(l: LayerSummary): vscode.MarkdownString {
+function layerTooltip(l: WireLayerSummary): vscode.MarkdownString {
   const md = new vscode.MarkdownString();
   md.appendMarkdown(`**${escapeMd(l.id)}**\n\n`);
   md.appendMarkdown(`${l.opTypes.map((o) => `\`${o}\``).join(' ')}\n\n`);
   // Inside a code span Markdown escapes are shown literally: only a backtick needs replacing there.
-  const values = (vs: WireValue[]) => vs.map((v) => `\`${v.name.replace(/`/g, "'")}\` ${v.dtype} ${shapeText(v)}`).join('  \n');
+  const values = (vs: ValueSummary[]) => vs.map((v) => `\`${v.name.replace(/`/g, "'")}\` ${v.dtype} ${shapeText(v)}`).join('  \n');
   if (l.inputs.length) md.appendMarkdown(`${S.layerInputs}:  \n${values(l.inputs)}\n\n`);
   if (l.outputs.length) md.appendMarkdown(`${S.layerOutputs}:  \n${values(l.outputs)}\n\n`);
   if (l.paramCount) md.appendMarkdown(`${S.layerTooltipParams(l.paramCount)}\n\n`);

@@ -6,8 +6,8 @@
 import { randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import { copyPreprocess, parsePreprocess, sidecarPath } from '../engine/preprocess';
-import type { ImagePreprocess } from '../engine/tensor/image';
+import { parsePreprocess, sidecarPath } from '../engine/preprocess';
+import type { ImagePreprocess } from '../shared/preprocess';
 
 export { sidecarPath };
 
@@ -63,7 +63,7 @@ export async function writeSidecar(modelPath: string, preprocess: ImagePreproces
   const current = await readSidecar(file);
   if (current.status === 'corrupt' && !opts.overwriteCorrupt) throw new SidecarCorruptError(file, current.reason);
   const base = current.status === 'ok' ? current.content : {};
-  const content = { ...base, version: 1, preprocess: cleanPreprocess(preprocess) };
+  const content = { ...base, version: 1, preprocess };
   await writeFileAtomic(file, JSON.stringify(content, null, 2) + '\n');
   return file;
 }
@@ -87,9 +87,4 @@ export async function writeFileAtomic(file: string, data: string | Uint8Array): 
     await fs.rm(tmp, { force: true });
     throw e;
   }
-}
-
-/** Only the fields the engine reads, in a stable order (so the file diffs well). */
-export function cleanPreprocess(p: ImagePreprocess): ImagePreprocess {
-  return copyPreprocess(p);
 }

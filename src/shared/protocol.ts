@@ -10,10 +10,11 @@
  * The host must pass every incoming message through `validateWebviewMessage` before acting on it: a webview
  * is a web page, and its messages are untrusted input. This file is pure (no DOM, no Node, no `vscode`).
  */
-import type { ChannelAblation, IntegrationRule, MethodName as AttributionMethod, Prediction, PredictResult, Timings } from '../engine/api';
+import type { ChannelAblation, IntegrationRule, LayerEntry, MethodName as AttributionMethod, Prediction, PredictResult, Timings, ValueSummary } from '../engine/api';
+import type { WireAttributeParams, WireAttributeResult, WireErrorData, WireInputPreview, WireMethodSpec, WireModelInfo, WireModelTreeResult, WirePredictParams } from './engineWire';
+import type { OutputKind, OutputKindInfo } from './outputKind';
+import type { ImagePreprocess } from './preprocess';
 import type { BoxEntry, TargetSpec, TextTarget } from './targetSpec';
-import type { LayerEntry, ValueSummary } from '../engine/onnx/layerTree';
-import type { OutputKind, OutputKindInfo } from '../engine/onnx/outputKind';
 
 export type { AttributionMethod, BoxEntry, ChannelAblation, IntegrationRule, LayerEntry, OutputKind, OutputKindInfo, Prediction, PredictResult, TargetSpec, TextTarget, Timings, ValueSummary };
 
@@ -22,53 +23,26 @@ export const PROTOCOL_VERSION = 1;
 // ---------------------------------------------------------------------------------------------------------
 // Payload types
 
-/** How an image becomes the model input (the wire form of the engine's `ImagePreprocess`). */
-export interface PreprocessSpec {
-  /** `[height, width]`; omitted: keep the image's own size. */
-  size?: [number, number];
-  resize?: 'stretch' | 'center-crop';
-  channels?: 1 | 3;
-  channelOrder?: 'rgb' | 'bgr';
-  /** Pixel values 0..255 map linearly onto `[lo, hi]`. */
-  range?: [number, number];
-  /** One value, or one per channel. */
-  mean?: number[];
-  std?: number[];
-  layout?: 'nchw' | 'nhwc';
-}
-
 /** One float32 tensor, row-major. `data.length` equals the product of `dims`. */
 export interface TensorPayload {
   dims: number[];
   data: Float32Array;
 }
 
-export interface ModelInfo {
+/** The model as the inspector shows it: the engine's facts about it and its layer tree. */
+export interface ModelInfo
+  extends Pick<WireModelInfo, 'inputs' | 'outputs' | 'preprocess' | 'preprocessSource' | 'labels' | 'labelsSource'>,
+    WireModelTreeResult {
   /** Stable key for per-model webview state (e.g. the model's URI). */
   modelKey: string;
   /** File name for display. */
   modelName: string;
-  layers: LayerEntry[];
-  /** Ids of the tree's top-level entries, in display order. */
-  roots: string[];
-  /** Shapes and dtypes of the tensors the layers read and return. */
-  values: ValueSummary[];
-  inputs: ValueSummary[];
-  /** With what the graph says their values are (decided by the engine from the graph, never from values). */
-  outputs: (ValueSummary & { kind: OutputKindInfo })[];
-  preprocess: PreprocessSpec;
-  /** Where `preprocess` came from: 'sidecar', 'model metadata', 'input shape'… */
-  preprocessSource: string;
-  labels?: string[];
-  labelsSource?: string;
   /** A layer to select on arrival (the one the user picked in the quick pick or the sidebar). */
   initialLayer?: string;
 }
 
 /** The image as the model sees it: after resize/crop, before value mapping, RGBA 8-bit, row-major. */
-export interface InputImage {
-  width: number;
-  height: number;
+export interface InputImage extends Omit<WireInputPreview, 'rgba'> {
   rgba: Uint8Array | Uint8ClampedArray;
 }
 
@@ -82,7 +56,7 @@ export interface InputInfo {
   /** Present for images, and for `.npy` inputs that look like images; attributions are overlaid on it. */
   image?: InputImage;
   /** The preprocessing that produced the tensor (images only). */
-  preprocess?: PreprocessSpec;
+  preprocess?: ImagePreprocess;
 }
 
 export interface ProgressInfo {
@@ -96,12 +70,8 @@ export interface ProgressInfo {
 }
 
 /** A one-line, user-facing problem; `node`/`op` point at the ONNX node involved when there is one. */
-export interface ErrorInfo {
+export interface ErrorInfo extends Partial<WireErrorData> {
   message: string;
-  /** The engine's machine-readable category ('unsupported-op', 'cancelled', …). */
-  code?: string;
-  node?: string;
-  op?: string;
   /** Set when the error belongs to one request and arrives as an event rather than a response. */
   requestId?: number;
 }
@@ -120,21 +90,10 @@ export interface ProviderInfo {
  * tensors the webview cannot name replaced: `baseline` is one number for every input element, `layerMask` a float32
  * tensor of group ids). Absent fields take Captum's defaults; fields that do not apply to the method are refused.
  */
-export interface AttributionMethodSpec {
-  name: AttributionMethod;
-  /** Path methods: integration points (default 50). */
-  nSteps?: number;
-  integration?: IntegrationRule;
+export interface AttributionMethodSpec
+  extends Pick<WireMethodSpec, 'name' | 'nSteps' | 'integration' | 'convergenceDelta' | 'multiplyByInputs' | 'reluAttributions' | 'dimSum'> {
   /** Path methods: every element of every graph input's baseline (absent: zeros). */
   baseline?: number;
-  /** Conductance, integrated gradients: also return the convergence delta per example. */
-  convergenceDelta?: boolean;
-  /** Integrated gradients: multiply by A(x) − A(baseline) (default true). */
-  multiplyByInputs?: boolean;
-  /** Grad-CAM: max(·, 0) of the result. */
-  reluAttributions?: boolean;
-  /** Grad-CAM: sum over the channel axis (default true). */
-  dimSum?: boolean;
   /** Feature ablation: what an ablated group becomes (default 0). */
   layerBaseline?: number;
   /** Feature ablation: group ids broadcast to the layer's shape (absent: every element its own group). */
@@ -163,16 +122,9 @@ export const INTEGRATION_LABELS: { readonly [R in IntegrationRule]: string } = {
   riemann_trapezoid: 'Riemann trapezoid',
 };
 
-export interface AttributeParams {
-  /** Layer ids: module paths, `node:<name>` or `value:<name>`. */
-  layers: string[];
+/** The engine's attribute request without the model and inputs (the host adds them), flags always given. */
+export interface AttributeParams extends Pick<WireAttributeParams, 'layers' | 'output'>, Required<Pick<WireAttributeParams, 'layerInput' | 'gradientOnly'>> {
   target: TextTarget;
-  /** Captum's attribute_to_layer_input. */
-  layerInput: boolean;
-  /** multiply_by_inputs = false: the gradient alone (Layer Gradient × Activation). */
-  gradientOnly: boolean;
-  /** Which graph output the target indexes (name or index); omitted: the first. */
-  output?: string | number;
   /** Captum's layer method; omitted: Layer Gradient × Activation. */
   method?: AttributionMethodSpec;
 }
@@ -183,24 +135,16 @@ export interface LayerAttribution {
   tensors: (TensorPayload & { valueName: string })[];
 }
 
-export interface AttributeResponse {
+export interface AttributeResponse extends Pick<WireAttributeResult, 'provider' | 'providerNotes' | 'timings'> {
   /** One entry per requested layer, in request order. */
   layers: LayerAttribution[];
   output: { name: string; dims: number[] };
-  provider: string;
-  providerNotes: string[];
-  timings: Timings;
   /** Convergence delta per example, shape [N] (conductance and integrated gradients when asked for). */
   delta?: TensorPayload;
 }
 
-export interface PredictParams {
-  output?: string | number;
-  /** How many classes per example. */
-  top: number;
-  /** What-if: the predictions with these channels of one layer set to a constant (one patched forward). */
-  ablate?: ChannelAblation;
-}
+/** The engine's predict request without the model and inputs (the host adds them), `top` always given. */
+export type PredictParams = Pick<WirePredictParams, 'output' | 'ablate'> & Required<Pick<WirePredictParams, 'top'>>;
 
 export type PredictResponse = PredictResult;
 
@@ -222,7 +166,7 @@ export interface WebviewMethods {
   /** Show a file picker for an image or `.npy`; the input itself arrives as an `inputLoaded` event. */
   pickInput: { params: { inputIndex: number }; result: { picked: boolean } };
   /** Apply (and, with `remember`, save next to the model) a preprocessing; `inputLoaded` follows. */
-  setPreprocess: { params: { preprocess: PreprocessSpec; remember: boolean }; result: { preprocess: PreprocessSpec } };
+  setPreprocess: { params: { preprocess: ImagePreprocess; remember: boolean }; result: { preprocess: ImagePreprocess } };
   attribute: { params: AttributeParams; result: AttributeResponse };
   predict: { params: PredictParams; result: PredictResponse };
   /** Cancels the pending request with that id; the host answers it with an error of code 'cancelled'. */
@@ -465,8 +409,8 @@ const targetSpec: Checker<TextTarget> = (v, p) => {
 
 const positive: Checker<number> = (v, p) => finite()(v, p) ?? ((v as number) > 0 ? null : `${p}: must be greater than 0`);
 
-const preprocessSpec: Checker<PreprocessSpec> = (v, p) => {
-  const e = obj<PreprocessSpec>(
+const preprocessSpec: Checker<ImagePreprocess> = (v, p) => {
+  const e = obj<ImagePreprocess>(
     {
       size: tuple2(int(1, LIMITS.sideMax)),
       resize: literal('stretch', 'center-crop'),
@@ -480,7 +424,7 @@ const preprocessSpec: Checker<PreprocessSpec> = (v, p) => {
     ['size', 'resize', 'channels', 'channelOrder', 'range', 'mean', 'std', 'layout'],
   )(v, p);
   if (e) return e;
-  const s = v as PreprocessSpec;
+  const s = v as ImagePreprocess;
   if (s.range && !(s.range[0] < s.range[1])) return `${p}.range: the low end must be below the high end`;
   for (const k of ['mean', 'std'] as const) {
     const n = s[k]?.length;

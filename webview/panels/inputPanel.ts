@@ -1,5 +1,6 @@
 /** The input the model sees (picked by the host's file dialog) and how images are preprocessed. */
-import { type InputInfo, type ModelInfo, PARAM_CHECKERS, type PreprocessSpec } from '../../src/shared/protocol';
+import { IMAGE_PRESETS, type ImagePreprocess } from '../../src/shared/preprocess';
+import { type InputInfo, type ModelInfo, PARAM_CHECKERS } from '../../src/shared/protocol';
 import { button, checkbox, field, h, icon, replace, select, setSelectValue, textfield } from '../dom';
 import { formatShape } from '../format';
 import { S } from '../strings';
@@ -7,14 +8,14 @@ import { modelPixels } from '../imageShape';
 
 export interface InputPanelOptions {
   onPick: () => void;
-  onApply: (spec: PreprocessSpec, remember: boolean) => void;
+  onApply: (spec: ImagePreprocess, remember: boolean) => void;
 }
 
-/** The engine's presets (IMAGE_PRESETS): ImageNet, [0, 1], [−1, 1]. */
-const PRESETS: { label: string; title: string; spec: Pick<PreprocessSpec, 'range' | 'mean' | 'std'> }[] = [
-  { label: 'ImageNet', title: 'RGB in [0, 1], then mean (0.485, 0.456, 0.406) and std (0.229, 0.224, 0.225)', spec: { range: [0, 1], mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225] } },
-  { label: '[0, 1]', title: 'Pixels scaled to [0, 1]', spec: { range: [0, 1] } },
-  { label: '[−1, 1]', title: 'Pixels scaled to [−1, 1]', spec: { range: [-1, 1] } },
+/** The CLI's presets: ImageNet, [0, 1], [−1, 1]. */
+const PRESETS: { label: string; title: string; spec: Pick<ImagePreprocess, 'range' | 'mean' | 'std'> }[] = [
+  { label: 'ImageNet', title: 'RGB in [0, 1], then mean (0.485, 0.456, 0.406) and std (0.229, 0.224, 0.225)', spec: IMAGE_PRESETS.imagenet },
+  { label: '[0, 1]', title: 'Pixels scaled to [0, 1]', spec: IMAGE_PRESETS.unit },
+  { label: '[−1, 1]', title: 'Pixels scaled to [−1, 1]', spec: IMAGE_PRESETS.symmetric },
 ];
 
 type ColourMode = 'rgb' | 'bgr' | 'gray';
@@ -102,7 +103,7 @@ export class InputPanel {
     replace(this.meta, h('div', { class: 'll-input-name', title: info.name }, info.name), h('div', { class: 'll-muted' }, `${formatShape(info.tensorDims)} · ${info.dtype}`), sizeText ? h('div', { class: 'll-muted' }, sizeText) : null);
   }
 
-  private fill(p: PreprocessSpec): void {
+  private fill(p: ImagePreprocess): void {
     const set = (el: HTMLElementTagNameMap['vscode-textfield'], v: string) => (el.value = v);
     set(this.f.height, p.size ? String(p.size[0]) : '');
     set(this.f.width, p.size ? String(p.size[1]) : '');
@@ -118,7 +119,7 @@ export class InputPanel {
     setSelectValue(this.f.layout, this.layout);
   }
 
-  private applyPreset(spec: Pick<PreprocessSpec, 'range' | 'mean' | 'std'>): void {
+  private applyPreset(spec: Pick<ImagePreprocess, 'range' | 'mean' | 'std'>): void {
     this.f.lo.value = String(spec.range?.[0] ?? 0);
     this.f.hi.value = String(spec.range?.[1] ?? 1);
     this.f.mean.value = spec.mean?.join(', ') ?? '';
@@ -126,9 +127,9 @@ export class InputPanel {
   }
 
   /** The form as a spec, or a message saying what is wrong. */
-  readForm(): PreprocessSpec | string {
+  readForm(): ImagePreprocess | string {
     const numbers = (s: string) => (s.trim() === '' ? undefined : s.split(/[\s,]+/).filter(Boolean).map(Number));
-    const spec: PreprocessSpec = { resize: this.resize, layout: this.layout, channels: this.colour === 'gray' ? 1 : 3 };
+    const spec: ImagePreprocess = { resize: this.resize, layout: this.layout, channels: this.colour === 'gray' ? 1 : 3 };
     if (this.colour !== 'gray') spec.channelOrder = this.colour;
     const hgt = this.f.height.value.trim();
     const wid = this.f.width.value.trim();

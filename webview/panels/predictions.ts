@@ -1,5 +1,5 @@
 /** Top-k predictions for the shown example; choosing one makes it the target. */
-import { OUTPUT_KIND_LABELS } from '../../src/engine/onnx/outputKind';
+import { OUTPUT_KIND_LABELS } from '../../src/shared/outputKind';
 import type { OutputKindInfo, Prediction, PredictResponse } from '../../src/shared/protocol';
 import { h } from '../dom';
 import { formatMs, formatValue } from '../format';

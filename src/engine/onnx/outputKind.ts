@@ -3,42 +3,11 @@
  * that computes the output) and the model's metadata, never from the values of one input: a logit vector can
  * happen to lie in [0, 1], and the label must not change with the picture.
  */
+import { OUTPUT_KINDS, type OutputKind, type OutputKindInfo } from '../../shared/outputKind';
 import type { GraphNode, OnnxGraph } from './graph';
-import { type MetadataProps, metadataChoice } from './metadataChoice';
-
-export type OutputKind =
-  /** Softmax: non-negative, summing to 1 over the classes. */
-  | 'probabilities'
-  | 'log-probabilities'
-  /** Sigmoid: one independent probability per class (multi-label). */
-  | 'class-probabilities'
-  /** An affine layer's raw output. */
-  | 'logits'
-  /** One prediction per position (a segmentation map, a detector's grid). */
-  | 'dense-map'
-  /** Anything else: a value the graph says nothing more about. */
-  | 'scores';
-
-export const OUTPUT_KINDS: readonly OutputKind[] = ['probabilities', 'log-probabilities', 'class-probabilities', 'logits', 'dense-map', 'scores'];
-
-export interface OutputKindInfo {
-  kind: OutputKind;
-  /** Why: the op that decided it (`Softmax node '/Softmax'`), `model metadata`, or `output rank 4`. */
-  basis: string;
-}
 
 /** The metadata key a model (or its author) can set: one kind for every output, or `{"<output>": "<kind>"}`. */
 export const OUTPUT_KIND_METADATA_KEY = 'layerlens.output_kind';
-
-/** For the user: what the numbers in the predictions list are. */
-export const OUTPUT_KIND_LABELS: Record<OutputKind, string> = {
-  probabilities: 'probabilities',
-  'log-probabilities': 'log-probabilities',
-  'class-probabilities': 'probabilities per class',
-  logits: 'logits',
-  'dense-map': 'dense map',
-  scores: 'scores',
-};
 
 /** Ops that move or reshape values without changing what they are; followed through their data input. */
 const PASS_THROUGH = new Set(['Identity', 'Reshape', 'Flatten', 'Squeeze', 'Unsqueeze', 'Dropout', 'Cast', 'CastLike', 'Transpose', 'Slice', 'Gather', 'Expand']);
@@ -108,6 +77,15 @@ function spatialUpstream(graph: OnnxGraph, op: GraphNode): boolean {
   return false;
 }
 
-function fromMetadata(metadata: MetadataProps, output: string): OutputKind | undefined {
-  return metadataChoice(metadata, OUTPUT_KIND_METADATA_KEY, output, OUTPUT_KINDS);
+function fromMetadata(metadata: readonly { key?: string | null; value?: string | null }[], output: string): OutputKind | undefined {
+  const raw = metadata.find((p) => p.key === OUTPUT_KIND_METADATA_KEY)?.value?.trim();
+  if (!raw) return undefined;
+  const known = (v: unknown): OutputKind | undefined => (typeof v === 'string' && (OUTPUT_KINDS as readonly string[]).includes(v) ? (v as OutputKind) : undefined);
+  if (!raw.startsWith('{')) return known(raw);
+  try {
+    const map = JSON.parse(raw) as Record<string, unknown>;
+    return map && typeof map === 'object' ? known(map[output]) : undefined;
+  } catch {
+    return undefined;
+  }
 }

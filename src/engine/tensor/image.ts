@@ -9,45 +9,16 @@
 import { promises as fs } from 'fs';
 import { extname } from 'path';
 import type sharpNs from 'sharp';
+import type { ImagePreprocess } from '../../shared/preprocess';
 import { LayerLensError } from '../errors';
 import { HostTensor } from './hostTensor';
 import { fsReason, readNpy, toFloat32 } from './npy';
 
-export interface ImagePreprocess {
-  /** Output `[height, width]`; omitted: keep the image's own size. */
-  size?: readonly [number, number];
-  /** How `size` is reached: `stretch` (ignore aspect ratio, default) or `center-crop` (scale to cover, crop the centre). */
-  resize?: 'stretch' | 'center-crop';
-  /** 3 (colour, default) or 1 (grayscale). */
-  channels?: 1 | 3;
-  /** Channel order for 3-channel output (default `rgb`). */
-  channelOrder?: 'rgb' | 'bgr';
-  /** Pixel values 0..255 are mapped linearly onto `[lo, hi]` (default `[0, 1]`). */
-  range?: readonly [number, number];
-  /** Per-channel mean subtracted after range mapping (one value, or one per channel, in output channel order). */
-  mean?: readonly number[];
-  /** Per-channel std divided by after mean subtraction (one value, or one per channel). */
-  std?: readonly number[];
-  /** Output layout (default `nchw`). */
-  layout?: 'nchw' | 'nhwc';
+/** Preprocessing (src/shared/preprocess.ts) plus the decoder's own limit. */
+export interface ImageLoadOptions extends ImagePreprocess {
   /** Largest accepted source image, in pixels (width × height). Default 64 megapixels. */
   maxPixels?: number;
 }
-
-export type ImagePresetName = 'imagenet' | 'unit' | 'symmetric';
-
-export const IMAGE_PRESETS: Readonly<Record<ImagePresetName, Readonly<ImagePreprocess>>> = Object.freeze({
-  /** torchvision's ImageNet normalisation: RGB in [0,1], then mean/std. */
-  imagenet: Object.freeze({
-    range: Object.freeze([0, 1]) as readonly [number, number],
-    mean: Object.freeze([0.485, 0.456, 0.406]),
-    std: Object.freeze([0.229, 0.224, 0.225]),
-  }),
-  /** Plain [0,1]. */
-  unit: Object.freeze({ range: Object.freeze([0, 1]) as readonly [number, number] }),
-  /** [-1,1], as used by many GAN/TF-style models. */
-  symmetric: Object.freeze({ range: Object.freeze([-1, 1]) as readonly [number, number] }),
-});
 
 export const DEFAULT_MAX_PIXELS = 64_000_000;
 /** Largest image file we read at all. */
@@ -108,7 +79,7 @@ function perChannel(v: readonly number[] | undefined, fallback: number, channels
   return [...v];
 }
 
-function resolveOptions(opts: ImagePreprocess): Resolved {
+function resolveOptions(opts: ImageLoadOptions): Resolved {
   const channels = opts.channels ?? 3;
   if (channels !== 1 && channels !== 3) throw invalidArg(`channels must be 1 or 3, got ${String(channels)}`);
   const order = opts.channelOrder ?? 'rgb';
@@ -184,7 +155,7 @@ async function readImageFile(path: string): Promise<Buffer> {
  * Decodes an image file into a float32 tensor `[1, C, H, W]` (or `[1, H, W, C]` for `nhwc`).
  * Files whose header declares more than `maxPixels` pixels are refused before any pixel is decoded.
  */
-export async function loadImageTensor(path: string, opts: ImagePreprocess = {}): Promise<HostTensor> {
+export async function loadImageTensor(path: string, opts: ImageLoadOptions = {}): Promise<HostTensor> {
   const o = resolveOptions(opts);
   const sharp = loadSharp();
   const file = await readImageFile(path);
@@ -275,7 +246,7 @@ function pixelsToTensor(rgb: Uint8Array, w: number, h: number, o: Resolved): Hos
  * Loads a model input from a file: `.npy` (float16/float64 converted to float32; integer and bool
  * tensors kept as they are) or an image (see `loadImageTensor`). Anything else is refused.
  */
-export async function loadInputTensor(path: string, opts: ImagePreprocess = {}): Promise<HostTensor> {
+export async function loadInputTensor(path: string, opts: ImageLoadOptions = {}): Promise<HostTensor> {
   if (isNpyPath(path)) return toFloat32(await readNpy(path));
   if (isImagePath(path)) return loadImageTensor(path, opts);
   const ext = extname(path);

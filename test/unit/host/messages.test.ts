@@ -5,13 +5,13 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { describe, test } from 'node:test';
 import { previewSize, tensorPreview } from '../../../src/engineProcess/preview';
-import type { WireTensor } from '../../../src/engineProcess/rpc';
 import { fromWire, toWire } from '../../../src/engineProcess/wire';
 import { EngineError } from '../../../src/host/engineClient';
-import { attributeResponse, checkWebviewMessage, errorInfo, inputInfo, pngBytes, toImagePreprocess, toPreprocessSpec, wireMethod } from '../../../src/host/inspectorMessages';
+import { attributeResponse, checkWebviewMessage, errorInfo, inputInfo, pngBytes, wireMethod } from '../../../src/host/inspectorMessages';
 import { isInside, isInsideAny, isInputFile, isOnnxFile } from '../../../src/host/paths';
 import { SidecarCorruptError, checkSidecarText, readSidecar, sidecarPath, writeSidecar } from '../../../src/host/sidecar';
 import { contentSecurityPolicy, inspectorHtml } from '../../../src/host/webviewHtml';
+import type { WireTensor } from '../../../src/shared/engineWire';
 
 describe('webview messages', () => {
   test('a valid attribute request passes, typed', () => {
@@ -49,10 +49,11 @@ describe('webview messages', () => {
     });
   }
 
-  test('preprocessing converts both ways without losing fields', () => {
+  test('a preprocessing reaches the host with every field (one type on both sides, no conversion)', () => {
     const spec = { size: [28, 28] as [number, number], channels: 1 as const, range: [0, 1] as [number, number], mean: [0.286], std: [0.353], layout: 'nchw' as const, resize: 'center-crop' as const, channelOrder: 'rgb' as const };
-    assert.deepEqual(toPreprocessSpec(toImagePreprocess(spec)), spec);
-    assert.deepEqual(toPreprocessSpec(undefined), {});
+    const r = checkWebviewMessage({ kind: 'request', id: 8, method: 'setPreprocess', params: { preprocess: spec, remember: false } });
+    assert.equal(r.ok, true);
+    if (r.ok && r.message.method === 'setPreprocess') assert.deepEqual(r.message.params.preprocess, spec);
   });
 
   test('attribution answers become Float32Array payloads with value names', () => {

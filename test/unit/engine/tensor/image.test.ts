@@ -7,11 +7,11 @@ import sharp from 'sharp';
 import { LayerLensError } from '../../../../src/engine/errors';
 import {
   DEFAULT_MAX_PIXELS,
-  IMAGE_PRESETS,
   isImagePath,
   loadImageTensor,
   loadInputTensor,
 } from '../../../../src/engine/tensor/image';
+import { IMAGE_PRESETS } from '../../../../src/shared/preprocess';
 import { writeNpy } from '../../../../src/engine/tensor/npy';
 import { HostTensor } from '../../../../src/engine/tensor/hostTensor';
 
