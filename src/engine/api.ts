@@ -134,4 +134,10 @@ export interface PredictResult {
   top: Prediction[][];
   provider: string;
   timings: Timings;
+  /** What the output is for, read from the graph (classifier, detector, segmentation, image, embedding, …). */
+  role?: OutputRoleInfo;
+  /** Beyond the top values, by role: ranked detections, the class map, the output as an image, the norm. */
+  view?: OutputView<HostTensor>;
+  /** With a what-if ablation: the scores of the same classes, in the same order, without it. */
+  reference?: Prediction[][];
 }

@@ -397,7 +397,7 @@ export class ModelSession {
   async predict(inputs: HostTensor[], opts: RuntimeOptions & { top?: number; output?: string | number; ablate?: ChannelAblation } = {}): Promise<PredictResult> {
     this.validateInputs(inputs);
     const output = this.resolveOutput(opts.output);
-    const { out, provider, compileMs, runMs } = opts.ablate ? await this.ablatedOutput(inputs, output, opts.ablate, opts) : await this.plainOutput(inputs, output, opts);
+    const { out, reference, provider, compileMs, runMs } = opts.ablate ? await this.ablatedOutput(inputs, output, opts.ablate, opts) : await this.plainOutput(inputs, output, opts);
     const labels = findLabels(this.model)?.labels;
     const dims = [...out.dims];
     const n = dims[0] ?? 1;
@@ -405,15 +405,17 @@ export class ModelSession {
     const data = out.data as Float32Array;
     const k = Math.max(1, Math.min(opts.top ?? 5, per));
     const top: Prediction[][] = [];
+    const before: Prediction[][] = [];
     for (let i = 0; i < n; i++) {
       const row = Array.from(data.subarray(i * per, (i + 1) * per));
       const order = row.map((_, j) => j).sort((a, b) => row[b] - row[a]).slice(0, k);
       top.push(order.map((j) => ({ index: j, score: row[j], label: labels?.[j] })));
+      if (reference) before.push(order.map((j) => ({ index: j, score: (reference.data as Float32Array)[i * per + j], label: labels?.[j] })));
     }
-    return { outputName: output, outputShape: dims, top, provider, timings: { load: this.loadMs, compile: compileMs, run: runMs } };
+    return { outputName: output, outputShape: dims, top, ...(reference ? { reference: before } : {}), provider, timings: { load: this.loadMs, compile: compileMs, run: runMs } };
   }
 
-  private async plainOutput(inputs: HostTensor[], output: string, opts: RuntimeOptions): Promise<{ out: HostTensor; provider: string; compileMs: number; runMs: number }> {
+  private async plainOutput(inputs: HostTensor[], output: string, opts: RuntimeOptions): Promise<{ out: HostTensor; reference?: undefined; provider: string; compileMs: number; runMs: number }> {
     const key = `${output}|${opts.provider ?? 'auto'}|${opts.threads ?? 0}`;
     let sessionP = this.predictSessions.get(key);
     const tc = performance.now();
@@ -441,7 +443,7 @@ export class ModelSession {
     output: string,
     a: ChannelAblation,
     rt: RuntimeOptions,
-  ): Promise<{ out: HostTensor; provider: string; compileMs: number; runMs: number }> {
+  ): Promise<{ out: HostTensor; reference: HostTensor; provider: string; compileMs: number; runMs: number }> {
     const g = this.model.graph;
     const values = this.layers.activations(a.layer, !!a.layerInput);
     const vi = a.value ?? 0;
@@ -459,15 +461,19 @@ export class ModelSession {
     };
     const feeds: Record<string, ort.Tensor> = {};
     g.inputs.forEach((name, i) => (feeds[name] = toOrt(inputs[i])));
-    const first = g.inputs.includes(value) ? undefined : await session(this.original, [value]);
+    // The original forward gives the layer's value and the unablated output (the reference scores) in one run.
+    const fetches = g.inputs.includes(value) ? [output] : [value, output];
+    const first = await session(this.original, fetches);
     const patchedSession = await session(patched.ref, [output]);
     const t0 = performance.now();
-    const layerValue = first ? fromOrt((await first.session.run(feeds, [value]))[value]) : inputs[g.inputs.indexOf(value)];
+    const original = await first.session.run(feeds, fetches);
+    const reference = fromOrt(original[output]);
+    const layerValue = g.inputs.includes(value) ? inputs[g.inputs.indexOf(value)] : fromOrt(original[value]);
     const ablated = ablateChannels(layerValue, a.channelAxis, a.channels, a.baseline ?? 0);
     const patchedFeeds: Record<string, ort.Tensor> = { [patched.inputs[0]]: toOrt(ablated) };
     for (const name of patched.ref.model.graph.inputs) if (feeds[name]) patchedFeeds[name] = feeds[name];
     const res = await patchedSession.session.run(patchedFeeds, [output]);
-    return { out: fromOrt(res[output]), provider: patchedSession.provider, compileMs, runMs: performance.now() - t0 };
+    return { out: fromOrt(res[output]), reference, provider: patchedSession.provider, compileMs, runMs: performance.now() - t0 };
   }
 
   /**

@@ -75,6 +75,17 @@ function geometry(dims: readonly number[], layout: ChannelLayout): Geometry {
   };
 }
 
+/**
+ * The one tensor axis the channel index of `channelMap` counts along, or undefined when there is none (rank ≤ 2)
+ * or when channels span several axes (a depth axis): what a what-if ablation of "channel c" switches off.
+ */
+export function channelAxisOf(dims: readonly number[], layout: ChannelLayout): number | undefined {
+  const rank = dims.length;
+  if (rank < 3) return undefined;
+  if (layout === 'channels-last') return rank <= 4 ? rank - 1 : undefined;
+  return rank <= 4 ? 1 : undefined;
+}
+
 /** Channels per example (1 for rank ≤ 2). */
 export function channelCount(dims: readonly number[], layout: ChannelLayout): number {
   return geometry(dims, layout).channels;

@@ -51,6 +51,16 @@ describe('what-if channel ablation', () => {
     none.top[0].forEach((p, j) => assert.ok(Math.abs(p.score - plain.top[0][j].score) <= 1e-6 * Math.abs(plain.top[0][0].score), `class ${p.index}`));
   });
 
+  test('the answer carries the unablated scores of the same classes, in the same order', async () => {
+    const x = image(5);
+    const plain = scores(await session.predict([x], { top: CLASSES }));
+    const res = await session.predict([x], { top: 4, ablate: { layer: 'layer2', channelAxis: 1, channels: [0, 1, 2, 3] } });
+    assert.equal(res.top[0].length, 4);
+    assert.deepEqual(res.reference![0].map((p) => p.index), res.top[0].map((p) => p.index));
+    res.reference![0].forEach((p) => assert.ok(Math.abs(p.score - plain[0][p.index]) <= 1e-5 * (1 + Math.abs(p.score)), `class ${p.index}`));
+    assert.equal((await session.predict([x], { top: 3 })).reference, undefined, 'no reference without an ablation');
+  });
+
   test("equals F(x) − Captum's feature ablation attribution of that channel (layer output and layer input)", async () => {
     const x = image(2, 2);
     const plain = scores(await session.predict([x], { top: CLASSES }));
