@@ -7,12 +7,14 @@
 //   (scripts/bench/torch_bench.py, one persistent process), measured round-robin in this one invocation so
 //   background load hits all of them alike; ratios, compile time, peak memory, target switch and top-5 cost.
 // Then: Captum's layer methods on ResNet-18 → layer3, LayerLens vs PyTorch running Captum's algorithm
-// (scripts/bench/methods.mjs: time ratio and agreement per method and batch), layer-tree time for a 20,000-node
-// model, and a profile of where LayerLens' time goes.
+// (scripts/bench/methods.mjs: time ratio and agreement per method and batch), memory per model and batch, and
+// layer-tree time for a 20,000-node model.
 // Prints markdown tables and writes bench/results/latest.json (and a timestamped copy).
 //
-// Options: --quick (1 thread only, 7 runs, short profile) · --models resnet18,vit · --threads 1,2 · --batches 1,8
-//          --reps N (runs per config, ≥ 7) · --no-torch · --no-profile · --out FILE
+// Options: --quick (1 thread only, 7 runs) · --models resnet18,vit · --threads 1,2 · --batches 1,8
+//          --reps N (runs per config, ≥ 7) · --no-torch · --out FILE
+//          --profile (also: where LayerLens' time goes — the engine's steps one by one and onnxruntime's per-op
+//            profile, scripts/bench/profile.mjs; ResNet-18 → layer3 at batch 8, the ViT at batch 1)
 //          --methods [LIST] (the layer-methods section, on by default; LIST e.g. gradcam,conductance limits it to
 //            those methods) · --no-methods (skip it; `node scripts/bench/methods.mjs` runs it alone)
 //          --torch-blas DIR (or BENCH_TORCH_BLAS_DIR): also time a second PyTorch process with DIR first on
@@ -26,7 +28,7 @@ import {
   MODELS_DIR, PYTHON, RESULTS_DIR, ROOT, TorchClient, benchInput, engine, fmt, gc, loadavg, mdTable, median, ort,
   procStatus, pythonHasTorch, resetPeak, round, rssMb, summary, timeIt, maxRelDiff } from './bench/lib.mjs';
 import { benchLayerTree } from './bench/synthetic.mjs';
-import { batchedSeedsExperiment, narrowingExperiment, profileEngine, spinningExperiment } from './bench/profile.mjs';
+import { profileEngine } from './bench/profile.mjs';
 import { writeFallbackModels } from './bench/jsModels.mjs';
 import { benchMethods, methodsReport, parseMethodList } from './bench/methods.mjs';
 
@@ -35,7 +37,7 @@ const TARGET = 3;
 const SWITCH_TARGET = 7;
 
 function parseArgs(argv) {
-  const o = { quick: false, models: ['resnet18', 'vit'], threads: [1, 2], batches: [1, 8], reps: undefined, torch: true, profile: true, out: undefined, torchBlas: process.env.BENCH_TORCH_BLAS_DIR || undefined, methods: true, methodList: undefined };
+  const o = { quick: false, models: ['resnet18', 'vit'], threads: [1, 2], batches: [1, 8], reps: undefined, torch: true, profile: false, out: undefined, torchBlas: process.env.BENCH_TORCH_BLAS_DIR || undefined, methods: true, methodList: undefined };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const next = () => argv[++i];
@@ -45,7 +47,7 @@ function parseArgs(argv) {
     else if (a === '--batches') o.batches = next().split(',').map(Number);
     else if (a === '--reps') o.reps = Math.max(7, Number(next()));
     else if (a === '--no-torch') o.torch = false;
-    else if (a === '--no-profile') o.profile = false;
+    else if (a === '--profile') o.profile = true;
     else if (a === '--out') o.out = next();
     else if (a === '--torch-blas') o.torchBlas = next();
     else if (a === '--methods') {
@@ -273,7 +275,7 @@ function report(results) {
       return c?.torch?.[labels[0]]?.peakRssMb;
     };
     out.push(mdTable(['memory (fresh process, 1 thread)', 'batch', 'node base MB', 'after open', 'peak through 1st call', '1st call ms', 'steady after 4 calls', 'PyTorch process peak MB'],
-      results.memory.map((m) => [`${m.model}${m.variant === 'engine' ? '' : ` — ${m.variant}`}`, m.batch, fmt(m.baseMb, 0), fmt(m.openedMb, 0), fmt(m.peakFirstCallMb, 0), m.firstCallMs, fmt(m.steadyMb, 0), m.variant === 'engine' ? fmt(torchPeak(m.model, m.batch), 0) : ''])));
+      results.memory.map((m) => [m.model, m.batch, fmt(m.baseMb, 0), fmt(m.openedMb, 0), fmt(m.peakFirstCallMb, 0), m.firstCallMs, fmt(m.steadyMb, 0), fmt(torchPeak(m.model, m.batch), 0)])));
     out.push('');
   }
   if (results.layerTree) {
@@ -302,26 +304,8 @@ function report(results) {
     out.push('');
     const ops = (prof) => prof.byOp.slice(0, 5).map((o) => `${o.op} ${o.ms} ms (${(o.share * 100).toFixed(0)}%)`).join(', ');
     out.push(`ORT per-op: forward ${p.opProfile.forward.kernelMs} ms — ${ops(p.opProfile.forward)}; backward ${p.opProfile.backward.kernelMs} ms — ${ops(p.opProfile.backward)}.`);
-    out.push(`Compile ${p.compileMs} ms: ${Object.entries(p.compileBreakdown).map(([k, v]) => `${k} ${v} ms`).join(', ')}.`);
+    out.push(`Compile ${p.compileMs} ms.`);
     out.push(`Backward's slowest nodes: ${p.opProfile.backward.topNodes.slice(0, 5).map((n) => `${n.node} ${n.ms}`).join(', ')}.`);
-    out.push('');
-    const fv = p.forwardVariants;
-    const bv = p.backwardVariants;
-    const cv = p.combined;
-    const exp = [
-      ['forward: plain model (logits only)', fv.plainForward],
-      ['forward: engine model (+ extra outputs)', fv.engineForward],
-      ['forward: engine model, fetch logits only', fv.engineForwardLogitsOnly],
-      ['forward: graphOptimizationLevel extended (no NCHWc)', fv.engineForwardOptExtended],
-      ['forward: session.set_denormal_as_zero', fv.engineForwardDenormalsAsZero],
-      [`backward: engine (${bv.convTransposeNodes} ConvTranspose nodes)`, bv.engineBackward],
-      ...(bv.convTransposeAsConv ? [[`backward: stride-1 ConvTranspose → Conv, flipped weights (${bv.convTransposeAsConv.rewrittenNodes} nodes; rel diff ${bv.convTransposeAsConv.maxRelDiff.toExponential(1)})`, bv.convTransposeAsConv]] : []),
-      ['backward: graphOptimizationLevel basic', bv.optBasic],
-      ['full: two sessions + JS multiply (engine)', cv.twoSessionsPlusJs],
-      [`full: one combined fwd+bwd graph, Mul in-graph (rel diff ${cv.combinedGraph.maxRelDiff.toExponential(1)})`, cv.combinedGraph],
-      ['full: combined graph + ConvTranspose → Conv', cv.combinedGraphConvT2Conv],
-    ].filter(([, s]) => s);
-    out.push(mdTable(['variant (interleaved with its baseline)', 'median ms', 'min', 'IQR/median'], exp.map(([n, s]) => [n, fmt(s.median), fmt(s.min), fmt(s.iqrRel, 3)])));
     out.push('');
   }
   const v = results.profileVit;
@@ -330,16 +314,6 @@ function report(results) {
     const ops = (prof) => prof.byOp.slice(0, 6).map((o) => `${o.op} ${o.ms}`).join(', ');
     out.push(`ViT → ${v.layer}, batch ${v.batch}, ${v.threads} thread: forward run ${fmt(b.forwardRun)} ms, backward run ${fmt(b.backwardRun)} ms, JS ${fmt(b.jsOverhead, 2)} ms, total ${fmt(b.total)} ms. Per-op (ms): forward ${ops(v.opProfile.forward)}; backward ${ops(v.opProfile.backward)}.`);
     out.push('');
-  }
-  if (results.spinning) {
-    const s = results.spinning;
-    out.push(`Spinning (${s.model} forward, batch ${s.batch}, ${s.threads} threads): allow_spinning=0 (engine) ${s.spinningOff.median} ms, =1 ${s.spinningOn.median} ms; CPU burnt while idle in the 500 ms after a run: ${s.spinningOff.idleCpuAfterRun} vs ${s.spinningOn.idleCpuAfterRun} cores.`);
-  }
-  for (const s of results.narrowing ?? []) {
-    out.push(`Row narrowing (${s.model} → ${s.layer}, batch ${s.batch}, ${s.threads} thread; the head reads the class token only, so ${s.narrowedNodes} nodes of the last block run on that row): off ${s.whole.median} ms (forward ${s.whole.forwardMedian}, backward ${s.whole.backwardMedian}), on ${s.narrowed.median} ms (forward ${s.narrowed.forwardMedian}, backward ${s.narrowed.backwardMedian}) = ${fmt(s.narrowed.median / s.whole.median, 2)}×; largest relative gradient difference ${s.maxRelDiff.toExponential(1)}.`);
-  }
-  for (const s of results.batchedSeeds ?? []) {
-    out.push(`Top-${s.k} at batch 1 (${s.model} → ${s.layer}, ${s.threads} thread): forward ${s.forward.median} ms; one backward ${s.oneBackward.median} ms; ${s.k} backward runs ${s.sequentialBackwards.median} ms; one batched backward (seeds stacked, forward values tiled) ${s.batchedBackward.median} ms → top-${s.k} could cost ${fmt((s.forward.median + s.batchedBackward.median) / (s.forward.median + s.oneBackward.median), 2)}× a full attribution (sequential: ${fmt((s.forward.median + s.sequentialBackwards.median) / (s.forward.median + s.oneBackward.median), 2)}×).`);
   }
   return out.join('\n');
 }
@@ -389,17 +363,16 @@ async function main() {
   log('\nmemory (fresh process per model and batch, 1 thread)');
   results.memory = [];
   const memRuns = [];
-  for (const kind of opts.models) for (const batch of opts.batches) memRuns.push([kind, batch, []]);
-  if (opts.models.includes('resnet18') && opts.batches.includes(1)) memRuns.push(['resnet18', 1, ['--patch-constant']]);
-  for (const [kind, batch, extra] of memRuns) {
-    const r = spawnSync(process.execPath, [path.join(ROOT, 'scripts', 'bench', 'memory.mjs'), path.join(MODELS_DIR, `${kind}.onnx`), LAYERS[kind], String(batch), '1', ...extra], { encoding: 'utf8' });
+  for (const kind of opts.models) for (const batch of opts.batches) memRuns.push([kind, batch]);
+  for (const [kind, batch] of memRuns) {
+    const r = spawnSync(process.execPath, [path.join(ROOT, 'scripts', 'bench', 'memory.mjs'), path.join(MODELS_DIR, `${kind}.onnx`), LAYERS[kind], String(batch), '1'], { encoding: 'utf8' });
     if (r.status !== 0) {
       log(`  memory ${kind} b${batch}: failed: ${r.stderr.trim().split('\n').pop()}`);
       continue;
     }
-    const m = { model: kind, batch, variant: extra.includes('--patch-constant') ? 'Emitter.constant key only when small (patched)' : 'engine', ...JSON.parse(r.stdout.trim().split('\n').pop()) };
+    const m = { model: kind, batch, ...JSON.parse(r.stdout.trim().split('\n').pop()) };
     results.memory.push(m);
-    log(`  ${kind} b${batch} ${m.variant}: base ${m.baseMb} MB, opened ${m.openedMb}, peak through first call ${m.peakFirstCallMb} (${m.firstCallMs} ms), steady ${m.steadyMb}`);
+    log(`  ${kind} b${batch}: base ${m.baseMb} MB, opened ${m.openedMb}, peak through first call ${m.peakFirstCallMb} (${m.firstCallMs} ms), steady ${m.steadyMb}`);
   }
 
   log('\nlayer tree (synthetic 20,000-node model)');
@@ -407,19 +380,11 @@ async function main() {
 
   if (opts.profile && opts.models.includes('resnet18')) {
     log('\nprofile (ResNet-18 → layer3, batch 8, 1 thread)');
-    results.profile = await profileEngine({ modelsDir: MODELS_DIR, batch: 8, threads: 1, reps: opts.quick ? 5 : 7, quick: opts.quick, log });
-    if (opts.models.includes('vit')) {
-      log('profile (ViT → blocks.3, batch 1, 1 thread; breakdown and per-op only)');
-      results.profileVit = await profileEngine({ modelsDir: MODELS_DIR, kind: 'vit', layer: LAYERS.vit, batch: 1, threads: 1, reps: 7, light: true, log });
-    }
-    results.spinning = await spinningExperiment({ modelsDir: MODELS_DIR, batch: 1, threads: 2, reps: 7, log });
-    results.batchedSeeds = [];
-    for (const kind of opts.models) results.batchedSeeds.push(await batchedSeedsExperiment({ modelsDir: MODELS_DIR, kind, layer: LAYERS[kind], k: 5, threads: 1, reps: 7, log }));
+    results.profile = await profileEngine({ modelsDir: MODELS_DIR, batch: 8, threads: 1, reps: opts.quick ? 5 : 7, log });
   }
   if (opts.profile && opts.models.includes('vit')) {
-    log('\nrow narrowing on/off (ViT → blocks.3, 1 thread)');
-    results.narrowing = [];
-    for (const batch of opts.batches) results.narrowing.push(await narrowingExperiment({ modelsDir: MODELS_DIR, kind: 'vit', layer: LAYERS.vit, batch, threads: 1, reps: opts.quick ? 7 : 9, log }));
+    log('\nprofile (ViT → blocks.3, batch 1, 1 thread)');
+    results.profileVit = await profileEngine({ modelsDir: MODELS_DIR, kind: 'vit', layer: LAYERS.vit, batch: 1, threads: 1, reps: 7, log });
   }
   results.loadavgEnd = loadavg();
   results.totalSeconds = round((performance.now() - t0) / 1000, 1);
