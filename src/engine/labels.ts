@@ -5,7 +5,7 @@ import type { LoadedModel } from './onnx/loadModel';
 
 const METADATA_KEYS = ['labels', 'classes', 'class_names', 'names'];
 
-export function parseLabelList(text: string): string[] | undefined {
+function parseLabelList(text: string): string[] | undefined {
   const t = text.trim();
   if (!t) return undefined;
   if (t.startsWith('[') || t.startsWith('{')) {

@@ -566,7 +566,7 @@ export function inputsFingerprint(inputs: HostTensor[]): string {
 }
 
 /** Same tolerance rule as the Captum fixtures, loosened to 1e-3 relative for GPU arithmetic. */
-export function firstMismatch(a: HostTensor[][], b: HostTensor[][]): string | undefined {
+function firstMismatch(a: HostTensor[][], b: HostTensor[][]): string | undefined {
   for (let L = 0; L < b.length; L++) {
     for (let K = 0; K < b[L].length; K++) {
       const x = a[L]?.[K]?.data as Float32Array | undefined;

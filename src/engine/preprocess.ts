@@ -34,7 +34,7 @@ export function parsePreprocess(text: string): ImagePreprocess | undefined {
 }
 
 /** What the input's declared shape implies: layout, channels and size when they are static. */
-export function preprocessFromShape(dims: (number | string | null)[] | undefined): ImagePreprocess {
+function preprocessFromShape(dims: (number | string | null)[] | undefined): ImagePreprocess {
   if (!dims || dims.length !== 4) return {};
   const [, a, b, c] = dims;
   if (a === 1 || a === 3) {

@@ -61,7 +61,7 @@ export async function imagePreview(file: string, pre: ImagePreprocess, maxSide: 
 }
 
 /** Where the image sits in a tensor shape: [H,W], [C,H,W], [N,C,H,W] or [N,H,W,C] with C in {1,3}. */
-export function imageLayout(dims: readonly number[]): { c: number; h: number; w: number; nhwc: boolean } | undefined {
+function imageLayout(dims: readonly number[]): { c: number; h: number; w: number; nhwc: boolean } | undefined {
   const d = dims.length === 2 ? [1, 1, ...dims] : dims.length === 3 ? [1, ...dims] : dims;
   if (d.length !== 4) return undefined;
   const [, a, b, c] = d;

@@ -12,10 +12,10 @@ import { pickLayer, pickModel } from './pickers';
 import { Services } from './services';
 import { S } from './strings';
 
-export const DEMO_LAYER = 'features.conv3';
+const DEMO_LAYER = 'features.conv3';
 
 /** What the command was invoked on: a model and maybe a layer. */
-export function targetOf(arg: unknown, arg2: unknown): { model?: vscode.Uri; layer?: string } {
+function targetOf(arg: unknown, arg2: unknown): { model?: vscode.Uri; layer?: string } {
   const layer = typeof arg2 === 'string' ? arg2 : undefined;
   if (arg instanceof vscode.Uri) return { model: arg, layer };
   if (typeof arg === 'string' && path.isAbsolute(arg)) return { model: vscode.Uri.file(arg), layer };
@@ -24,7 +24,7 @@ export function targetOf(arg: unknown, arg2: unknown): { model?: vscode.Uri; lay
 }
 
 /** The model the user is looking at: an .onnx custom editor tab or an inspector panel. */
-export function activeModel(): vscode.Uri | undefined {
+function activeModel(): vscode.Uri | undefined {
   const input = vscode.window.tabGroups.activeTabGroup.activeTab?.input;
   if (input instanceof vscode.TabInputCustom && isOnnxFile(input.uri.path)) return input.uri;
   if (input instanceof vscode.TabInputWebview) return InspectorPanel.active?.modelUri;

@@ -6,7 +6,7 @@ import * as vscode from 'vscode';
 import { InspectorPanel } from './inspectorPanel';
 import { Services } from './services';
 
-export const EDITOR_VIEW_TYPE = 'layerlens.inspector';
+const EDITOR_VIEW_TYPE = 'layerlens.inspector';
 
 class ModelDocument implements vscode.CustomDocument {
   constructor(readonly uri: vscode.Uri) {}
@@ -15,7 +15,7 @@ class ModelDocument implements vscode.CustomDocument {
   }
 }
 
-export class InspectorEditorProvider implements vscode.CustomReadonlyEditorProvider<ModelDocument> {
+class InspectorEditorProvider implements vscode.CustomReadonlyEditorProvider<ModelDocument> {
   constructor(private readonly s: Services) {}
 
   openCustomDocument(uri: vscode.Uri): ModelDocument {

@@ -49,7 +49,7 @@ import { inspectorHtml } from './webviewHtml';
 export const PANEL_VIEW_TYPE = 'layerlens.inspectorPanel';
 
 /** A user-facing failure that is not the engine's (no input yet, declined trust, a file problem…). */
-export class InspectorError extends Error {
+class InspectorError extends Error {
   constructor(
     message: string,
     readonly code: string,
@@ -436,8 +436,7 @@ export class InspectorPanel implements vscode.Disposable {
           provider: cfg.executionProvider,
           threads: cfg.threads,
         },
-        // The figure's and the filmstrip's requests run side by side: each supersedes only its own kind.
-        { token, supersedeKey: `${this.id}:attribute:${p.purpose ?? 'figure'}` },
+        { token, supersedeKey: `${this.id}:attribute` },
       ),
     );
     this.providers ??= await this.s.engine.hello().then(

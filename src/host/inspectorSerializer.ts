@@ -10,7 +10,7 @@ import { Services, allowedRoots } from './services';
 import { S } from './strings';
 
 /** The model URI a saved webview state names, if any (a few shapes are accepted). */
-export function modelKeyOf(state: unknown): string | undefined {
+function modelKeyOf(state: unknown): string | undefined {
   if (!state || typeof state !== 'object') return undefined;
   const st = state as Record<string, unknown>;
   for (const v of [st.modelKey, (st.model as Record<string, unknown> | undefined)?.modelKey, st.modelUri]) if (typeof v === 'string' && v.length < 4096) return v;

@@ -12,7 +12,7 @@ export interface LayerPickItem {
  * node (`conv1` and `node:/conv1/Conv` attribute to the same tensor). A module's other nodes — a block's residual
  * Add, each call of a module called twice — stay: they are layers of their own.
  */
-export function isModulesOnlyNode(l: LayerEntry, byId: ReadonlyMap<string, LayerEntry>): boolean {
+function isModulesOnlyNode(l: LayerEntry, byId: ReadonlyMap<string, LayerEntry>): boolean {
   if (l.kind !== 'node' || !l.parent) return false;
   const parent = byId.get(l.parent);
   return parent?.kind === 'module' && parent.children.length === 1 && parent.children[0] === l.id;

@@ -10,8 +10,8 @@ import type { WireLayerSummary } from '../shared/engineWire';
 import { Services } from './services';
 import { S } from './strings';
 
-export const VIEW_ID = 'layerlens.models';
-export const PAGE = 500;
+const VIEW_ID = 'layerlens.models';
+const PAGE = 500;
 
 export type TreeNode = ModelNode | LayerNode | RangeNode | MessageNode;
 
@@ -211,7 +211,7 @@ export function shapeText(v: ValueSummary): string {
   return v.shape ? `[${v.shape.map((d) => d ?? '?').join('×')}]` : '';
 }
 
-export function layerDescription(l: WireLayerSummary): string {
+function layerDescription(l: WireLayerSummary): string {
   const ops = l.opTypes.slice(0, 3).join(', ') + (l.opTypes.length > 3 ? ', …' : '');
   const shapes = l.outputs.map(shapeText).filter(Boolean).join(' ');
   return shapes ? `${ops} → ${shapes}` : ops;

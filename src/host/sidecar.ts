@@ -69,7 +69,7 @@ export async function writeSidecar(modelPath: string, preprocess: ImagePreproces
 }
 
 /** Writes a temp file in the same folder, flushes it, then renames it over `file`. */
-export async function writeFileAtomic(file: string, data: string | Uint8Array): Promise<void> {
+async function writeFileAtomic(file: string, data: string | Uint8Array): Promise<void> {
   const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
   const handle = await fs.open(tmp, 'wx');
   try {

@@ -11,7 +11,7 @@ export interface ShellOptions {
   nonce?: string;
 }
 
-export function newNonce(): string {
+function newNonce(): string {
   return randomBytes(18).toString('base64').replace(/[+/=]/g, '');
 }
 

@@ -19,7 +19,7 @@ import { narrowRows } from './narrowRows';
 
 const PROBE_CHUNK = 3000;
 /** Intermediates kept from the forward pass for the backward; beyond this onnxruntime's start-up time explodes. */
-export const MAX_FORWARD_FETCHES = 4000;
+const MAX_FORWARD_FETCHES = 4000;
 
 export interface CompileOptions {
   /** Row narrowing (see narrowRows.ts); on unless turned off for comparisons. */

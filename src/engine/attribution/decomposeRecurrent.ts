@@ -17,7 +17,7 @@ import { GraphNode, OnnxGraph } from '../onnx/graph';
 import { AttributeProto, ElemType, ModelProto, NodeProto, TensorProto, attr } from '../onnx/proto';
 import { makeTensor, tensorDims, tensorToNumbers } from '../onnx/tensorData';
 
-export const RECURRENT_OPS: ReadonlySet<string> = new Set(['LSTM', 'GRU', 'RNN']);
+const RECURRENT_OPS: ReadonlySet<string> = new Set(['LSTM', 'GRU', 'RNN']);
 
 export function isRecurrent(n: GraphNode): boolean {
   return n.domain === '' && RECURRENT_OPS.has(n.opType);
@@ -37,7 +37,7 @@ const RNN_ACTIVATIONS = new Set(['Tanh', 'Relu', 'Sigmoid']);
  * with nodes × kept outputs: 512 steps (a 256-token bidirectional LSTM, hidden 64) compile in ~7 s and keep ~3,600
  * tensors, under the engine's 4,000.
  */
-export const MAX_UNROLLED_STEPS = 512;
+const MAX_UNROLLED_STEPS = 512;
 
 export interface Decomposed {
   model: LoadedModel;

@@ -8,7 +8,7 @@ import { LayerLensError } from '../errors';
 import { broadcastTo } from '../tensor/broadcast';
 import { elementCount } from '../tensor/hostTensor';
 
-export function describeTarget(t: AttributionTarget): string {
+function describeTarget(t: AttributionTarget): string {
   if (t.kind === 'mask') return `mask [${t.mask.dims.join(', ')}]`;
   return formatTarget(t) || 'none';
 }

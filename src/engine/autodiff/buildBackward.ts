@@ -30,7 +30,7 @@ export interface BackwardModel {
   gradOutputs: string[];
 }
 
-export const SEED_NAME = 'll_seed';
+const SEED_NAME = 'll_seed';
 
 export function buildBackward(
   g: OnnxGraph,

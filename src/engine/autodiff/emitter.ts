@@ -5,10 +5,9 @@ import { makeTensor } from '../onnx/tensorData';
 /** Opset of every node the backward graph contains (it is a separate model we fully control). */
 export const BACKWARD_OPSET = 18;
 
-/** Attribute values: integers and lists of integers as INT(S), strings as STRING, `F(x)`/`Fs([…])` for floats. */
+/** Attribute values: integers and lists of integers as INT(S), strings as STRING, `F(x)` or `{ fs: […] }` for floats. */
 export type AttrInput = number | number[] | string | { f: number } | { fs: number[] } | { t: TensorProto };
 export const F = (f: number) => ({ f });
-export const Fs = (fs: number[]) => ({ fs });
 
 export class Emitter {
   readonly nodes: NodeProto[] = [];

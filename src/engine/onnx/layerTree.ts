@@ -38,7 +38,7 @@ interface Invocation {
 }
 
 /** Splits a node name into (module base name, call index) scope components; null when unscoped. */
-export function scopeComponents(name: string): { base: string; call: number }[] | null {
+function scopeComponents(name: string): { base: string; call: number }[] | null {
   if (!name.includes('/')) return null;
   const torchStyle = name.startsWith('/');
   const parts = name.split('/');
@@ -52,7 +52,7 @@ export function scopeComponents(name: string): { base: string; call: number }[] 
 }
 
 /** The README rule: Sequential children extend their container's path; other scopes nest with a dot. */
-export function modulePaths(comps: { base: string; call: number }[]): { path: string; call: number }[] {
+function modulePaths(comps: { base: string; call: number }[]): { path: string; call: number }[] {
   const out: { path: string; call: number }[] = [];
   let path = '';
   let prev: string | null = null;

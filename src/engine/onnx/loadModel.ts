@@ -8,7 +8,7 @@ import { elemByteSize } from './tensorData';
 import { promoteFloat16 } from './promoteHalf';
 
 /** Above this many elements one tensor is refused (4 GiB of float32). */
-export const MAX_TENSOR_ELEMENTS = 2 ** 30;
+const MAX_TENSOR_ELEMENTS = 2 ** 30;
 
 export interface LoadedModel {
   path: string;
@@ -73,7 +73,7 @@ function shortProtobufError(e: unknown): string {
   return m.split('\n')[0].slice(0, 120);
 }
 
-export function checkTensorSize(t: TensorProto, file: string): void {
+function checkTensorSize(t: TensorProto, file: string): void {
   const dims = (t.dims ?? []).map(toNum);
   let n = 1;
   for (const d of dims) {

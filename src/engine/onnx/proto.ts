@@ -23,7 +23,7 @@ export function toNum(v: unknown): number {
   return Number(v);
 }
 
-export const FLOAT_ELEM_TYPES: ReadonlySet<number> = new Set([
+const FLOAT_ELEM_TYPES: ReadonlySet<number> = new Set([
   ElemType.FLOAT,
   ElemType.DOUBLE,
   ElemType.FLOAT16,

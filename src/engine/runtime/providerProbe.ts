@@ -23,9 +23,9 @@ export interface ProbeRecord extends ProbeAnswer {
   transient?: boolean;
 }
 
-export const PROBE_TIMEOUT_MS = 20_000;
+const PROBE_TIMEOUT_MS = 20_000;
 /** Next to this module in both layouts: out/src/engine/runtime/ (tsc) and dist/ (each bundle, see scripts/build.mjs). */
-export const PROBE_SCRIPT = path.join(__dirname, 'providerProbeChild.js');
+const PROBE_SCRIPT = path.join(__dirname, 'providerProbeChild.js');
 export const PROBE_CACHE_FILE = 'provider-probe.json';
 
 /** The OS's per-user cache folder for LayerLens. */

@@ -12,7 +12,7 @@ import { ProbeAnswer, providerStarts } from './providerProbe';
 export type ConcreteProvider = Exclude<ProviderName, 'auto'>;
 
 /** GPU providers worth trying on a platform, most capable first. */
-export function gpuCandidates(platform: NodeJS.Platform = process.platform): ConcreteProvider[] {
+function gpuCandidates(platform: NodeJS.Platform = process.platform): ConcreteProvider[] {
   const table: Partial<Record<NodeJS.Platform, ConcreteProvider[]>> = {
     linux: ['cuda', 'webgpu'],
     win32: ['cuda', 'dml', 'webgpu'],
@@ -22,7 +22,7 @@ export function gpuCandidates(platform: NodeJS.Platform = process.platform): Con
 }
 
 /** onnxruntime-node's CUDA provider only exists when its optional install step put the libraries next to the binding. */
-export function cudaLibrariesPresent(): boolean {
+function cudaLibrariesPresent(): boolean {
   try {
     const ortDir = path.dirname(require.resolve('onnxruntime-node/package.json'));
     const binDir = path.join(ortDir, 'bin', 'napi-v6', process.platform, process.arch);
@@ -48,10 +48,10 @@ export interface ProviderProbes {
   starts?: (p: ConcreteProvider) => ProbeAnswer;
 }
 
-export const DEFAULT_PROBES: ProviderProbes = { cuda: cudaLibrariesPresent, vulkan: vulkanLoaderPresent, starts: providerStarts };
+const DEFAULT_PROBES: ProviderProbes = { cuda: cudaLibrariesPresent, vulkan: vulkanLoaderPresent, starts: providerStarts };
 
 /** A reason a provider cannot start here, found without trying it in this process (undefined: worth trying). */
-export function precheckProvider(p: ConcreteProvider, platform: NodeJS.Platform = process.platform, probes: ProviderProbes = DEFAULT_PROBES): string | undefined {
+function precheckProvider(p: ConcreteProvider, platform: NodeJS.Platform = process.platform, probes: ProviderProbes = DEFAULT_PROBES): string | undefined {
   const table: Record<ConcreteProvider, () => string | undefined> = {
     cpu: () => undefined,
     cuda: () => (platform === 'darwin' ? 'not available on macOS' : probes.cuda() ? undefined : 'provider libraries not installed (see README, GPU section)'),

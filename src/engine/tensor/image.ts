@@ -33,7 +33,7 @@ export function isImagePath(path: string): boolean {
   return IMAGE_EXTENSIONS.has(extname(path).toLowerCase());
 }
 
-export function isNpyPath(path: string): boolean {
+function isNpyPath(path: string): boolean {
   return extname(path).toLowerCase() === '.npy';
 }
 

@@ -11,7 +11,7 @@ import { SpatialWindow, intsAttr, prod, range, resolveReadPads, windowAdjoint } 
  * itself a Conv of x (batch and channel axes swapped, groups kept apart) with dy as the kernel, strides and
  * dilations exchanged. x: [N, Cin, inSp], dy: [N, Cout, outSp]; returns [Cout, Cin/group, kernel].
  */
-export function weightGradient(
+function weightGradient(
   c: VjpContext,
   x: string,
   dy: string,

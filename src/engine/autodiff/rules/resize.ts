@@ -56,7 +56,7 @@ const COORD_MODES: readonly string[] = [
 const NEAREST_MODES: readonly string[] = ['round_prefer_floor', 'round_prefer_ceil', 'floor', 'ceil'];
 
 /** Reads the node's attributes and static inputs into a ResizeSpec (per onnxruntime's UpsampleBase). */
-export function resizeSpec(c: ResizeNodeView, op: 'Resize' | 'Upsample'): ResizeSpec {
+function resizeSpec(c: ResizeNodeView, op: 'Resize' | 'Upsample'): ResizeSpec {
   const inShape = c.inShape(0);
   const outShape = c.outShape(0);
   const rank = inShape.length;
@@ -201,7 +201,7 @@ function aaFilter(mode: Mode, a: number, x: number): number {
  * unchanged: onnxruntime skips the transform for scale 1 (rank > 1 for nearest), and its antialias kernel
  * copies any axis whose size is unchanged.
  */
-export function axisMatrix(spec: ResizeSpec, axis: number): Float64Array | undefined {
+function axisMatrix(spec: ResizeSpec, axis: number): Float64Array | undefined {
   const { mode, coord, inShape, outShape } = spec;
   const rank = inShape.length;
   const lenO = inShape[axis];
