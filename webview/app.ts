@@ -3,13 +3,13 @@
  * Requests go out only for things the engine must compute (predict, attribute) or the host must do
  * (pick a file, save a file, remember preprocessing); everything about how a result looks is local.
  */
-import type { AttributeParams, AttributeResponse, ErrorInfo, InputImage, InputInfo, ModelInfo, PredictResponse, TextTarget } from '../src/shared/protocol';
+import { type AttributeParams, type AttributeResponse, type ErrorInfo, type InputImage, type InputInfo, LIMITS, type ModelInfo, type PredictResponse, type TextTarget } from '../src/shared/protocol';
 import type { ImagePreprocess } from '../src/shared/preprocess';
 import { attributionUnits, costEstimate, costUnits, describeMethod, formatDelta, type LayerDims, type MethodChoice, ablationGroups, methodSpec, takesGradientOnly, takesTarget } from './attributionMethod';
 import { h, icon, select, setFullText } from './dom';
-import { formatShape, safeFileName } from './format';
+import { formatMs, formatShape, formatValue, safeFileName } from './format';
 import type { DisplayOptions } from './heatmap/overlay';
-import { type ChannelLayout, channelCount, channelMap, channelVector, exampleCount, summedMap } from './heatmap/tensorMap';
+import { type ChannelLayout, channelAxisOf, channelCount, channelMap, channelVector, exampleCount, summedMap } from './heatmap/tensorMap';
 import { ChannelGrid } from './panels/channelGrid';
 import { DisplayControls } from './panels/displayControls';
 import { renderFigurePng } from './panels/figureExport';
@@ -20,6 +20,8 @@ import { LayerTreeView } from './panels/layerTree';
 import { PredictionsPanel } from './panels/predictions';
 import { StatusBar } from './panels/statusBar';
 import { TargetPanel } from './panels/targetPanel';
+import { WhatIfPanel } from './panels/whatIfPanel';
+import { Filmstrip, type FilmstripScope } from './panels/filmstrip';
 import { RequestError, RpcClient } from './rpc';
 import { S } from './strings';
 import { checkTarget, classOf, formatTarget, parseTarget } from './targetSpec';
@@ -84,6 +86,18 @@ export class App {
   private readonly figures: HTMLElement;
   private readonly modelName: HTMLElement;
   private readonly notice: HTMLElement;
+  private readonly whatIf: WhatIfPanel;
+  private readonly filmstrip: Filmstrip;
+  /** The module whose children the filmstrip shows ('' = the top level). */
+  private filmstripScope = '';
+  /** What the filmstrip shows or is computing (scope, target, output, input…); a request goes out when it changes. */
+  private filmstripKey = '';
+  private pendingFilmstrip?: number;
+  private filmstripResult?: { response: AttributeResponse; note: string };
+  /** Counts loaded inputs (the filmstrip's key changes with each). */
+  private inputSerial = 0;
+  /** The what-if predict in flight. */
+  private pendingWhatIf?: number;
 
   constructor(
     private readonly root: HTMLElement,
@@ -143,11 +157,22 @@ export class App {
     root.replaceChildren(
       h('header', { class: 'll-header' }, h('div', { class: 'll-brand' }, icon('telescope'), h('strong', {}, S.appTitle), this.modelName), this.notice, this.status.el),
       this.banner,
+      (channels) => this.runWhatIf(channels),
       h(
+    this.whatIf = new WhatIfPanel(() => this.channels.restore());
+    this.filmstrip = new Filmstrip({
+      onOpen: (layerId) => this.selectLayer(layerId),
+      onToggle: (on) => (on ? this.refreshFilmstrip() : this.cancelFilmstrip()),
+      onScope: (scope) => {
+        this.filmstripScope = scope;
+        this.refreshFilmstrip();
+      },
+      onScale: () => this.renderDisplay(),
+    });
         'div',
         { class: 'll-main' },
         h('aside', { class: 'll-col ll-col-left' }, this.tree.el),
-        h('main', { class: 'll-col ll-col-center', 'aria-label': 'Attribution' }, this.controls.el, this.tensorRow, this.figures, this.channels.el),
+        h('main', { class: 'll-col ll-col-center', 'aria-label': 'Attribution' }, this.controls.el, this.tensorRow, this.figures, this.filmstrip.el, this.channels.el, this.whatIf.el),
         h('aside', { class: 'll-col ll-col-right' }, this.inputPanel.el, this.predictionsPanel.el, this.methodPanel.el, this.targetPanel.el),
       ),
     );
@@ -201,6 +226,10 @@ export class App {
     if (!this.pendingAttribute) this.outcome = undefined;
     this.save();
     this.showResult();
+    this.cancelFilmstrip();
+    this.filmstripScope = '';
+    this.filmstrip.clear();
+    this.refreshFilmstripScopes();
     this.refreshTarget();
     this.refreshMethod();
     if (this.input) this.predict();
@@ -224,6 +253,7 @@ export class App {
   private showBanner(e: ErrorInfo): void {
     const where = e.node || e.op ? ` (${e.op ? `${e.op} ` : ''}node ${e.node ?? '?'})` : '';
     const close = h('button', { type: 'button', class: 'll-icon-button', 'aria-label': 'Dismiss', title: 'Dismiss' }, '×');
+    this.inputSerial++;
     close.addEventListener('click', () => (this.banner.hidden = true));
     this.banner.replaceChildren(icon('error'), h('span', {}, `${e.message}${where}`), close);
     this.banner.hidden = false;
@@ -353,6 +383,7 @@ export class App {
         this.current = undefined;
         const info = errorInfo(e);
         this.outcome = { kind: 'refused', wanted, message: info.message, severity: 'error', error: info };
+        this.refreshFilmstrip();
         this.showResult();
       })
       .finally(() => {
@@ -379,6 +410,60 @@ export class App {
   private refuse(message: string, severity: 'info' | 'error'): void {
     if (this.pendingAttribute) this.rpc.cancel(this.pendingAttribute);
     this.pendingAttribute = undefined;
+  /**
+   * What-if ablation: the predictions with these channels of the shown result's layer tensor set to 0 (one patched
+   * forward in the engine), next to the predictions without the switch. No channels: the panel goes.
+   */
+  private runWhatIf(channels: number[]): void {
+    if (this.pendingWhatIf) this.rpc.cancel(this.pendingWhatIf);
+    this.pendingWhatIf = undefined;
+    const r = this.current;
+    if (!channels.length || !r) {
+      this.whatIf.hide();
+      return;
+    }
+    const tensors = r.response.layers[0]?.tensors ?? [];
+    const ti = Math.min(this.state.tensorIndex, tensors.length - 1);
+    const t = tensors[ti];
+    const axis = t && channelAxisOf(t.dims, this.layout());
+    if (axis === undefined) return;
+    const p = r.params;
+    const what = `${channels.length === 1 ? `channel ${channels[0]}` : `${channels.length} channels (${channels.join(', ')})`} of ${p.layers[0]} (layer ${p.layerInput ? 'input' : 'output'}${tensors.length > 1 ? ` ${t.valueName}` : ''}) set to 0`;
+    const classes = this.scoresPerExample() ?? this.state.topK;
+    const { id, promise } = this.rpc.request('predict', {
+      top: Math.max(1, Math.min(LIMITS.topMax, classes)),
+      ...(p.output !== undefined ? { output: p.output } : {}),
+      ablate: { layer: p.layers[0], layerInput: p.layerInput, value: ti, channelAxis: axis, channels },
+    });
+    this.pendingWhatIf = id;
+    this.whatIf.busy(what);
+    promise
+      .then((resp) => this.whatIf.show(what, resp, Math.min(this.state.example, resp.top.length - 1), this.model?.labels ?? []))
+      .catch((e: unknown) => {
+        if (e instanceof RequestError && e.cancelled) return;
+        this.whatIf.error(what, errorInfo(e).message);
+      })
+      .finally(() => {
+        if (this.pendingWhatIf === id) this.pendingWhatIf = undefined;
+      });
+  }
+
+  /** Scores per example of the model output when it is one score vector per example ([N, K]); else undefined. */
+  private scoresPerExample(): number | undefined {
+    const dims = this.outputDims();
+    if (!dims || dims.length > 2) return undefined;
+    const k = dims.length === 2 ? dims[1] : 1;
+    return typeof k === 'number' && k > 0 ? k : undefined;
+  }
+
+  /** Why the channel tiles' what-if switches are off for this result (empty: they work). */
+  private whatIfUnavailable(r: ShownResult | undefined, t: { dims: readonly number[] } | undefined): string {
+    if (!r || !t) return 'no result';
+    if (channelAxisOf(t.dims, this.layout()) === undefined) return `this tensor's channels span several axes (${formatShape(t.dims)})`;
+    if (this.scoresPerExample() === undefined) return 'the model output is not one score vector per example; what-if predictions need classes';
+    return '';
+  }
+
     this.figure.el.classList.remove('stale');
     if (!this.pendingPredict) this.status.idle();
     this.current = undefined;
@@ -453,6 +538,8 @@ export class App {
       text = list.join(',');
     }
     this.update({ targetText: text, targetAuto: false });
+    this.filmstrip.setSelected(id);
+    this.refreshFilmstripScopes();
     this.refreshPredictions();
     this.refreshTarget();
     this.attribute();
@@ -603,6 +690,102 @@ export class App {
   private refreshTarget(): void {
     const parsed = this.parsedTarget();
     const labels = this.model?.labels ?? [];
+    this.showFilmstrip();
+  }
+
+  // ---- filmstrip --------------------------------------------------------------------------------------
+
+  /** Modules the filmstrip can show the children of: the top level, the selected layer's ancestors, the layer itself. */
+  private refreshFilmstripScopes(): void {
+    const byId = new Map((this.model?.layers ?? []).map((l) => [l.id, l]));
+    const top = (this.model?.layers ?? []).filter((l) => !l.parent && l.outputs.length);
+    const scopes: FilmstripScope[] = [{ value: '', label: `Top-level layers (${top.length})` }];
+    const chain: string[] = [];
+    for (let id = this.state.layerId; id; id = byId.get(id)?.parent) chain.unshift(id);
+    for (const id of chain) {
+      const e = byId.get(id);
+      const n = e?.children.filter((c) => byId.get(c)?.outputs.length).length ?? 0;
+      if (e && e.kind === 'module' && n > 0) scopes.push({ value: id, label: `Children of ${id} (${n})` });
+    }
+    this.filmstrip.setScopes(scopes, this.filmstripScope);
+  }
+
+  private filmstripLayers(scope: string): string[] {
+    const layers = this.model?.layers ?? [];
+    const byId = new Map(layers.map((l) => [l.id, l]));
+    const ids = scope ? (byId.get(scope)?.children ?? []) : layers.filter((l) => !l.parent).map((l) => l.id);
+    return ids.filter((id) => byId.get(id)?.outputs.length).slice(0, LIMITS.layersMax);
+  }
+
+  private cancelFilmstrip(): void {
+    if (this.pendingFilmstrip) this.rpc.cancel(this.pendingFilmstrip);
+    this.pendingFilmstrip = undefined;
+    this.filmstripKey = '';
+  }
+
+  /**
+   * One attribution request for every layer of the filmstrip's scope (Layer Gradient × Activation of each layer's
+   * output, the figure's target and model output): about one forward and one backward to the earliest layer.
+   */
+  private refreshFilmstrip(): void {
+    if (!this.filmstrip.isOn || !this.model) return;
+    if (!this.input) {
+      this.cancelFilmstrip();
+      this.filmstrip.clear(S.needInput);
+      return;
+    }
+    const layers = this.filmstripLayers(this.filmstripScope);
+    if (!layers.length) {
+      this.cancelFilmstrip();
+      this.filmstrip.clear('This module has no child layers with float outputs.');
+      return;
+    }
+    const target = this.parsedTarget();
+    if (typeof target === 'string') {
+      this.cancelFilmstrip();
+      this.filmstrip.clear(`Target: ${target}`);
+      return;
+    }
+    const gradientOnly = this.state.attributionMethod.name === 'lgxa' && this.state.gradientOnly;
+    const key = JSON.stringify([layers, target, this.state.output ?? null, gradientOnly, this.inputSerial]);
+    if (key === this.filmstripKey) return;
+    this.cancelFilmstrip();
+    this.filmstripKey = key;
+    const params: AttributeParams = { layers, target, layerInput: false, gradientOnly, purpose: 'filmstrip' };
+    if (this.state.output !== undefined) params.output = this.state.output;
+    const { id, promise } = this.rpc.request('attribute', params);
+    this.pendingFilmstrip = id;
+    const scopeName = this.filmstripScope ? `the children of ${this.filmstripScope}` : 'the top-level layers';
+    this.filmstrip.busy(`Attributing ${scopeName} (${layers.length}) in one request…`);
+    promise
+      .then((response) => {
+        const t = response.timings;
+        const what = `${gradientOnly ? 'Gradient' : 'Layer Gradient × Activation'} · target ${this.state.targetText || 'none'} · layer outputs`;
+        this.filmstripResult = { response, note: `${what} · ${layers.length} layers in one request, ${formatMs(t.compile + t.run)}${t.compile >= 1 ? ` (compile ${formatMs(t.compile)})` : ''}.` };
+        this.showFilmstrip();
+      })
+      .catch((e: unknown) => {
+        if (e instanceof RequestError && e.cancelled) return;
+        if (this.pendingFilmstrip !== id) return;
+        this.filmstripKey = '';
+        this.filmstrip.error(`The filmstrip could not be computed: ${errorInfo(e).message}`);
+      })
+      .finally(() => {
+        if (this.pendingFilmstrip === id) this.pendingFilmstrip = undefined;
+      });
+  }
+
+  private showFilmstrip(): void {
+    const r = this.filmstripResult;
+    if (!r || !this.filmstrip.isOn) return;
+    const byId = new Map((this.model?.layers ?? []).map((l) => [l.id, l]));
+    const frames = r.response.layers.flatMap((l) => {
+      const t = l.tensors[0];
+      return t ? [{ layerId: l.layerId, label: byId.get(l.layerId)?.label ?? l.layerId, tensor: t }] : [];
+    });
+    this.filmstrip.show(frames, this.state.example, this.layout(), r.note);
+    this.filmstrip.setSelected(this.state.layerId);
+    this.filmstrip.render(this.state.display);
     let description = 'none: the output must be one number per example';
     let error: string | undefined;
     if (typeof parsed === 'string') error = parsed;
@@ -797,3 +980,5 @@ function errorInfo(e: unknown): ErrorInfo {
   return { message: e instanceof Error ? e.message : String(e) };
 }
 
+        this.channels.setWhatIf(this.whatIfUnavailable(r, t));
+    this.filmstrip.render(d);

@@ -436,7 +436,8 @@ export class InspectorPanel implements vscode.Disposable {
           provider: cfg.executionProvider,
           threads: cfg.threads,
         },
-        { token, supersedeKey: `${this.id}:attribute` },
+        // The figure's and the filmstrip's requests run side by side: each supersedes only its own kind.
+        { token, supersedeKey: `${this.id}:attribute:${p.purpose ?? 'figure'}` },
       ),
     );
     this.providers ??= await this.s.engine.hello().then(

@@ -141,6 +141,8 @@ export interface AttributeResponse extends Pick<WireAttributeResult, 'provider' 
   output: { name: string; dims: number[] };
   /** Convergence delta per example, shape [N] (conductance and integrated gradients when asked for). */
   delta?: TensorPayload;
+  /** What the result is for: the figure (default) or the filmstrip; a newer request supersedes only one for the same purpose. */
+  purpose?: 'figure' | 'filmstrip';
 }
 
 /** The engine's predict request without the model and inputs (the host adds them), `top` always given. */
@@ -429,6 +431,24 @@ const preprocessSpec: Checker<ImagePreprocess> = (v, p) => {
   for (const k of ['mean', 'std'] as const) {
     const n = s[k]?.length;
     if (n === 2) return `${p}.${k}: expected one value or one per channel`;
+const maskPayload: Checker<MaskPayload> = (v, p) => {
+  if (!isPlainObject(v)) return `${p}: expected an object, got ${describe(v)}`;
+  const data = v.data;
+  const tag = ArrayBuffer.isView(data) ? Object.prototype.toString.call(data) : '';
+  const e = obj<MaskPayload>({
+    dims: arr(int(0, LIMITS.npyElementsMax), 1, LIMITS.tensorRankMax),
+    data: tag === '[object Uint8Array]' ? typedArray<Uint8Array>('Uint8Array', LIMITS.npyElementsMax) : typedArray<Float32Array>('Float32Array', LIMITS.npyElementsMax),
+  })(v, p);
+  if (e) return e;
+  const m = v as unknown as MaskPayload;
+  const n = m.dims.reduce((a, b) => a * b, 1);
+  if (n !== m.data.length) return `${p}: dims [${m.dims.join(', ')}] hold ${n} elements but data has ${m.data.length}`;
+  return m.data instanceof Float32Array && !m.data.every(Number.isFinite) ? `${p}.data: mask weights must be finite` : null;
+};
+
+const attributeTarget: Checker<AttributeTarget> = (v, p) =>
+  isPlainObject(v) && v.kind === 'mask' ? obj<{ kind: 'mask'; mask: MaskPayload }>({ kind: literal('mask'), mask: maskPayload })(v, p) : targetSpec(v, p);
+
     if (n === 3 && s.channels === 1) return `${p}.${k}: 3 values given for a 1-channel input`;
   }
   return null;
@@ -510,7 +530,7 @@ export const PARAM_CHECKERS: { [M in MethodName]: Checker<ParamsOf<M>> } = {
         output: outputRef,
         method: methodSpec,
       },
-      ['output', 'method'],
+      ['output', 'method', 'purpose'],
     )(v, p);
     if (e) return e;
     const a = v as AttributeParams;
@@ -531,6 +551,7 @@ export const PARAM_CHECKERS: { [M in MethodName]: Checker<ParamsOf<M>> } = {
           channelAxis: int(-8, 8),
           channels: arr(int(0, LIMITS.channelsMax), 0, LIMITS.channelsMax),
           baseline: finite(),
+        purpose: literal('figure', 'filmstrip'),
         },
         ['layerInput', 'value', 'baseline'],
       ),

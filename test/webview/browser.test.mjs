@@ -38,9 +38,11 @@ describe('inspector webview in Chromium', { skip }, () => {
       for (let i = 0; i < d.length; i++) h = (h * 31 + d[i]) >>> 0;
       return `${c.width}x${c.height}:${h}`;
     });
-  const choose = async (selectId, label) => {
+  const choose = async (selectId, label, { prefix = false } = {}) => {
+    // As a user scrolls a select near the window's bottom edge up before opening it (its list opens downwards).
+    await page.locator(`#${selectId}`).evaluate((el) => el.scrollIntoView({ block: 'center' }));
     await page.click(`#${selectId}`);
-    await page.locator(`#${selectId} li[role="option"]`, { hasText: new RegExp(`^\\s*${label.replace(/[()[\]|.*+?]/g, '\\$&')}\\s*$`) }).click();
+    await page.locator(`#${selectId} li[role="option"]`, { hasText: new RegExp(`^\\s*${label.replace(/[()[\]|.*+?]/g, '\\$&')}${prefix ? '' : '\\s*$'}`) }).click();
   };
   const selectValue = (selectId) => host((id) => document.getElementById(id).value, selectId);
   const row = (id) => page.locator(`.ll-tree-row[data-id="${id}"]`);
@@ -475,6 +477,81 @@ describe('inspector webview in Chromium', { skip }, () => {
     assert.equal(await page.locator('#figure-current .ll-figure-title').innerText(), 'layer3');
     assert.equal(await pixels(), before);
     assert.equal(await sentCount(), sent);
+  });
+
+  it('what-if: switching channels off shows the predictions without them; restore and a new layer bring them back', async () => {
+    const offs = page.locator('.ll-tile-off');
+    assert.equal(await offs.count(), 12, 'one switch per channel tile, none on the Σ tile');
+    assert.equal(await page.locator('#whatif').isVisible(), false);
+    const first = await offs.nth(0).getAttribute('data-channel');
+    await offs.nth(0).click();
+    await page.waitForFunction(() => !document.querySelector('#whatif')?.hidden && document.querySelectorAll('#whatif-rows .ll-whatif-row[data-index]').length > 0);
+    const req = await host(() => window.fakeHost.requests('predict').at(-1).params);
+    assert.deepEqual(req.ablate, { layer: 'layer3', layerInput: false, value: 0, channelAxis: 1, channels: [Number(first)] });
+    assert.equal(req.top, 10, 'every class of the [1, 10] output, so each shown class has its score both ways');
+    assert.match(await page.locator('#whatif-title').innerText(), new RegExp(`What-if: channel ${first} of layer3 \\(layer output\\) set to 0`));
+    assert.match(await page.locator('#whatif-headline').innerText(), /Top class unchanged: .* → .*\(−/);
+    assert.equal(await offs.nth(0).getAttribute('aria-pressed'), 'true');
+    assert.ok(await page.locator('.ll-tile-wrap.ablated').count(), 1);
+    // A second channel: the fake host's top class falls below the runner-up.
+    await offs.nth(1).click();
+    await page.waitForFunction(() => /Top class changes/.test(document.querySelector('#whatif-headline')?.textContent ?? ''));
+    assert.equal((await host(() => window.fakeHost.requests('predict').at(-1).params)).ablate.channels.length, 2);
+    const row = await page.locator('#whatif-rows .ll-whatif-row[data-index]').first().innerText();
+    assert.match(row, /\+?[0-9.]+/);
+    await page.locator('#whatif').scrollIntoViewIfNeeded();
+    await page.screenshot({ path: path.join(RESULTS, 'webview-whatif.png') });
+    // The figure and the tiles stay as they were: the attribution is not recomputed.
+    assert.equal(await page.locator('#figure-current .ll-figure-title').innerText(), 'layer3');
+    await page.click('#whatif-restore');
+    await page.waitForFunction(() => document.querySelector('#whatif')?.hidden === true);
+    assert.equal(await page.locator('.ll-tile-wrap.ablated').count(), 0);
+    assert.equal(await offs.nth(0).getAttribute('aria-pressed'), 'false');
+    await idle();
+  });
+
+  it('filmstrip: every top-level layer in one request, thumbnails in network order, its own or one scale; a click opens the layer', async () => {
+    const before = (await attributeRequests()).length;
+    await page.click('#filmstrip-toggle');
+    await page.waitForFunction(() => document.querySelectorAll('#filmstrip-strip .ll-film').length > 0);
+    const reqs = (await attributeRequests()).slice(before);
+    assert.equal(reqs.length, 1, 'one request for the whole strip');
+    const req = reqs[0];
+    assert.equal(req.purpose, 'filmstrip');
+    assert.equal(req.layerInput, false);
+    const tops = await host(() => [...document.querySelectorAll('.ll-tree-row[aria-level="1"]')].map((r) => r.dataset.id));
+    assert.ok(req.layers.length >= 5, `top-level layers: ${req.layers.join(', ')}`);
+    assert.deepEqual(req.layers, tops.filter((id) => req.layers.includes(id)), 'in the tree (network) order');
+    const shown = await page.locator('#filmstrip-strip .ll-film').evaluateAll((els) => els.map((e) => e.dataset.layer));
+    assert.deepEqual(shown, req.layers);
+    assert.equal(await page.locator('#filmstrip-strip .ll-film.selected').getAttribute('data-layer'), 'layer3', 'the open layer is marked');
+    assert.match(await page.locator('#filmstrip-legend').innerText(), /layers in one request.*Each layer on its own scale/);
+    const scales = () => page.locator('#filmstrip-strip .ll-film').evaluateAll((els) => els.map((e) => Number(e.dataset.scale)));
+    const own = await scales();
+    assert.ok(new Set(own.map((x) => Math.abs(x).toPrecision(3))).size > 1, `own scales differ: ${own}`);
+    await choose('filmstrip-scale', 'One scale for all layers');
+    await page.waitForFunction(() => /One scale: full colour at/.test(document.querySelector('#filmstrip-legend')?.textContent ?? ''));
+    const one = await scales();
+    assert.equal(new Set(one).size, 1, `one scale: ${one}`);
+    assert.equal(Math.abs(one[0]), Math.max(...own.map(Math.abs)));
+    // No new request for a display choice.
+    assert.equal((await attributeRequests()).length, before + 1);
+    await page.screenshot({ path: path.join(RESULTS, 'webview-filmstrip.png') });
+    // A click opens that layer (a figure request), and the strip is not recomputed (same scope, target, input).
+    const n = (await attributeRequests()).length;
+    await page.locator('#filmstrip-strip .ll-film[data-layer="layer2"]').click();
+    await waitForAttribute(n + 1);
+    await page.waitForFunction(() => document.querySelector('#figure-current .ll-figure-title')?.textContent === 'layer2');
+    await idle();
+    assert.equal((await attributeRequests()).length, n + 1);
+    assert.equal(await page.locator('#filmstrip-strip .ll-film.selected').getAttribute('data-layer'), 'layer2');
+    // Children of layer2: its blocks.
+    await choose('filmstrip-scope', 'Children of layer2 (2)');
+    await page.waitForFunction(() => [...document.querySelectorAll('#filmstrip-strip .ll-film')].map((e) => e.dataset.layer).join() === 'layer2.0,layer2.1');
+    await choose('filmstrip-scope', 'Top-level layers', { prefix: true });
+    await page.click('#filmstrip-toggle');
+    assert.equal(await page.locator('#filmstrip-body').isVisible(), false);
+    await clickLayer('layer3');
   });
 
   it('Pick input… asks the host; the new image brings new predictions', async () => {

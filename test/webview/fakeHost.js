@@ -254,8 +254,23 @@
         model.preprocess = params.preprocess;
         respond(id, { preprocess: params.preprocess });
         return later(id, 5, sendInput);
-      case 'predict':
-        return later(id, fake.delayMs, () => respond(id, { outputName: typeof params.output === 'string' ? params.output : 'logits', outputShape: [1, 10], top: [topK(params.top, fake.inputVariant)], provider: 'cpu', timings: { load: 0, compile: 0, run: 3.2 } }));
+      case 'predict': {
+        // Another model's predictions (test/webview/fakeOutputs.js).
+        if (fake.predictOverride) return later(id, fake.delayMs, () => respond(id, fake.predictOverride(params)));
+        const outputName = typeof params.output === 'string' ? params.output : 'logits';
+        if (params.ablate) {
+          // What-if: one switched-off channel takes 1 % off the top class's score; two or more drop it below the
+          // runner-up.
+          const reference = topK(10, fake.inputVariant);
+          const lowered = params.ablate.channels.length === 1 ? reference[0].score * 0.99 : reference[1].score * 0.9;
+          const scored = reference.map((p, rank) => ({ ...p, score: rank === 0 ? lowered : p.score }));
+          const order = scored.map((_p, i) => i).sort((a, b) => scored[b].score - scored[a].score).slice(0, params.top);
+          return later(id, fake.delayMs, () =>
+            respond(id, { outputName, outputShape: [1, 10], top: [order.map((i) => scored[i])], reference: [order.map((i) => reference[i])], provider: 'cpu', timings: { load: 0, compile: 0, run: 1.7 } }),
+          );
+        }
+        return later(id, fake.delayMs, () => respond(id, { outputName, outputShape: [1, 10], top: [topK(params.top, fake.inputVariant)], provider: 'cpu', timings: { load: 0, compile: 0, run: 3.2 } }));
+      }
       case 'attribute': {
         event('progress', { requestId: id, stage: 'compile' });
         later(id, fake.delayMs, () => {
