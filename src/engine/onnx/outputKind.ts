@@ -5,6 +5,7 @@
  */
 import { OUTPUT_KINDS, type OutputKind, type OutputKindInfo } from '../../shared/outputKind';
 import type { GraphNode, OnnxGraph } from './graph';
+import { type MetadataProps, metadataChoice } from './metadataChoice';
 
 /** The metadata key a model (or its author) can set: one kind for every output, or `{"<output>": "<kind>"}`. */
 export const OUTPUT_KIND_METADATA_KEY = 'layerlens.output_kind';
@@ -77,15 +78,6 @@ function spatialUpstream(graph: OnnxGraph, op: GraphNode): boolean {
   return false;
 }
 
-function fromMetadata(metadata: readonly { key?: string | null; value?: string | null }[], output: string): OutputKind | undefined {
-  const raw = metadata.find((p) => p.key === OUTPUT_KIND_METADATA_KEY)?.value?.trim();
-  if (!raw) return undefined;
-  const known = (v: unknown): OutputKind | undefined => (typeof v === 'string' && (OUTPUT_KINDS as readonly string[]).includes(v) ? (v as OutputKind) : undefined);
-  if (!raw.startsWith('{')) return known(raw);
-  try {
-    const map = JSON.parse(raw) as Record<string, unknown>;
-    return map && typeof map === 'object' ? known(map[output]) : undefined;
-  } catch {
-    return undefined;
-  }
+function fromMetadata(metadata: MetadataProps, output: string): OutputKind | undefined {
+  return metadataChoice(metadata, OUTPUT_KIND_METADATA_KEY, output, OUTPUT_KINDS);
 }
