@@ -20,7 +20,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { installVsix, launchBrowser, startCodeServer } from '../../../scripts/vscode-host/server.mjs';
 import * as wb from '../../../scripts/vscode-host/workbench.mjs';
 
@@ -217,6 +217,19 @@ async function waitForHeatmap(ui, accept = () => true, { timeout = 30_000, what 
   throw new Error(`the inspector did not show ${what} within ${timeout} ms; last state: ${JSON.stringify(s)}`);
 }
 
+/** Picks an attribution method in the inspector's method select (its options live in the select's shadow root). */
+async function chooseMethod(ui, label) {
+  await ui.locator('#method-select').click();
+  await ui.locator('#method-select li[role="option"]', { hasText: new RegExp(`^\\s*${label}\\s*$`) }).click();
+}
+
+/** The next result: settled, coloured, with pixels no earlier result in `seen` had (added to it). */
+async function nextHeatmap(ui, seen, accept, what, timeout) {
+  const r = await waitForHeatmap(ui, (x) => !seen.has(x.hash) && accept(x), { what, timeout });
+  seen.add(r.hash);
+  return r;
+}
+
 /** Records the webview's requests to the host (the content frame posts through the host frame's MessagePort). */
 async function spyRequests(host) {
   await host.evaluate(() => {
@@ -295,7 +308,7 @@ function vsixForThisMachine() {
 
 // ------------------------------------------------------------------------------------------------ tests
 
-describe('LayerLens in VS Code (code-server + Chromium)', { timeout: 480_000 }, () => {
+describe('LayerLens in VS Code (code-server + Chromium)', { timeout: 900_000 }, () => {
   before(async () => {
     requireBuilt();
     fs.mkdirSync(RESULTS, { recursive: true });
@@ -506,16 +519,8 @@ describe('LayerLens in VS Code (code-server + Chromium)', { timeout: 480_000 }, 
       assert.equal(s.method, 'Layer Gradient × Activation');
       const spy = await spyRequests(host);
       const seen = new Set([s.hash]);
-      const pickMethod = async (label) => {
-        await ui.locator('#method-select').click();
-        await ui.locator('#method-select li[role="option"]', { hasText: new RegExp(`^\\s*${label}\\s*$`) }).click(); // in its shadow root
-      };
-      /** The next result: settled, coloured, with pixels no earlier method drew. */
-      const next = async (accept, what) => {
-        const r = await waitForHeatmap(ui, (x) => !seen.has(x.hash) && accept(x), { what, timeout: 60_000 });
-        seen.add(r.hash);
-        return r;
-      };
+      const pickMethod = (label) => chooseMethod(ui, label);
+      const next = (accept, what) => nextHeatmap(ui, seen, accept, what, 60_000);
 
       // Grad-CAM: Captum's [1, 1, 14, 14] map, upsampled onto the 28×28 input by the overlay; no channel grid.
       await pickMethod('Grad-CAM');
@@ -547,6 +552,62 @@ describe('LayerLens in VS Code (code-server + Chromium)', { timeout: 480_000 }, 
       assert.equal(await ui.locator('#channels').isVisible(), false, 'the bars show every channel; no grid of flat tiles');
       await shot(page, 'methods-feature-ablation');
       assert.ok((await spy.take()).filter((m) => m === 'attribute').length >= 4, 'each method asked the engine');
+    });
+  });
+
+  test('inspector on a ResNet-18-shaped model: four methods at layer3 each draw their own map; switching the top channel off changes the predictions', async () => {
+    // Built by the project's own builder (torchvision's BasicBlock layout, full width, random weights, 1000
+    // classes): a model no test in this file was written against, and the size users open.
+    const { buildResNet18 } = await import(pathToFileURL(path.join(REPO, 'out', 'test', 'support', 'resnet18.js')).href);
+    const { encodeModel } = await import(pathToFileURL(path.join(REPO, 'out', 'src', 'engine', 'onnx', 'proto.js')).href);
+    const dir = path.join(ws, 'imagenet');
+    fs.mkdirSync(dir, { recursive: true });
+    fs.writeFileSync(path.join(dir, 'resnet18_shaped.onnx'), encodeModel(buildResNet18({ seed: 7 })));
+    await inWindow('resnet18-methods', async (page) => {
+      await wb.runCommand(page, 'LayerLens: Explain Layer');
+      await chooseQuickPick(page, 'resnet18_shaped.onnx');
+      await chooseQuickPick(page, 'layer3', { filter: 'layer3' });
+      const { ui } = await inspector(page, 'LayerLens: resnet18_shaped.onnx');
+      await pickInput(page, ui, path.join(ws, IMAGE));
+      let s = await waitForHeatmap(ui, (x) => x.title === 'layer3', { timeout: 120_000, what: 'the layer3 LGXA heat map' });
+      assert.equal(s.method, 'Layer Gradient × Activation');
+      assert.match(s.subtitle, /layer output · \[1, 256, 14, 14\]/);
+      const seen = new Set([s.hash]);
+      const pickMethod = (label) => chooseMethod(ui, label);
+      const next = (accept, what) => nextHeatmap(ui, seen, accept, what, 120_000);
+      await pickMethod('Grad-CAM');
+      s = await next((x) => x.method === 'Grad-CAM', 'the Grad-CAM heat map');
+      assert.match(s.subtitle, /\[1, 1, 14, 14\]/);
+      await pickMethod('Integrated Gradients');
+      await ui.locator('#method-steps input').fill('8');
+      await ui.locator('#method-steps input').press('Enter');
+      s = await next((x) => /^Integrated Gradients · 8 steps/.test(x.method), 'the integrated-gradients heat map');
+      await pickMethod('Feature Ablation');
+      s = await next((x) => x.method === 'Feature Ablation · per channel (256) · baseline 0', 'the per-channel feature ablation');
+      await shot(page, 'resnet18-feature-ablation');
+      await pickMethod('Layer Gradient × Activation');
+      s = await waitForHeatmap(ui, (x) => x.method === 'Layer Gradient × Activation' && x.title === 'layer3', { what: 'the LGXA heat map again', timeout: 60_000 });
+
+      // What-if: the top channel tile's "off" switch; the predictions without that channel come next to the figure.
+      await ui.locator('.ll-tile-off').first().waitFor({ state: 'visible' });
+      const top = await ui.locator('.ll-tile-off').first().getAttribute('data-channel');
+      await ui.locator('.ll-tile-off').first().click();
+      await ui.locator('#whatif-rows .ll-whatif-row[data-index]').first().waitFor({ state: 'visible', timeout: 60_000 });
+      await ui.locator('#whatif[aria-busy]').waitFor({ state: 'detached' });
+      assert.match(await ui.locator('#whatif-title').textContent(), new RegExp(`What-if: channel ${top} of layer3 \\(layer output\\) set to 0`));
+      const rows = await ui.locator('#whatif-rows .ll-whatif-row[data-index]').evaluateAll((els) =>
+        els.map((el) => [...el.querySelectorAll('.ll-num')].map((c) => c.textContent)),
+      );
+      assert.ok(rows.length >= 5, `before/after rows for the top classes: ${JSON.stringify(rows)}`);
+      assert.ok(rows.some(([, , change]) => change !== '±0'), `switching channel ${top} off changes the scores: ${JSON.stringify(rows)}`);
+      // The first row's "before" is the top prediction the Predictions panel shows.
+      const shownTop = (await ui.locator('#predictions .ll-pred .ll-pred-score').first().textContent()).trim();
+      const before = await ui.locator('#whatif-rows .ll-whatif-row[data-index]').evaluateAll((els) => els.map((el) => el.querySelectorAll('.ll-num')[0].textContent));
+      assert.ok(before.includes(shownTop), `the what-if panel's "before" column holds the shown top score ${shownTop}: ${before.join(', ')}`);
+      await ui.locator('#whatif').scrollIntoViewIfNeeded();
+      await shot(page, 'resnet18-what-if');
+      await ui.locator('#whatif-restore').click();
+      await ui.locator('#whatif').waitFor({ state: 'hidden' });
     });
   });
 
