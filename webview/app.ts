@@ -98,6 +98,14 @@ export class App {
   private inputSerial = 0;
   /** The what-if predict in flight. */
   private pendingWhatIf?: number;
+  /** What switched-off channels hold (0 unless the user sets another value). */
+  private whatIfBaseline = 0;
+  private readonly status: StatusBar;
+  private readonly banner: HTMLElement;
+  private readonly tensorRow: HTMLElement;
+  private readonly figures: HTMLElement;
+  private readonly modelName: HTMLElement;
+  private readonly notice: HTMLElement;
 
   constructor(
     private readonly root: HTMLElement,
@@ -151,24 +159,21 @@ export class App {
     this.tensorRow = h('div', { class: 'll-tensor-row' });
     this.figures = h('div', { class: 'll-figures' }, this.pinnedFigure.el, this.figure.el);
     this.modelName = h('span', { class: 'll-model-name', id: 'model-name' });
+      (channels) => this.runWhatIf(channels),
+    );
+    this.whatIf = new WhatIfPanel(
+      () => this.channels.restore(),
+      (baseline) => {
+        this.whatIfBaseline = baseline;
+        this.runWhatIf(this.channels.ablatedChannels);
+      },
     this.notice = h('span', { class: 'll-notice', role: 'status', id: 'notice' });
 
     root.classList.add('ll-app');
     root.replaceChildren(
       h('header', { class: 'll-header' }, h('div', { class: 'll-brand' }, icon('telescope'), h('strong', {}, S.appTitle), this.modelName), this.notice, this.status.el),
       this.banner,
-      (channels) => this.runWhatIf(channels),
       h(
-    this.whatIf = new WhatIfPanel(() => this.channels.restore());
-    this.filmstrip = new Filmstrip({
-      onOpen: (layerId) => this.selectLayer(layerId),
-      onToggle: (on) => (on ? this.refreshFilmstrip() : this.cancelFilmstrip()),
-      onScope: (scope) => {
-        this.filmstripScope = scope;
-        this.refreshFilmstrip();
-      },
-      onScale: () => this.renderDisplay(),
-    });
         'div',
         { class: 'll-main' },
         h('aside', { class: 'll-col ll-col-left' }, this.tree.el),
@@ -428,12 +433,12 @@ export class App {
     const axis = t && channelAxisOf(t.dims, this.layout());
     if (axis === undefined) return;
     const p = r.params;
-    const what = `${channels.length === 1 ? `channel ${channels[0]}` : `${channels.length} channels (${channels.join(', ')})`} of ${p.layers[0]} (layer ${p.layerInput ? 'input' : 'output'}${tensors.length > 1 ? ` ${t.valueName}` : ''}) set to 0`;
+    const what = `${channels.length === 1 ? `channel ${channels[0]}` : `${channels.length} channels (${channels.join(', ')})`} of ${p.layers[0]} (layer ${p.layerInput ? 'input' : 'output'}${tensors.length > 1 ? ` ${t.valueName}` : ''}) set to ${formatValue(this.whatIfBaseline)}`;
     const classes = this.scoresPerExample() ?? this.state.topK;
     const { id, promise } = this.rpc.request('predict', {
       top: Math.max(1, Math.min(LIMITS.topMax, classes)),
       ...(p.output !== undefined ? { output: p.output } : {}),
-      ablate: { layer: p.layers[0], layerInput: p.layerInput, value: ti, channelAxis: axis, channels },
+      ablate: { layer: p.layers[0], layerInput: p.layerInput, value: ti, channelAxis: axis, channels, ...(this.whatIfBaseline !== 0 ? { baseline: this.whatIfBaseline } : {}) },
     });
     this.pendingWhatIf = id;
     this.whatIf.busy(what);
@@ -981,4 +986,3 @@ function errorInfo(e: unknown): ErrorInfo {
 }
 
         this.channels.setWhatIf(this.whatIfUnavailable(r, t));
-    this.filmstrip.render(d);

@@ -501,6 +501,18 @@ describe('inspector webview in Chromium', { skip }, () => {
     assert.match(row, /\+?[0-9.]+/);
     await page.locator('#whatif').scrollIntoViewIfNeeded();
     await page.screenshot({ path: path.join(RESULTS, 'webview-whatif.png') });
+    // Another value for the switched-off channels (Captum's layer baseline as a number); a bad one is refused in place.
+    const n = await host(() => window.fakeHost.requests('predict').length);
+    await page.locator('#whatif-baseline input').fill('abc');
+    await page.locator('#whatif-baseline input').press('Enter');
+    assert.match(await page.locator('#whatif-baseline-error').innerText(), /not a number: 'abc'/);
+    assert.equal(await host(() => window.fakeHost.requests('predict').length), n);
+    await page.locator('#whatif-baseline input').fill('-0.5');
+    await page.locator('#whatif-baseline input').press('Enter');
+    await page.waitForFunction((n) => window.fakeHost.requests('predict').length > n, n);
+    assert.equal((await host(() => window.fakeHost.requests('predict').at(-1).params)).ablate.baseline, -0.5);
+    await page.waitForFunction(() => /set to −0\.5|set to -0\.5/.test(document.querySelector('#whatif-title')?.textContent ?? ''));
+    assert.equal(await page.locator('#whatif-baseline-error').innerText(), '');
     // The figure and the tiles stay as they were: the attribution is not recomputed.
     assert.equal(await page.locator('#figure-current .ll-figure-title').innerText(), 'layer3');
     await page.click('#whatif-restore');

@@ -69,9 +69,11 @@ export class ChannelGrid {
       const totals = channelTotals(tensor, example, layout);
       const sum = totals.reduce((a, b) => a + b, 0) || 1;
       const top = topChannels(totals, Math.min(TILES, channels));
-      const make = (channel: number | undefined, label: string, title: string): Tile => {
+      const make = (channel: number | undefined, label: string, what: string): Tile => {
         const map = channel === undefined ? summedMap(tensor, example, layout) : channelMap(tensor, example, channel, layout);
         const canvas = h('canvas', { class: 'll-tile-canvas pixelated', width: map.width, height: map.height, 'aria-hidden': 'true' });
+        // The label may be cut on a narrow tile: the tile's tooltip starts with it.
+        const title = `${label}\n${what}`;
         const el = h('button', { type: 'button', class: 'll-tile', title, 'data-channel': channel ?? 'sum' }, canvas, h('span', { class: 'll-tile-label' }, label));
         el.addEventListener('click', () => this.onPick(channel));
         if (channel === undefined) return { channel, overlay: new HeatmapOverlay(map), canvas, el, title };

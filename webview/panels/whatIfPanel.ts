@@ -3,7 +3,7 @@
  * switch (both from the same engine request), with the change of each class's score and of the top class.
  */
 import type { Prediction, PredictResponse } from '../../src/shared/protocol';
-import { button, h, icon, setFullText } from '../dom';
+import { button, h, icon, setFullText, textfield } from '../dom';
 import { formatMs, formatValue } from '../format';
 
 /** Classes shown: the best `k` with the channels and the best `k` without them. */
@@ -15,14 +15,32 @@ export class WhatIfPanel {
   private readonly headline: HTMLElement;
   private readonly rows: HTMLElement;
   private readonly note: HTMLElement;
+  private readonly baselineField: HTMLElementTagNameMap['vscode-textfield'];
+  private readonly baselineError: HTMLElement;
 
-  constructor(onRestore: () => void) {
+  /** `onBaseline`: the value switched-off channels hold (Captum's `layer_baselines` as a number; default 0). */
+  constructor(onRestore: () => void, onBaseline: (value: number) => void) {
+    this.baselineField = textfield({ label: 'Switched-off channels hold', value: '0', id: 'whatif-baseline', type: 'text' });
+    this.baselineError = h('span', { class: 'll-whatif-error ll-small', id: 'whatif-baseline-error', role: 'alert' });
+    const commit = () => {
+      const text = this.baselineField.value.trim();
+      const v = Number(text);
+      const bad = text === '' || !Number.isFinite(v) ? `not a number: '${text}'` : '';
+      this.baselineField.invalid = !!bad;
+      this.baselineError.textContent = bad;
+      if (!bad) onBaseline(v);
+    };
+    this.baselineField.addEventListener('change', commit);
+    this.baselineField.addEventListener('keydown', (e: KeyboardEvent) => {
+      if (e.key === 'Enter') commit();
+    });
     this.title = h('h3', { class: 'll-subtitle', id: 'whatif-title' });
     const restore = button({ label: [icon('debug-restart'), ' Restore all channels'], id: 'whatif-restore', secondary: true, title: 'Switch every channel back on', onClick: onRestore });
     this.headline = h('div', { id: 'whatif-headline' });
     this.rows = h('div', { class: 'll-whatif-rows', id: 'whatif-rows', role: 'table', 'aria-label': 'Predictions with and without the switched-off channels' });
     this.note = h('div', { class: 'll-muted ll-small', id: 'whatif-note' });
-    this.el = h('section', { class: 'll-whatif', id: 'whatif', 'aria-live': 'polite', 'aria-labelledby': 'whatif-title' }, h('div', { class: 'll-whatif-head' }, this.title, restore), this.headline, this.rows, this.note);
+    const baseline = h('label', { class: 'll-whatif-baseline ll-small' }, 'Switched-off channels hold ', this.baselineField, this.baselineError);
+    this.el = h('section', { class: 'll-whatif', id: 'whatif', 'aria-live': 'polite', 'aria-labelledby': 'whatif-title' }, h('div', { class: 'll-whatif-head' }, this.title, restore), baseline, this.headline, this.rows, this.note);
     this.el.hidden = true;
   }
 
