@@ -100,12 +100,6 @@ export class App {
   private pendingWhatIf?: number;
   /** What switched-off channels hold (0 unless the user sets another value). */
   private whatIfBaseline = 0;
-  private readonly status: StatusBar;
-  private readonly banner: HTMLElement;
-  private readonly tensorRow: HTMLElement;
-  private readonly figures: HTMLElement;
-  private readonly modelName: HTMLElement;
-  private readonly notice: HTMLElement;
 
   constructor(
     private readonly root: HTMLElement,
@@ -159,21 +153,30 @@ export class App {
     this.tensorRow = h('div', { class: 'll-tensor-row' });
     this.figures = h('div', { class: 'll-figures' }, this.pinnedFigure.el, this.figure.el);
     this.modelName = h('span', { class: 'll-model-name', id: 'model-name' });
-      (channels) => this.runWhatIf(channels),
-    );
-    this.whatIf = new WhatIfPanel(
-      () => this.channels.restore(),
-      (baseline) => {
-        this.whatIfBaseline = baseline;
-        this.runWhatIf(this.channels.ablatedChannels);
-      },
     this.notice = h('span', { class: 'll-notice', role: 'status', id: 'notice' });
 
     root.classList.add('ll-app');
     root.replaceChildren(
       h('header', { class: 'll-header' }, h('div', { class: 'll-brand' }, icon('telescope'), h('strong', {}, S.appTitle), this.modelName), this.notice, this.status.el),
       this.banner,
+      (channels) => this.runWhatIf(channels),
       h(
+    this.whatIf = new WhatIfPanel(
+      () => this.channels.restore(),
+      (baseline) => {
+        this.whatIfBaseline = baseline;
+        this.runWhatIf(this.channels.ablatedChannels);
+      },
+    );
+    this.filmstrip = new Filmstrip({
+      onOpen: (layerId) => this.selectLayer(layerId),
+      onToggle: (on) => (on ? this.refreshFilmstrip() : this.cancelFilmstrip()),
+      onScope: (scope) => {
+        this.filmstripScope = scope;
+        this.refreshFilmstrip();
+      },
+      onScale: () => this.renderDisplay(),
+    });
         'div',
         { class: 'll-main' },
         h('aside', { class: 'll-col ll-col-left' }, this.tree.el),
@@ -986,3 +989,4 @@ function errorInfo(e: unknown): ErrorInfo {
 }
 
         this.channels.setWhatIf(this.whatIfUnavailable(r, t));
+    this.filmstrip.render(d);
