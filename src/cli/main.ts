@@ -1,7 +1,7 @@
 /** The `layerlens` command line: the engine's layers / predict / attribute, for scripts and CI. */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { AttributeRequest, AttributeResult, MethodSpec } from '../engine/api';
+import type { AttributeRequest, AttributeResult, MethodSpec, PredictResult } from '../engine/api';
 import { LayerLensError, describeError } from '../engine/errors';
 import { findLabels } from '../engine/labels';
 import { ModelSession } from '../engine/modelSession';
@@ -10,6 +10,7 @@ import { modelPreprocess } from '../engine/preprocess';
 import type { HostTensor } from '../engine/tensor/hostTensor';
 import { isImagePath, loadInputTensor } from '../engine/tensor/image';
 import { readNpy, toFloat32, writeNpy } from '../engine/tensor/npy';
+import { OUTPUT_ROLE_LABELS } from '../shared/outputRole';
 import { Command, InputOptions, USAGE, parseCommand } from './args';
 
 declare const LAYERLENS_VERSION: string | undefined;
@@ -106,14 +107,37 @@ async function loadInputs(session: ModelSession, opts: InputOptions): Promise<Ho
 async function predict(session: ModelSession, cmd: Extract<Command, { kind: 'predict' }>, io: Out): Promise<void> {
   const inputs = await loadInputs(session, cmd);
   const res = await session.predict(inputs, { top: cmd.top, output: cmd.output, provider: cmd.provider, threads: cmd.threads });
+  const view = res.view && viewSummary(res.view);
   if (cmd.json) {
-    io.stdout(JSON.stringify({ output: res.outputName, shape: res.outputShape, provider: res.provider, timings: res.timings, top: res.top }, null, 1) + '\n');
+    io.stdout(JSON.stringify({ output: res.outputName, shape: res.outputShape, role: res.role, provider: res.provider, timings: res.timings, top: res.top, ...(view ? { view } : {}) }, null, 1) + '\n');
     return;
   }
+  if (res.role) io.stdout(`${res.outputName}: ${OUTPUT_ROLE_LABELS[res.role.role]} (${res.role.basis})\n`);
+  const labels = findLabels(session.model)?.labels ?? [];
   res.top.forEach((row, i) => {
     io.stdout(`example ${i}:\n`);
-    for (const p of row) io.stdout(`  ${String(p.index).padStart(5)}  ${p.score.toPrecision(6).padStart(12)}  ${p.label ?? ''}\n`);
+    const v = res.view;
+    if (v?.role === 'detector') {
+      for (const d of v.detections[i] ?? []) io.stdout(`  anchor ${String(d.anchor).padStart(5)}  class ${String(d.class).padStart(3)}  ${d.score.toPrecision(6).padStart(12)}  ${(labels[d.class] ?? '').padEnd(12)}${d.box ? `  box ${d.box.map((b) => b.toPrecision(4)).join(', ')}` : ''}\n`);
+    } else if (v?.role === 'segmentation') {
+      const px = v.pixels[i] ?? [];
+      const total = px.reduce((a, b) => a + b, 0) || 1;
+      for (const c of px.map((_, k) => k).sort((a, b) => px[b] - px[a]).filter((k) => px[k] > 0))
+        io.stdout(`  class ${String(c).padStart(3)}  ${String(px[c]).padStart(8)} px  ${((100 * px[c]) / total).toFixed(1).padStart(5)} %  ${labels[c] ?? ''}\n`);
+    } else for (const p of row) io.stdout(`  ${String(p.index).padStart(5)}  ${p.score.toPrecision(6).padStart(12)}  ${p.label ?? ''}\n`);
   });
+}
+
+/** What --json says of an output's view: detections, pixels per class, the image's value range, norms (no pixel data). */
+function viewSummary(v: NonNullable<PredictResult['view']>): object {
+  switch (v.role) {
+    case 'segmentation':
+      return { role: v.role, classMapShape: v.classMap.dims, pixels: v.pixels };
+    case 'image':
+      return { role: v.role, imageShape: v.rgba.dims.slice(0, 3), range: v.range, rangeBasis: v.rangeBasis };
+    default:
+      return v;
+  }
 }
 
 /** A .npy file an option names, with the option in the error when it cannot be read. */

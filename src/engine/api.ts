@@ -3,6 +3,8 @@
  * Pure Node — never imports `vscode`.
  */
 import type { HostTensor } from './tensor/hostTensor';
+import type { OutputRoleInfo } from '../shared/outputRole';
+import type { OutputView } from '../shared/outputView';
 
 import type { TextTarget } from '../shared/targetSpec';
 /** Captum's target forms, boxes and their text syntax: src/shared/targetSpec.ts (one module for every side). */

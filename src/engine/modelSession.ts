@@ -11,6 +11,8 @@ import { Swap, patchLayers } from './attribution/methods/patchLayers';
 import { ablateChannels } from './attribution/methods/ablateChannels';
 import { LayerLensError } from './errors';
 import { findLabels } from './labels';
+import { type OutputRoleInfo, outputRole } from './predictions/role';
+import { outputView } from './predictions/view';
 import { LayerTree } from './onnx/layerTree';
 import { LoadedModel, loadModel } from './onnx/loadModel';
 import { elemTypeName, encodeModel, isFloatElemType } from './onnx/proto';
@@ -32,6 +34,7 @@ export class ModelSession {
   private tree?: LayerTree;
   private readonly compiled = new Map<string, Promise<CompiledAttribution>>();
   private readonly predictSessions = new Map<string, Promise<OpenedSession>>();
+  private readonly roles = new Map<string, OutputRoleInfo>();
   private readonly valueSessions = new Map<string, Promise<OpenedSession>>();
   private readonly patchedModels = new Map<string, { ref: ModelRef; inputs: string[] }>();
   private readonly original: ModelRef;
@@ -397,7 +400,12 @@ export class ModelSession {
   async predict(inputs: HostTensor[], opts: RuntimeOptions & { top?: number; output?: string | number; ablate?: ChannelAblation } = {}): Promise<PredictResult> {
     this.validateInputs(inputs);
     const output = this.resolveOutput(opts.output);
-    const { out, reference, provider, compileMs, runMs } = opts.ablate ? await this.ablatedOutput(inputs, output, opts.ablate, opts) : await this.plainOutput(inputs, output, opts);
+    const role = this.outputRole(output);
+    // A detector's boxes come from the same run as its scores.
+    const boxes = role.role === 'detector' && !opts.ablate ? role.companion : undefined;
+    const run = opts.ablate ? await this.ablatedOutput(inputs, output, opts.ablate, opts) : await this.plainOutput(inputs, output, opts, boxes);
+    const { out, reference, provider, compileMs, runMs } = run;
+    const companion = 'companion' in run ? run.companion : undefined;
     const labels = findLabels(this.model)?.labels;
     const dims = [...out.dims];
     const n = dims[0] ?? 1;
@@ -412,16 +420,35 @@ export class ModelSession {
       top.push(order.map((j) => ({ index: j, score: row[j], label: labels?.[j] })));
       if (reference) before.push(order.map((j) => ({ index: j, score: (reference.data as Float32Array)[i * per + j], label: labels?.[j] })));
     }
-    return { outputName: output, outputShape: dims, top, ...(reference ? { reference: before } : {}), provider, timings: { load: this.loadMs, compile: compileMs, run: runMs } };
+    const view = outputView(role, out, { top: k, companion });
+    return { outputName: output, outputShape: dims, top, role, ...(view ? { view } : {}), ...(reference ? { reference: before } : {}), provider, timings: { load: this.loadMs, compile: compileMs, run: runMs } };
   }
 
-  private async plainOutput(inputs: HostTensor[], output: string, opts: RuntimeOptions): Promise<{ out: HostTensor; reference?: undefined; provider: string; compileMs: number; runMs: number }> {
-    const key = `${output}|${opts.provider ?? 'auto'}|${opts.threads ?? 0}`;
+  /** What an output is for (classifier, detector, segmentation, image, …), read from the graph and the labels. */
+  outputRole(output: string): OutputRoleInfo {
+    let role = this.roles.get(output);
+    if (!role) {
+      const g = this.model.graph;
+      role = outputRole(g, output, { dims: (name) => g.type(name)?.dims, labels: findLabels(this.model)?.labels, metadata: this.model.proto.metadataProps ?? [] });
+      this.roles.set(output, role);
+    }
+    return role;
+  }
+
+  /** The output (and `also`, another output of the same run) on the original model. */
+  private async plainOutput(
+    inputs: HostTensor[],
+    output: string,
+    opts: RuntimeOptions,
+    also?: string,
+  ): Promise<{ out: HostTensor; reference?: undefined; companion?: HostTensor; provider: string; compileMs: number; runMs: number }> {
+    const fetches = also ? [output, also] : [output];
+    const key = `${fetches.join('\u0000')}|${opts.provider ?? 'auto'}|${opts.threads ?? 0}`;
     let sessionP = this.predictSessions.get(key);
     const tc = performance.now();
     if (!sessionP) {
       sessionP = openSession(
-        encodeModel(withOutputs(this.model, [output])),
+        encodeModel(withOutputs(this.model, fetches)),
         { ...opts, ...(this.gpuRejected ? { provider: 'cpu' as const } : {}), externalDataDir: this.model.dir },
         this.factory,
       );
@@ -433,8 +460,8 @@ export class ModelSession {
     const t0 = performance.now();
     const feeds: Record<string, ort.Tensor> = {};
     this.model.graph.inputs.forEach((name, i) => (feeds[name] = toOrt(inputs[i])));
-    const res = await opened.session.run(feeds, [output]);
-    return { out: fromOrt(res[output]), provider: opened.provider, compileMs, runMs: performance.now() - t0 };
+    const res = await opened.session.run(feeds, fetches);
+    return { out: fromOrt(res[output]), ...(also ? { companion: fromOrt(res[also]) } : {}), provider: opened.provider, compileMs, runMs: performance.now() - t0 };
   }
 
   /** The output with some channels of a layer value replaced: original forward to the layer, then the patched forward. */

@@ -70,7 +70,7 @@ export class EngineState {
       opset: g.opset,
       producer: [session.model.proto.producerName, session.model.proto.producerVersion].filter(Boolean).join(' '),
       inputs: session.inputs.map((v) => ({ name: v.name, dtype: v.dtype, shape: v.shape })),
-      outputs: session.outputs.map((v) => ({ name: v.name, dtype: v.dtype, shape: v.shape, kind: outputKind(g, v.name, session.model.proto.metadataProps ?? []) })),
+      outputs: session.outputs.map((v) => ({ name: v.name, dtype: v.dtype, shape: v.shape, kind: outputKind(g, v.name, session.model.proto.metadataProps ?? []), role: session.outputRole(v.name) })),
       labels: labels?.labels,
       labelsSource: labels?.source,
       preprocess: pre.preprocess,

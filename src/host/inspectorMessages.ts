@@ -18,6 +18,9 @@ import {
   validateWebviewMessage,
   type ResponseMessage,
 } from '../shared/protocol';
+import type { PredictResult } from '../engine/api';
+import { mapViewTensors } from '../shared/outputView';
+import type { AttributeTarget, PredictResponse, ViewTensor } from '../shared/protocol';
 import { EngineError } from './engineClient';
 import { S } from './strings';
 
@@ -110,4 +113,22 @@ export function errorInfo(e: unknown): ErrorInfo {
 export function pngBytes(png: Uint8Array | string): Uint8Array {
   if (typeof png !== 'string') return png;
   return new Uint8Array(Buffer.from(png.slice(png.indexOf(',') + 1), 'base64'));
+}
+
+/** The webview's target as the engine's: a mask travels as its bytes (uint8 0/1, or float32 weights). */
+export function wireTarget(t: AttributeTarget) {
+  if (t.kind !== 'mask') return t;
+  const { dims, data } = t.mask;
+  return { kind: 'mask' as const, mask: toWire(data instanceof Uint8Array ? { dtype: 'uint8', dims: [...dims], data } : { dtype: 'float32', dims: [...dims], data }) };
+}
+
+/** Predictions as the webview takes them: the view's tensors (a class map, an image) as plain typed arrays. */
+export function predictResponse(res: PredictResult): PredictResponse {
+  const { view, ...rest } = res;
+  return { ...rest, ...(view ? { view: mapViewTensors(view, viewTensor) } : {}) };
+}
+
+function viewTensor(t: HostTensor): ViewTensor {
+  if (!(t.data instanceof Uint8Array || t.data instanceof Int32Array || t.data instanceof Float32Array)) throw new Error(`an output view's tensor is ${t.dtype}, not uint8, int32 or float32`);
+  return { dtype: t.dtype, dims: [...t.dims], data: t.data };
 }

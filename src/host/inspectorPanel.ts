@@ -32,6 +32,8 @@ import { settings } from './config';
 import { isCancellation } from './engineClient';
 import {
   attributeResponse,
+  predictResponse,
+  wireTarget,
   checkWebviewMessage,
   errorInfo,
   inputInfo,
@@ -428,7 +430,7 @@ export class InspectorPanel implements vscode.Disposable {
           model: this.modelPath,
           layers: p.layers,
           inputs,
-          target: p.target,
+          target: wireTarget(p.target),
           layerInput: p.layerInput,
           gradientOnly: p.gradientOnly,
           output: p.output,
@@ -452,13 +454,14 @@ export class InspectorPanel implements vscode.Disposable {
     if (!(await this.s.gate.allowRun())) throw new InspectorError(S.untrustedDeclined, 'untrusted');
     const inputs = this.inputRefs();
     const cfg = settings();
-    return this.tracked(requestId, S.predictProgress, (token) =>
+    const res = await this.tracked(requestId, S.predictProgress, (token) =>
       this.s.engine.predict(
         { model: this.modelPath, inputs, top: p.top ?? cfg.topK, output: p.output, provider: cfg.executionProvider, threads: cfg.threads, ...(p.ablate ? { ablate: p.ablate } : {}) },
         // A what-if run and the plain predictions are shown side by side: neither supersedes the other.
         { token, supersedeKey: `${this.id}:${p.ablate ? 'predict-ablated' : 'predict'}` },
       ),
     );
+    return predictResponse(res);
   }
 
   /** Runs engine work that the webview (`cancel`) or the progress notification can cancel. */

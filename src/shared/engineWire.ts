@@ -12,6 +12,7 @@
  */
 import type { AttributeRequest, AttributeResult, AttributionTarget, ChannelAblation, DType, LayerEntry, MethodSpec, ValueSummary } from '../engine/api';
 import type { OutputKindInfo } from './outputKind';
+import type { OutputRoleInfo } from './outputRole';
 import type { ImagePreprocess } from './preprocess';
 
 export interface WireTensor {
@@ -37,7 +38,7 @@ export interface WireModelInfo {
   producer: string;
   inputs: ValueSummary[];
   /** With what the graph says their values are (decided by the engine from the graph, never from values). */
-  outputs: (ValueSummary & { kind: OutputKindInfo })[];
+  outputs: (ValueSummary & { kind: OutputKindInfo; role: OutputRoleInfo })[];
   labels?: string[];
   labelsSource?: string;
   preprocess: ImagePreprocess;

@@ -14,6 +14,8 @@ import type { ChannelAblation, IntegrationRule, LayerEntry, MethodName as Attrib
 import type { WireAttributeParams, WireAttributeResult, WireErrorData, WireInputPreview, WireMethodSpec, WireModelInfo, WireModelTreeResult, WirePredictParams } from './engineWire';
 import type { OutputKind, OutputKindInfo } from './outputKind';
 import type { ImagePreprocess } from './preprocess';
+import type { OutputRoleInfo } from './outputRole';
+import type { OutputView } from './outputView';
 import type { BoxEntry, TargetSpec, TextTarget } from './targetSpec';
 
 export type { AttributionMethod, BoxEntry, ChannelAblation, IntegrationRule, LayerEntry, OutputKind, OutputKindInfo, Prediction, PredictResult, TargetSpec, TextTarget, Timings, ValueSummary };
@@ -22,6 +24,18 @@ export const PROTOCOL_VERSION = 1;
 
 // ---------------------------------------------------------------------------------------------------------
 // Payload types
+
+/**
+ * A region target the field cannot write: s_i = Σ_j mask[i, j] · out[i, j], the mask broadcast to the output (one
+ * example's shape, or one mask per example). 0/1 bytes ("class c where it wins") or float32 weights.
+ */
+export interface MaskPayload {
+  dims: number[];
+  data: Uint8Array | Float32Array;
+}
+
+/** What an attribution targets: the field's SPEC forms, or a mask. */
+export type AttributeTarget = TextTarget | { kind: 'mask'; mask: MaskPayload };
 
 /** One float32 tensor, row-major. `data.length` equals the product of `dims`. */
 export interface TensorPayload {
@@ -124,9 +138,11 @@ export const INTEGRATION_LABELS: { readonly [R in IntegrationRule]: string } = {
 
 /** The engine's attribute request without the model and inputs (the host adds them), flags always given. */
 export interface AttributeParams extends Pick<WireAttributeParams, 'layers' | 'output'>, Required<Pick<WireAttributeParams, 'layerInput' | 'gradientOnly'>> {
-  target: TextTarget;
+  target: AttributeTarget;
   /** Captum's layer method; omitted: Layer Gradient × Activation. */
   method?: AttributionMethodSpec;
+  /** What the result is for: the figure (default) or the filmstrip; a newer request supersedes only one for the same purpose. */
+  purpose?: 'figure' | 'filmstrip';
 }
 
 export interface LayerAttribution {
@@ -141,14 +157,20 @@ export interface AttributeResponse extends Pick<WireAttributeResult, 'provider' 
   output: { name: string; dims: number[] };
   /** Convergence delta per example, shape [N] (conductance and integrated gradients when asked for). */
   delta?: TensorPayload;
-  /** What the result is for: the figure (default) or the filmstrip; a newer request supersedes only one for the same purpose. */
-  purpose?: 'figure' | 'filmstrip';
 }
 
 /** The engine's predict request without the model and inputs (the host adds them), `top` always given. */
 export type PredictParams = Pick<WirePredictParams, 'output' | 'ablate'> & Required<Pick<WirePredictParams, 'top'>>;
 
-export type PredictResponse = PredictResult;
+/** A tensor of an output's view as the webview receives it (a class map, an image): element type, shape, typed array. */
+export interface ViewTensor {
+  dtype: string;
+  dims: number[];
+  data: Uint8Array | Int32Array | Float32Array;
+}
+
+/** The predictions, with what the output is for (read from the graph) and its view: detections, class map, image. */
+export type PredictResponse = Omit<PredictResult, 'role' | 'view'> & { role?: OutputRoleInfo; view?: OutputView<ViewTensor> };
 
 export interface ExportResult {
   /** False when the user dismissed the save dialog. */
@@ -409,6 +431,24 @@ const targetSpec: Checker<TextTarget> = (v, p) => {
   }
 };
 
+const maskPayload: Checker<MaskPayload> = (v, p) => {
+  if (!isPlainObject(v)) return `${p}: expected an object, got ${describe(v)}`;
+  const data = v.data;
+  const tag = ArrayBuffer.isView(data) ? Object.prototype.toString.call(data) : '';
+  const e = obj<MaskPayload>({
+    dims: arr(int(0, LIMITS.npyElementsMax), 1, LIMITS.tensorRankMax),
+    data: tag === '[object Uint8Array]' ? typedArray<Uint8Array>('Uint8Array', LIMITS.npyElementsMax) : typedArray<Float32Array>('Float32Array', LIMITS.npyElementsMax),
+  })(v, p);
+  if (e) return e;
+  const m = v as unknown as MaskPayload;
+  const n = m.dims.reduce((a, b) => a * b, 1);
+  if (n !== m.data.length) return `${p}: dims [${m.dims.join(', ')}] hold ${n} elements but data has ${m.data.length}`;
+  return m.data instanceof Float32Array && !m.data.every(Number.isFinite) ? `${p}.data: mask weights must be finite` : null;
+};
+
+const attributeTarget: Checker<AttributeTarget> = (v, p) =>
+  isPlainObject(v) && v.kind === 'mask' ? obj<{ kind: 'mask'; mask: MaskPayload }>({ kind: literal('mask'), mask: maskPayload })(v, p) : targetSpec(v, p);
+
 const positive: Checker<number> = (v, p) => finite()(v, p) ?? ((v as number) > 0 ? null : `${p}: must be greater than 0`);
 
 const preprocessSpec: Checker<ImagePreprocess> = (v, p) => {
@@ -431,24 +471,6 @@ const preprocessSpec: Checker<ImagePreprocess> = (v, p) => {
   for (const k of ['mean', 'std'] as const) {
     const n = s[k]?.length;
     if (n === 2) return `${p}.${k}: expected one value or one per channel`;
-const maskPayload: Checker<MaskPayload> = (v, p) => {
-  if (!isPlainObject(v)) return `${p}: expected an object, got ${describe(v)}`;
-  const data = v.data;
-  const tag = ArrayBuffer.isView(data) ? Object.prototype.toString.call(data) : '';
-  const e = obj<MaskPayload>({
-    dims: arr(int(0, LIMITS.npyElementsMax), 1, LIMITS.tensorRankMax),
-    data: tag === '[object Uint8Array]' ? typedArray<Uint8Array>('Uint8Array', LIMITS.npyElementsMax) : typedArray<Float32Array>('Float32Array', LIMITS.npyElementsMax),
-  })(v, p);
-  if (e) return e;
-  const m = v as unknown as MaskPayload;
-  const n = m.dims.reduce((a, b) => a * b, 1);
-  if (n !== m.data.length) return `${p}: dims [${m.dims.join(', ')}] hold ${n} elements but data has ${m.data.length}`;
-  return m.data instanceof Float32Array && !m.data.every(Number.isFinite) ? `${p}.data: mask weights must be finite` : null;
-};
-
-const attributeTarget: Checker<AttributeTarget> = (v, p) =>
-  isPlainObject(v) && v.kind === 'mask' ? obj<{ kind: 'mask'; mask: MaskPayload }>({ kind: literal('mask'), mask: maskPayload })(v, p) : targetSpec(v, p);
-
     if (n === 3 && s.channels === 1) return `${p}.${k}: 3 values given for a 1-channel input`;
   }
   return null;
@@ -524,11 +546,12 @@ export const PARAM_CHECKERS: { [M in MethodName]: Checker<ParamsOf<M>> } = {
     const e = obj<AttributeParams>(
       {
         layers: arr(layerId, 1, LIMITS.layersMax),
-        target: targetSpec,
+        target: attributeTarget,
         layerInput: bool(),
         gradientOnly: bool(),
         output: outputRef,
         method: methodSpec,
+        purpose: literal('figure', 'filmstrip'),
       },
       ['output', 'method', 'purpose'],
     )(v, p);
@@ -551,7 +574,6 @@ export const PARAM_CHECKERS: { [M in MethodName]: Checker<ParamsOf<M>> } = {
           channelAxis: int(-8, 8),
           channels: arr(int(0, LIMITS.channelsMax), 0, LIMITS.channelsMax),
           baseline: finite(),
-        purpose: literal('figure', 'filmstrip'),
         },
         ['layerInput', 'value', 'baseline'],
       ),
