@@ -4,7 +4,7 @@
 //   unit         node:test over out/test/unit, every file not in a suite below      } membership: the SUITES table
 //   conformance  Captum fixtures (engine and binary), model zoos, real-world models  } in scripts/run-tests.mjs
 //   stress       fuzzing, memory over many attributions, hostile files               }
-//   webview      the webview in real Chromium (test/webview/browser.test.mjs)
+//   webview      the webview in real Chromium (test/webview/browser.test.mjs, outputs.test.mjs)
 //   vscode       the extension in a real VS Code host: extension-host mocha tests + UI end-to-end (scripts/vscode-host/e2e.mjs)
 // The Vulkan loader and Mesa (scripts/test-packages.sh), Chromium and code-server are installed first when missing
 // (scripts/vscode-host/install.sh: Debian packages and the pinned code-server from the npm registry).
@@ -58,7 +58,7 @@ if (wanted.includes('webview') || wanted.includes('vscode')) {
   const r = spawnSync('bash', ['scripts/vscode-host/install.sh'], { stdio: 'inherit' });
   if (r.status !== 0) results.push({ name: 'install test hosts', status: r.status, passed: 0, failed: 1, seconds: 0 });
 }
-run('webview', process.execPath, ['--test', 'test/webview/browser.test.mjs'], nodeTestCounts);
+run('webview', process.execPath, ['--test', '--test-concurrency=1', 'test/webview/browser.test.mjs', 'test/webview/outputs.test.mjs'], nodeTestCounts);
 // npm test has type-checked and bundled, and the hosts were installed above: e2e.mjs only packages the VSIX.
 if (fs.existsSync('scripts/vscode-host/e2e.mjs')) run('vscode', process.execPath, ['scripts/vscode-host/e2e.mjs', '--skip-install', '--built'], summaryCounts);
 

@@ -24,7 +24,11 @@ import { WhatIfPanel } from './panels/whatIfPanel';
 import { Filmstrip, type FilmstripScope } from './panels/filmstrip';
 import { RequestError, RpcClient } from './rpc';
 import { S } from './strings';
-import { checkTarget, classOf, formatTarget, parseTarget } from './targetSpec';
+import { checkTarget, formatTarget, parseTarget } from './targetSpec';
+import type { Detection } from '../src/shared/outputView';
+import type { AttributeTarget } from '../src/shared/protocol';
+import { autoTarget, detectionOf, detectionOnInput, detectionText, imageBoxOf, imageBoxText, imageGeometry, type PixelBox, type WebviewView, winsTarget } from './outputTargets';
+import type { Rect } from './panels/outputPicture';
 import type { Transport } from './transport';
 import { forModel, restoreViewState, type ViewState } from './viewState';
 
@@ -48,6 +52,8 @@ interface ShownResult {
   response: AttributeResponse;
   image?: InputImage;
   targetText: string;
+  /** Where the target lies on the input, per example (a detection's box, a box of an image output). */
+  outlines?: (Rect | undefined)[];
 }
 
 export class App {
@@ -80,12 +86,6 @@ export class App {
   private readonly figure: HeatmapFigure;
   private readonly pinnedFigure: HeatmapFigure;
   private readonly channels: ChannelGrid;
-  private readonly status: StatusBar;
-  private readonly banner: HTMLElement;
-  private readonly tensorRow: HTMLElement;
-  private readonly figures: HTMLElement;
-  private readonly modelName: HTMLElement;
-  private readonly notice: HTMLElement;
   private readonly whatIf: WhatIfPanel;
   private readonly filmstrip: Filmstrip;
   /** The module whose children the filmstrip shows ('' = the top level). */
@@ -100,6 +100,12 @@ export class App {
   private pendingWhatIf?: number;
   /** What switched-off channels hold (0 unless the user sets another value). */
   private whatIfBaseline = 0;
+  private readonly status: StatusBar;
+  private readonly banner: HTMLElement;
+  private readonly tensorRow: HTMLElement;
+  private readonly figures: HTMLElement;
+  private readonly modelName: HTMLElement;
+  private readonly notice: HTMLElement;
 
   constructor(
     private readonly root: HTMLElement,
@@ -116,7 +122,14 @@ export class App {
       onExpandedChange: (expanded) => this.update({ expanded }),
     });
     this.inputPanel = new InputPanel({ onPick: () => this.pickInput(), onApply: (p, remember) => this.applyPreprocess(p, remember) });
-    this.predictionsPanel = new PredictionsPanel((index) => this.chooseClass(index));
+    this.predictionsPanel = new PredictionsPanel({
+      onClass: (index) => this.chooseClass(index),
+      onTargetText: (text) => this.setTargetText(text),
+      onDetection: (d) => this.chooseDetection(d),
+      onWins: (cls) => this.chooseWins(cls),
+      onBox: (box) => this.chooseBox(box),
+      onOutput: (output) => this.setOutput(output),
+    });
     this.targetPanel = new TargetPanel({
       onTargetText: (t) => this.setTargetText(t),
       onAuto: () => this.followTopPrediction(),
@@ -146,21 +159,8 @@ export class App {
         this.channels.setScale(tileScale);
         this.renderDisplay();
       },
-    );
-    this.status = new StatusBar(() => this.cancelAll());
-    this.banner = h('div', { class: 'll-banner', role: 'alert', id: 'banner' });
-    this.banner.hidden = true;
-    this.tensorRow = h('div', { class: 'll-tensor-row' });
-    this.figures = h('div', { class: 'll-figures' }, this.pinnedFigure.el, this.figure.el);
-    this.modelName = h('span', { class: 'll-model-name', id: 'model-name' });
-    this.notice = h('span', { class: 'll-notice', role: 'status', id: 'notice' });
-
-    root.classList.add('ll-app');
-    root.replaceChildren(
-      h('header', { class: 'll-header' }, h('div', { class: 'll-brand' }, icon('telescope'), h('strong', {}, S.appTitle), this.modelName), this.notice, this.status.el),
-      this.banner,
       (channels) => this.runWhatIf(channels),
-      h(
+    );
     this.whatIf = new WhatIfPanel(
       () => this.channels.restore(),
       (baseline) => {
@@ -177,6 +177,19 @@ export class App {
       },
       onScale: () => this.renderDisplay(),
     });
+    this.status = new StatusBar(() => this.cancelAll());
+    this.banner = h('div', { class: 'll-banner', role: 'alert', id: 'banner' });
+    this.banner.hidden = true;
+    this.tensorRow = h('div', { class: 'll-tensor-row' });
+    this.figures = h('div', { class: 'll-figures' }, this.pinnedFigure.el, this.figure.el);
+    this.modelName = h('span', { class: 'll-model-name', id: 'model-name' });
+    this.notice = h('span', { class: 'll-notice', role: 'status', id: 'notice' });
+
+    root.classList.add('ll-app');
+    root.replaceChildren(
+      h('header', { class: 'll-header' }, h('div', { class: 'll-brand' }, icon('telescope'), h('strong', {}, S.appTitle), this.modelName), this.notice, this.status.el),
+      this.banner,
+      h(
         'div',
         { class: 'll-main' },
         h('aside', { class: 'll-col ll-col-left' }, this.tree.el),
@@ -221,6 +234,10 @@ export class App {
     this.modelName.textContent = m.modelName;
     this.modelName.title = `${m.modelName}\n${m.modelKey}`;
     this.tree.setModel(m);
+    this.cancelFilmstrip();
+    this.filmstripScope = '';
+    this.filmstrip.clear();
+    this.refreshFilmstripScopes();
     this.tree.setSelected(this.state.layerId);
     this.tree.setLayerInput(this.state.layerInput);
     this.targetPanel.setToggles(this.state.layerInput, this.state.gradientOnly);
@@ -234,10 +251,6 @@ export class App {
     if (!this.pendingAttribute) this.outcome = undefined;
     this.save();
     this.showResult();
-    this.cancelFilmstrip();
-    this.filmstripScope = '';
-    this.filmstrip.clear();
-    this.refreshFilmstripScopes();
     this.refreshTarget();
     this.refreshMethod();
     if (this.input) this.predict();
@@ -248,6 +261,7 @@ export class App {
     const i = img && img.rgba.length !== img.width * img.height * 4 ? { ...info, image: undefined } : info;
     if (i !== info) this.showBanner({ message: `The input image is ${img!.width}×${img!.height} but carries ${img!.rgba.length} bytes; showing heat maps without it.` });
     this.input = i;
+    this.inputSerial++;
     this.inputPanel.setInput(i);
     const n = i.tensorDims.length ? i.tensorDims[0] : 1;
     if (this.state.example >= n) this.update({ example: 0 });
@@ -261,7 +275,6 @@ export class App {
   private showBanner(e: ErrorInfo): void {
     const where = e.node || e.op ? ` (${e.op ? `${e.op} ` : ''}node ${e.node ?? '?'})` : '';
     const close = h('button', { type: 'button', class: 'll-icon-button', 'aria-label': 'Dismiss', title: 'Dismiss' }, '×');
-    this.inputSerial++;
     close.addEventListener('click', () => (this.banner.hidden = true));
     this.banner.replaceChildren(icon('error'), h('span', {}, `${e.message}${where}`), close);
     this.banner.hidden = false;
@@ -292,7 +305,7 @@ export class App {
       .then((resp) => {
         this.predictions = resp;
         this.predictionsSettled = true;
-        if (this.state.targetAuto) this.state.targetText = this.autoTargetText();
+        if (this.state.targetAuto) this.applyAutoTarget();
         this.save();
         this.refreshPredictions();
         this.refreshTarget();
@@ -302,7 +315,7 @@ export class App {
         if (e instanceof RequestError && e.cancelled) return;
         // Without predictions the target is whatever the field says (empty: none).
         this.predictionsSettled = true;
-        this.predictionsPanel.show(undefined, [], 0, undefined, undefined);
+        this.predictionsPanel.show({ labels: [], example: 0 });
         this.showBanner(errorInfo(e));
         this.attribute();
         // Refused in Restricted Mode: ask for them again with the next attribution the user starts (not this one,
@@ -340,14 +353,15 @@ export class App {
       return;
     }
     this.methodPanel.setError('');
-    let target: TextTarget | string = { kind: 'none' };
+    let target: AttributeTarget | string = { kind: 'none' };
     if (takesTarget(choice.name)) {
-      if (this.state.targetAuto && !this.predictionsSettled) return; // the target arrives with the predictions
-      if (this.state.targetAuto && !this.state.targetText && (this.outputDims()?.length ?? 0) > 2) {
-        this.refuse('The output is dense: type a target tuple such as (class, y, x) in Attribution → Target.', 'info');
+      // The target arrives with the predictions (the automatic one, or a class's winning pixels for this input).
+      if ((this.state.targetAuto || this.state.targetWins !== undefined) && !this.predictionsSettled) return;
+      if (this.state.targetAuto && !this.state.targetText && this.state.targetWins === undefined && (this.outputDims()?.length ?? 0) > 2) {
+        this.refuse(this.role()?.role === 'boxes' ? S.boxesTargetHint(this.role()?.companion) : 'The output is dense: type a target tuple such as (class, y, x) in Attribution → Target.', 'info');
         return;
       }
-      target = this.parsedTarget();
+      target = this.requestTarget();
       if (typeof target === 'string') {
         this.refuse(`Target: ${target}`, 'error');
         return;
@@ -360,7 +374,8 @@ export class App {
     const { id, promise } = this.rpc.request('attribute', params);
     this.pendingAttribute = id;
     const image = this.input.image;
-    const targetText = takesTarget(choice.name) ? this.state.targetText : '';
+    const targetText = takesTarget(choice.name) ? this.targetLabel() : '';
+    const outlines = typeof target !== 'string' ? this.outlinesOf(target) : undefined;
     this.status.busy(`Attributing ${layerId} · ${describeMethod(method, params.gradientOnly)}…`);
     this.clearStickyNotice();
     this.figure.el.classList.add('stale');
@@ -369,13 +384,14 @@ export class App {
     this.showOutcome();
     promise
       .then((response) => {
-        this.current = { seq: ++this.seq, params, response, image, targetText };
+        this.current = { seq: ++this.seq, params, response, image, targetText, ...(outlines ? { outlines } : {}) };
         if (this.pendingAttribute === id) this.outcome = undefined;
         this.status.setRun(response.provider, response.timings, response.providerNotes);
         const units = costUnits(params.method);
         if (units) this.unitMs = response.timings.run / units;
         this.refreshMethod();
         this.showResult();
+        this.refreshFilmstrip();
       })
       .catch((e: unknown) => {
         // Superseded by a newer request: that one owns the figure now.
@@ -391,7 +407,6 @@ export class App {
         this.current = undefined;
         const info = errorInfo(e);
         this.outcome = { kind: 'refused', wanted, message: info.message, severity: 'error', error: info };
-        this.refreshFilmstrip();
         this.showResult();
       })
       .finally(() => {
@@ -403,21 +418,6 @@ export class App {
       });
   }
 
-  private cancelAll(): void {
-    if (this.pendingAttribute) this.rpc.cancel(this.pendingAttribute);
-    if (this.pendingPredict) this.rpc.cancel(this.pendingPredict);
-    this.pendingAttribute = this.pendingPredict = undefined;
-    this.figure.el.classList.remove('stale');
-    this.status.idle();
-    if (this.outcome?.kind === 'busy') this.outcome = { ...this.outcome, kind: 'cancelled' };
-    this.showResult();
-    this.sayUntilNextAction('Cancelled.');
-  }
-
-  /** The selection cannot be attributed as it stands (no input, a bad target or argument): the figure says why. */
-  private refuse(message: string, severity: 'info' | 'error'): void {
-    if (this.pendingAttribute) this.rpc.cancel(this.pendingAttribute);
-    this.pendingAttribute = undefined;
   /**
    * What-if ablation: the predictions with these channels of the shown result's layer tensor set to 0 (one patched
    * forward in the engine), next to the predictions without the switch. No channels: the panel goes.
@@ -472,6 +472,21 @@ export class App {
     return '';
   }
 
+  private cancelAll(): void {
+    if (this.pendingAttribute) this.rpc.cancel(this.pendingAttribute);
+    if (this.pendingPredict) this.rpc.cancel(this.pendingPredict);
+    this.pendingAttribute = this.pendingPredict = undefined;
+    this.figure.el.classList.remove('stale');
+    this.status.idle();
+    if (this.outcome?.kind === 'busy') this.outcome = { ...this.outcome, kind: 'cancelled' };
+    this.showResult();
+    this.sayUntilNextAction('Cancelled.');
+  }
+
+  /** The selection cannot be attributed as it stands (no input, a bad target or argument): the figure says why. */
+  private refuse(message: string, severity: 'info' | 'error'): void {
+    if (this.pendingAttribute) this.rpc.cancel(this.pendingAttribute);
+    this.pendingAttribute = undefined;
     this.figure.el.classList.remove('stale');
     if (!this.pendingPredict) this.status.idle();
     this.current = undefined;
@@ -531,6 +546,8 @@ export class App {
   private selectLayer(id: string): void {
     this.update({ layerId: id, tensorIndex: 0, channel: undefined });
     this.tree.setSelected(id);
+    this.filmstrip.setSelected(id);
+    this.refreshFilmstripScopes();
     this.refreshMethod();
     this.rpc.request('selectLayer', { layerId: id }).promise.catch(() => undefined);
     this.attribute();
@@ -545,9 +562,7 @@ export class App {
       list[this.state.example] = index;
       text = list.join(',');
     }
-    this.update({ targetText: text, targetAuto: false });
-    this.filmstrip.setSelected(id);
-    this.refreshFilmstripScopes();
+    this.update({ targetText: text, targetAuto: false, targetWins: undefined });
     this.refreshPredictions();
     this.refreshTarget();
     this.attribute();
@@ -555,21 +570,117 @@ export class App {
 
   private setTargetText(text: string): void {
     const parsed = parseTarget(text);
-    this.update({ targetText: typeof parsed === 'string' ? text : formatTarget(parsed), targetAuto: false });
+    this.update({ targetText: typeof parsed === 'string' ? text : formatTarget(parsed), targetAuto: false, targetWins: undefined });
     this.refreshPredictions();
     this.refreshTarget();
     if (typeof parsed !== 'string') this.attribute();
   }
 
   private followTopPrediction(): void {
-    this.update({ targetAuto: true, targetText: this.autoTargetText() });
+    this.update({ targetAuto: true });
+    this.applyAutoTarget();
     this.refreshPredictions();
     this.refreshTarget();
     this.attribute();
   }
 
+  /** A detection of the ranked list: its anchor's score for its class, `(anchor, class)` (per example in a batch). */
+  private chooseDetection(d: Detection): void {
+    const n = this.exampleTotal();
+    const view = this.view();
+    let picks: Pick<Detection, 'anchor' | 'class'>[] = [d];
+    if (n > 1 && view?.role === 'detector') {
+      const cur = this.parsedTarget();
+      picks = Array.from({ length: n }, (_v, i) => (typeof cur !== 'string' && detectionOf(cur, view.detections[i] ?? [], i)) || view.detections[i]?.[0] || d);
+      picks[this.state.example] = d;
+    }
+    this.setTargetText(detectionText(picks));
+  }
+
+  /** "Class `cls` where it wins": the sum of its logits over the pixels where it is the argmax (a mask target). */
+  private chooseWins(cls: number): void {
+    this.update({ targetWins: cls, targetText: '', targetAuto: false });
+    this.refreshPredictions();
+    this.refreshTarget();
+    this.attribute();
+  }
+
+  /** A box (or a pixel) of an image output: the sum of the output over it. */
+  private chooseBox(box: PixelBox): void {
+    const view = this.view();
+    if (view?.role !== 'image' || !this.predictions) return;
+    this.setTargetText(imageBoxText(this.predictions.outputShape, view.layout, box));
+  }
+
+  /** Sets the target the output's role starts from (top class, top detection, largest class where it wins, whole image). */
+  private applyAutoTarget(): void {
+    const auto = autoTarget(this.role()?.role, this.predictions, this.view(), this.model?.labels ?? [], this.exampleTotal());
+    this.state = { ...this.state, targetText: auto && 'text' in auto ? auto.text : '', targetWins: auto && 'wins' in auto ? auto.wins : undefined };
+    this.save();
+  }
+
+  /** The target as the figure, the notices and export names call it. */
+  private targetLabel(): string {
+    const w = this.state.targetWins;
+    if (w === undefined) return this.state.targetText;
+    return `${this.model?.labels?.[w] ?? `class ${w}`} where it wins`;
+  }
+
+  /** The target to send: the field's SPEC, or the mask of a class's winning pixels in this input. */
+  private requestTarget(): AttributeTarget | string {
+    const w = this.state.targetWins;
+    if (w === undefined) return this.parsedTarget();
+    const view = this.view();
+    const shape = this.predictions?.outputShape;
+    if (view?.role !== 'segmentation' || !shape) return `${this.targetLabel()} needs the class map of a segmentation output`;
+    const classes = view.layout === 'channels-first' ? shape[1] : shape[shape.length - 1];
+    if (w >= classes) return `class ${w} is out of range (the output has ${classes} classes)`;
+    const { mask, pixels } = winsTarget(view, w, classes);
+    if (pixels.every((p) => p === 0)) return `${this.targetLabel().replace(/ where it wins$/, '')} wins no pixel of this input`;
+    return { kind: 'mask', mask };
+  }
+
+  /** Where a target lies on the input image, per example, as fractions (for the heat map's outline). */
+  private outlinesOf(target: AttributeTarget): (Rect | undefined)[] | undefined {
+    const view = this.view();
+    const shape = this.predictions?.outputShape;
+    if (!view || !shape || target.kind === 'mask') return undefined;
+    const n = this.exampleTotal();
+    if (view.role === 'detector') {
+      const size = this.modelInputSize();
+      return Array.from({ length: n }, (_v, i) => {
+        const d = detectionOf(target, view.detections[i] ?? [], i);
+        return d && detectionOnInput(d, view.boxUnits, size);
+      });
+    }
+    if (view.role === 'image') {
+      const box = imageBoxOf(target, shape, view.layout);
+      const { height, width } = imageGeometry(shape, view.layout);
+      if (!box || (box.y0 === 0 && box.x0 === 0 && box.y1 === height && box.x1 === width)) return undefined;
+      const rect: Rect = [box.x0 / width, box.y0 / height, box.x1 / width, box.y1 / height];
+      return Array.from({ length: n }, () => rect);
+    }
+    return undefined;
+  }
+
+  /** What the shown output is for: from its predictions when they came, else from the model's description. */
+  private role() {
+    return this.predictions?.role ?? this.model?.outputs.find((o) => o.name === this.outputName())?.role;
+  }
+
+  private view(): WebviewView | undefined {
+    return this.predictions?.view;
+  }
+
+  /** The model input's height and width, when it is an image (for boxes measured in its pixels). */
+  private modelInputSize(): { width: number; height: number } | undefined {
+    const d = this.input?.tensorDims;
+    if (!d || d.length !== 4) return undefined;
+    return this.model?.preprocess.layout === 'nhwc' ? { height: d[1], width: d[2] } : { height: d[2], width: d[3] };
+  }
+
   private setOutput(output: string): void {
-    this.update({ output, targetAuto: true, targetText: '' });
+    this.update({ output, targetAuto: true, targetText: '', targetWins: undefined });
     this.predictions = undefined;
     this.predictionsSettled = false;
     this.refreshTarget();
@@ -587,117 +698,6 @@ export class App {
     this.refreshPredictions();
     this.refreshTarget();
     this.showResult();
-  }
-
-  private setAttributionOption(patch: Partial<Pick<ViewState, 'layerInput' | 'gradientOnly'>>): void {
-    this.update(patch);
-    if (patch.layerInput !== undefined) this.tree.setLayerInput(patch.layerInput);
-    this.refreshMethod();
-    this.attribute();
-  }
-
-  private setMethod(patch: Partial<MethodChoice>): void {
-    const next = { ...this.state.attributionMethod, ...patch };
-    if (JSON.stringify(next) === JSON.stringify(this.state.attributionMethod)) return;
-    this.update({ attributionMethod: next, channel: undefined });
-    this.refreshMethod();
-    this.refreshTarget();
-    this.attribute();
-  }
-
-  private setDisplay(patch: Partial<DisplayOptions>): void {
-    this.update({ display: { ...this.state.display, ...patch } });
-    this.controls.set(this.state.display);
-    this.renderDisplay();
-  }
-
-  private setChannel(channel: number | undefined): void {
-    this.update({ channel });
-    this.showResult();
-  }
-
-  private setTensorIndex(tensorIndex: number): void {
-    this.update({ tensorIndex, channel: undefined });
-    this.showResult();
-  }
-
-  private togglePin(): void {
-    if (this.pinned) this.pinned = undefined;
-    else if (this.current) this.pinned = this.current;
-    this.showResult();
-  }
-
-  // ---- view updates -----------------------------------------------------------------------------------
-
-  private update(patch: Partial<ViewState>): void {
-    this.state = { ...this.state, ...patch };
-    this.clearStickyNotice();
-    this.save();
-  }
-
-  private save(): void {
-    this.transport.setState(this.state);
-  }
-
-  private sayUntilNextAction(text: string): void {
-    this.stickyNotice = text;
-    setFullText(this.notice, text);
-  }
-
-  private clearStickyNotice(): void {
-    if (this.stickyNotice && this.notice.textContent === this.stickyNotice) setFullText(this.notice, '');
-    this.stickyNotice = '';
-  }
-
-  private flash(text: string): void {
-    this.stickyNotice = '';
-    setFullText(this.notice, text);
-    window.setTimeout(() => {
-      if (this.notice.textContent === text) setFullText(this.notice, '');
-    }, 4000);
-  }
-
-  private outputName(): string | undefined {
-    const o = this.state.output;
-    const outs = this.model?.outputs ?? [];
-    return typeof o === 'string' ? o : outs[o ?? 0]?.name;
-  }
-
-  private outputDims(): (number | string | null)[] | undefined {
-    if (this.predictions) return this.predictions.outputShape;
-    return this.model?.outputs.find((o) => o.name === this.outputName())?.shape;
-  }
-
-  private exampleTotal(): number {
-    const d = this.input?.tensorDims;
-    return d && d.length ? d[0] : 1;
-  }
-
-  private parsedTarget(): TextTarget | string {
-    const t = parseTarget(this.state.targetText);
-    if (typeof t === 'string') return t;
-    return checkTarget(t, this.outputDims(), this.exampleTotal()) ?? t;
-  }
-
-  /** The top class per example, as target text; empty for dense outputs (the user gives a tuple). */
-  private autoTargetText(): string {
-    const p = this.predictions;
-    if (!p || p.outputShape.length > 2) return '';
-    const tops = p.top.map((list) => list[0]?.index).filter((x): x is number => x !== undefined);
-    if (!tops.length) return '';
-    return tops.length === 1 || this.exampleTotal() === 1 ? String(tops[0]) : tops.join(',');
-  }
-
-  private refreshPredictions(): void {
-    const t = parseTarget(this.state.targetText);
-    const cls = typeof t === 'string' ? undefined : classOf(t, this.state.example);
-    const kind = this.model?.outputs.find((o) => o.name === this.predictions?.outputName)?.kind;
-    this.predictionsPanel.show(this.predictions, this.model?.labels ?? [], this.state.example, cls, kind);
-  }
-
-  private refreshTarget(): void {
-    const parsed = this.parsedTarget();
-    const labels = this.model?.labels ?? [];
     this.showFilmstrip();
   }
 
@@ -794,6 +794,117 @@ export class App {
     this.filmstrip.show(frames, this.state.example, this.layout(), r.note);
     this.filmstrip.setSelected(this.state.layerId);
     this.filmstrip.render(this.state.display);
+  }
+
+  private setAttributionOption(patch: Partial<Pick<ViewState, 'layerInput' | 'gradientOnly'>>): void {
+    this.update(patch);
+    if (patch.layerInput !== undefined) this.tree.setLayerInput(patch.layerInput);
+    this.refreshMethod();
+    this.attribute();
+  }
+
+  private setMethod(patch: Partial<MethodChoice>): void {
+    const next = { ...this.state.attributionMethod, ...patch };
+    if (JSON.stringify(next) === JSON.stringify(this.state.attributionMethod)) return;
+    this.update({ attributionMethod: next, channel: undefined });
+    this.refreshMethod();
+    this.refreshTarget();
+    this.attribute();
+  }
+
+  private setDisplay(patch: Partial<DisplayOptions>): void {
+    this.update({ display: { ...this.state.display, ...patch } });
+    this.controls.set(this.state.display);
+    this.renderDisplay();
+  }
+
+  private setChannel(channel: number | undefined): void {
+    this.update({ channel });
+    this.showResult();
+  }
+
+  private setTensorIndex(tensorIndex: number): void {
+    this.update({ tensorIndex, channel: undefined });
+    this.showResult();
+  }
+
+  private togglePin(): void {
+    if (this.pinned) this.pinned = undefined;
+    else if (this.current) this.pinned = this.current;
+    this.showResult();
+  }
+
+  // ---- view updates -----------------------------------------------------------------------------------
+
+  private update(patch: Partial<ViewState>): void {
+    this.state = { ...this.state, ...patch };
+    this.clearStickyNotice();
+    this.save();
+  }
+
+  private save(): void {
+    this.transport.setState(this.state);
+  }
+
+  private sayUntilNextAction(text: string): void {
+    this.stickyNotice = text;
+    setFullText(this.notice, text);
+  }
+
+  private clearStickyNotice(): void {
+    if (this.stickyNotice && this.notice.textContent === this.stickyNotice) setFullText(this.notice, '');
+    this.stickyNotice = '';
+  }
+
+  private flash(text: string): void {
+    this.stickyNotice = '';
+    setFullText(this.notice, text);
+    window.setTimeout(() => {
+      if (this.notice.textContent === text) setFullText(this.notice, '');
+    }, 4000);
+  }
+
+  private outputName(): string | undefined {
+    const o = this.state.output;
+    const outs = this.model?.outputs ?? [];
+    return typeof o === 'string' ? o : outs[o ?? 0]?.name;
+  }
+
+  private outputDims(): (number | string | null)[] | undefined {
+    if (this.predictions) return this.predictions.outputShape;
+    return this.model?.outputs.find((o) => o.name === this.outputName())?.shape;
+  }
+
+  private exampleTotal(): number {
+    const d = this.input?.tensorDims;
+    return d && d.length ? d[0] : 1;
+  }
+
+  private parsedTarget(): TextTarget | string {
+    const t = parseTarget(this.state.targetText);
+    if (typeof t === 'string') return t;
+    return checkTarget(t, this.outputDims(), this.exampleTotal()) ?? t;
+  }
+
+  private refreshPredictions(): void {
+    const t = parseTarget(this.state.targetText);
+    const out = this.model?.outputs.find((o) => o.name === (this.predictions?.outputName ?? this.outputName()));
+    this.predictionsPanel.show({
+      resp: this.predictions,
+      labels: this.model?.labels ?? [],
+      example: this.state.example,
+      kind: out?.kind,
+      role: out?.role,
+      target: typeof t === 'string' ? undefined : t,
+      wins: this.state.targetWins,
+      image: this.input?.image,
+      inputSize: this.modelInputSize(),
+    });
+  }
+
+  private refreshTarget(): void {
+    const parsed = this.parsedTarget();
+    const labels = this.model?.labels ?? [];
     let description = 'none: the output must be one number per example';
     let error: string | undefined;
     if (typeof parsed === 'string') error = parsed;
@@ -803,8 +914,42 @@ export class App {
     else if (parsed.kind === 'tuples') description = `one output element per example (${parsed.tuples.length})`;
     else if (parsed.kind === 'box') description = `the sum over the box ${formatTarget(parsed)} for every example`;
     else if (parsed.kind === 'boxes') description = `one box per example (${parsed.boxes.length}), each summed`;
-    if (this.state.targetAuto && !this.state.targetText && (this.outputDims()?.length ?? 0) > 2) description = 'dense output: give an index tuple such as (class, y, x)';
+    const role = this.role()?.role;
+    const roleWords = this.describeRoleTarget(parsed);
+    if (roleWords) description = roleWords;
+    if (this.state.targetAuto && !this.state.targetText && this.state.targetWins === undefined && (this.outputDims()?.length ?? 0) > 2)
+      description = role === 'boxes' ? S.boxesTargetHint(this.role()?.companion) : 'dense output: give an index tuple such as (class, y, x)';
+    if (this.state.targetWins !== undefined) {
+      const r = this.requestTarget();
+      if (typeof r === 'string' && this.predictionsSettled) error = r;
+    }
+    this.targetPanel.setAutoLabel(S.followAuto[role ?? 'classifier'], S.followingAuto[role ?? 'classifier']);
     this.targetPanel.setTarget(this.state.targetText, this.state.targetAuto, description, error);
+  }
+
+  /** How the target reads for the output's role: a class's winning pixels, a detection by name, a region of the output image. */
+  private describeRoleTarget(parsed: TextTarget | string): string | undefined {
+    const labels = this.model?.labels ?? [];
+    const view = this.view();
+    const w = this.state.targetWins;
+    if (w !== undefined) {
+      const px = view?.role === 'segmentation' ? view.pixels[Math.min(this.state.example, view.pixels.length - 1)]?.[w] : undefined;
+      return `${this.targetLabel()}: the sum of class ${w}'s logits over the pixels where it is the top class${px !== undefined ? ` (${px.toLocaleString('en-US')} in this example)` : ''}`;
+    }
+    if (typeof parsed === 'string' || !view || !this.predictions) return undefined;
+    if (view.role === 'detector') {
+      const d = detectionOf(parsed, view.detections[this.state.example] ?? [], this.state.example);
+      return d ? `detection: ${labels[d.class] ?? `class ${d.class}`} at anchor ${d.anchor} (score ${formatValue(d.score)})` : undefined;
+    }
+    if (view.role === 'image') {
+      const box = imageBoxOf(parsed, this.predictions.outputShape, view.layout);
+      const { height, width } = imageGeometry(this.predictions.outputShape, view.layout);
+      if (!box) return undefined;
+      if (box.y0 === 0 && box.x0 === 0 && box.y1 === height && box.x1 === width) return 'the whole output image, summed (drag a box on it to narrow the target)';
+      if (box.y1 - box.y0 === 1 && box.x1 - box.x0 === 1) return `output pixel y ${box.y0}, x ${box.x0}`;
+      return `output rows ${box.y0}–${box.y1 - 1}, columns ${box.x0}–${box.x1 - 1}, summed`;
+    }
+    return undefined;
   }
 
   /** The method picker as the current layer and method make it: visible arguments, cost, ablation runs, target. */
@@ -865,7 +1010,8 @@ export class App {
     ]
       .filter(Boolean)
       .join(' · ');
-    return { key: `${r.seq}:${ti}:${example}:${channel ?? 'sum'}:${image ? 'img' : 'no'}`, map, image, title, method, methodTitle, subtitle, ...(perChannel ? { barLabel: 'channel' } : {}) };
+    const outline = map.spatial ? r.outlines?.[example] : undefined;
+    return { key: `${r.seq}:${ti}:${example}:${channel ?? 'sum'}:${image ? 'img' : 'no'}`, map, image, title, method, methodTitle, subtitle, ...(perChannel ? { barLabel: 'channel' } : {}), ...(outline ? { outline } : {}) };
   }
 
   private showResult(): void {
@@ -890,6 +1036,7 @@ export class App {
       else if (t) {
         const example = Math.min(this.state.example, exampleCount(t.dims) - 1);
         this.channels.set(`${r.seq}:${ti}:${example}`, t, example, this.layout(), this.state.channel);
+        this.channels.setWhatIf(this.whatIfUnavailable(r, t));
       }
     } else {
       this.figure.setSource(undefined);
@@ -915,7 +1062,7 @@ export class App {
     const choice = s.attributionMethod;
     const spec = methodSpec(choice, { gradientOnly: s.gradientOnly, layerDims: this.layerDims(), layout: this.layout() });
     const method = typeof spec === 'string' ? describeMethod({ name: choice.name }, false) : describeMethod(spec, choice.name === 'lgxa' && s.gradientOnly);
-    return describeParts(s.layerId ?? '?', s.layerInput, this.manyOutputs() ? this.outputName() : undefined, method, takesTarget(choice.name) ? s.targetText : undefined);
+    return describeParts(s.layerId ?? '?', s.layerInput, this.manyOutputs() ? this.outputName() : undefined, method, takesTarget(choice.name) ? this.targetLabel() : undefined);
   }
 
   private manyOutputs(): boolean {
@@ -967,6 +1114,7 @@ export class App {
     const ms = this.current ? this.figure.render(d) : 0;
     if (this.pinned) this.pinnedFigure.render(d);
     this.channels.render(d);
+    this.filmstrip.render(d);
     this.root.dataset.renderMs = ms.toFixed(3);
     this.root.dataset.displayMs = (performance.now() - t0).toFixed(3);
   }
@@ -988,5 +1136,3 @@ function errorInfo(e: unknown): ErrorInfo {
   return { message: e instanceof Error ? e.message : String(e) };
 }
 
-        this.channels.setWhatIf(this.whatIfUnavailable(r, t));
-    this.filmstrip.render(d);

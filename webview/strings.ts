@@ -50,7 +50,7 @@ export const S = {
   predictions: 'Predictions',
   noPredictions: 'Predictions appear once an input is loaded.',
   target: 'Target',
-  targetHint: 'Class 3 · per example 3,1 · dense (c,y,x) · per example (c,y,x),(c,y,x) · empty: none',
+  targetHint: 'Class 3 · per example 3,1 · dense (c,y,x) · box (c, y0:y1, x0:x1), summed · per example (c,y,x),(c,y,x) · empty: none',
   targetAuto: 'follows the top prediction',
   attribution: 'Attribution',
   layerInput: 'Attribute to the layer input',
@@ -92,6 +92,28 @@ export const S = {
   current: 'Current',
   nonSpatial: 'Non-spatial activation: one bar per feature (summed over channels).',
   perChannelBars: 'one bar per channel: F(x) − F(x with that channel at the layer baseline)',
+  /** The link that goes back to the automatic target, by output role. */
+  followAuto: {
+    classifier: 'Follow top prediction',
+    detector: 'Follow top detection',
+    boxes: 'Follow top prediction',
+    segmentation: 'Follow the largest class',
+    image: 'Whole output',
+    embedding: 'Follow top prediction',
+    other: 'Follow top prediction',
+  },
+  /** What an automatic target follows, by output role. */
+  followingAuto: {
+    classifier: 'follows the top prediction',
+    detector: 'follows the top detection',
+    boxes: 'follows the top prediction',
+    segmentation: 'follows the largest class',
+    image: 'until you drag a box on the output',
+    embedding: 'follows the largest component',
+    other: 'follows the top prediction',
+  },
+  boxesTargetHint: (scores: string | undefined) =>
+    `This output holds the detections' box coordinates: switch Output to ${scores ? `'${scores}'` : 'the score output'} for the ranked detections, or type (anchor, coordinate).`,
 } as const;
 
 export const STAGE_WORDS: Record<string, string> = {

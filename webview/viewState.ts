@@ -24,6 +24,8 @@ export interface ViewState {
   targetText: string;
   /** The target follows the top prediction until the user sets one. */
   targetAuto: boolean;
+  /** A segmentation target: "this class where it wins" (its winning pixels in the current input); replaces the text. */
+  targetWins?: number;
   output?: string | number;
   layerInput: boolean;
   gradientOnly: boolean;
@@ -85,6 +87,7 @@ export function restoreViewState(raw: unknown): ViewState {
   if (isInt(raw.example, 0, 65535)) s.example = raw.example;
   if (isStr(raw.targetText, 10000)) s.targetText = raw.targetText;
   if (typeof raw.targetAuto === 'boolean') s.targetAuto = raw.targetAuto;
+  if (isInt(raw.targetWins, 0, 1 << 20)) s.targetWins = raw.targetWins;
   if (isStr(raw.output, 4096) || isInt(raw.output, 0, 4096)) s.output = raw.output;
   if (typeof raw.layerInput === 'boolean') s.layerInput = raw.layerInput;
   if (typeof raw.gradientOnly === 'boolean') s.gradientOnly = raw.gradientOnly;

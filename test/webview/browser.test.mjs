@@ -6,13 +6,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { pathToFileURL } from 'node:url';
-import { chromium } from 'playwright-core';
-import { buildBundles, repoRoot, startServer } from './server.mjs';
+import { RESULTS, buildBundles, launchPage, skip, startServer } from './server.mjs';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
-const RESULTS = path.join(repoRoot, 'test-results');
-const skip = fs.existsSync(CHROMIUM) ? false : `no Chromium at ${CHROMIUM} (apt-get install -y chromium)`;
 
 describe('inspector webview in Chromium', { skip }, () => {
   let browser;
@@ -62,11 +57,7 @@ describe('inspector webview in Chromium', { skip }, () => {
     const bundles = await buildBundles();
     maths = await import(pathToFileURL(path.join(bundles, 'heatmap.mjs')).href);
     ({ server, url } = await startServer(bundles));
-    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ARGS });
-    page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
-    page.on('console', (m) => m.type() === 'error' && problems.push(`console: ${m.text()}`));
-    page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
-    fs.mkdirSync(RESULTS, { recursive: true });
+    ({ browser, page } = await launchPage(problems));
     await open();
   });
 

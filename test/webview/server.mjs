@@ -1,5 +1,6 @@
 // Serves the test harness, the webview bundle and the protocol bundle on 127.0.0.1 (an ephemeral port).
 import * as esbuild from 'esbuild';
+import { chromium } from 'playwright-core';
 import * as fs from 'node:fs';
 import * as http from 'node:http';
 import * as os from 'node:os';
@@ -8,6 +9,22 @@ import { fileURLToPath } from 'node:url';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 export const repoRoot = path.resolve(here, '../..');
+
+/** Debian's Chromium (or CHROMIUM_PATH), how the browser tests launch it, where they write, and when they skip. */
+export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+export const ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+export const RESULTS = path.join(repoRoot, 'test-results');
+export const skip = fs.existsSync(CHROMIUM) ? false : `no Chromium at ${CHROMIUM} (apt-get install -y chromium)`;
+
+/** Chromium with a 1440×900 page; its console errors and page errors are pushed to `problems`. */
+export async function launchPage(problems) {
+  const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ARGS });
+  const page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
+  page.on('console', (m) => m.type() === 'error' && problems.push(`console: ${m.text()}`));
+  page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+  fs.mkdirSync(RESULTS, { recursive: true });
+  return { browser, page };
+}
 
 /** Bundles the webview exactly as scripts/build.mjs does (browser IIFE), into a temporary folder. */
 export async function buildBundles() {
@@ -60,6 +77,7 @@ export function startServer(bundleDir) {
     '/': path.join(here, 'harness.html'),
     '/harness.css': path.join(here, 'harness.css'),
     '/fakeHost.js': path.join(here, 'fakeHost.js'),
+    '/fakeOutputs.js': path.join(here, 'fakeOutputs.js'),
     '/protocol.js': path.join(bundleDir, 'protocol.js'),
     '/dist/webview/main.js': path.join(bundleDir, 'main.js'),
     '/dist/webview/main.js.map': path.join(bundleDir, 'main.js.map'),

@@ -17,6 +17,8 @@ export interface ExportPanel {
   ticks: [string, string, string];
   caption: string;
   units: string;
+  /** The target's place on the picture (x0, y0, x1, y1 as fractions), outlined. */
+  outline?: [number, number, number, number];
 }
 
 const PAD = 16;
@@ -87,8 +89,10 @@ export function drawFigure(header: string, panels: ExportPanel[]): HTMLCanvasEle
     }
     y += 8;
     ctx.imageSmoothingEnabled = !l.panel.pixelated;
-    ctx.drawImage(l.panel.picture, x + Math.floor((l.width - l.picW) / 2), y, l.picW, l.picH);
+    const px = x + Math.floor((l.width - l.picW) / 2);
+    ctx.drawImage(l.panel.picture, px, y, l.picW, l.picH);
     ctx.imageSmoothingEnabled = true;
+    if (l.panel.outline) drawOutline(ctx, l.panel.outline, px, y, l.picW, l.picH);
     y += l.picH + 12;
     drawRamp(ctx, l.panel.ramp, x, y, l.width, 14);
     y += 14 + 4;
@@ -112,6 +116,17 @@ export function drawFigure(header: string, panels: ExportPanel[]): HTMLCanvasEle
     x += l.width + GAP;
   }
   return canvas;
+}
+
+/** The target's box over the picture: a dark and a light line, visible on any heat map. */
+function drawOutline(ctx: CanvasRenderingContext2D, [x0, y0, x1, y1]: [number, number, number, number], x: number, y: number, w: number, h: number): void {
+  const r = [x + x0 * w, y + y0 * h, (x1 - x0) * w, (y1 - y0) * h] as const;
+  ctx.lineWidth = 3;
+  ctx.strokeStyle = 'rgba(0,0,0,0.75)';
+  ctx.strokeRect(...r);
+  ctx.lineWidth = 1.5;
+  ctx.strokeStyle = '#ffd400';
+  ctx.strokeRect(...r);
 }
 
 function drawRamp(ctx: CanvasRenderingContext2D, ramp: Uint8Array, x: number, y: number, w: number, h: number): void {

@@ -25,6 +25,8 @@ export interface FigureSource {
   /** What one bar of a non-spatial map is ('feature' when not given). */
   barLabel?: string;
   subtitle: string;
+  /** Where the target lies on the input (a detection's box, a box of an image output): x0, y0, x1, y1 as fractions. */
+  outline?: [number, number, number, number];
 }
 
 const BAR_W = 640;
@@ -40,6 +42,7 @@ export class HeatmapFigure {
   readonly el: HTMLElement;
   readonly canvas: HTMLCanvasElement;
   private readonly stage: HTMLElement;
+  private readonly outline: HTMLElement;
   private readonly message: HTMLElement;
   private readonly notice: HTMLElement;
   private readonly titleEl: HTMLElement;
@@ -65,7 +68,9 @@ export class HeatmapFigure {
     this.message = h('div', { class: 'll-message', role: 'status' });
     this.notice = h('div', { class: 'll-figure-notice', role: 'status' });
     this.notice.hidden = true;
-    this.stage = h('div', { class: 'll-stage' }, this.canvas, this.message);
+    this.outline = h('div', { class: 'll-figure-outline', 'aria-hidden': 'true' });
+    this.outline.hidden = true;
+    this.stage = h('div', { class: 'll-stage' }, h('div', { class: 'll-canvas-box' }, this.canvas, this.outline), this.message);
     this.titleEl = h('div', { class: 'll-figure-title' });
     this.methodEl = h('div', { class: 'll-figure-method' });
     this.subtitleEl = h('div', { class: 'll-figure-subtitle ll-muted' });
@@ -97,6 +102,15 @@ export class HeatmapFigure {
     this.methodEl.title = src?.methodTitle ?? src?.method ?? '';
     this.subtitleEl.textContent = src?.subtitle ?? '';
     this.el.classList.toggle('vector', !!src && !src.map.spatial);
+    const o = src?.outline;
+    this.outline.hidden = !o;
+    if (o) {
+      this.outline.style.left = `${o[0] * 100}%`;
+      this.outline.style.top = `${o[1] * 100}%`;
+      this.outline.style.width = `${(o[2] - o[0]) * 100}%`;
+      this.outline.style.height = `${(o[3] - o[1]) * 100}%`;
+      this.outline.title = 'The target';
+    }
     if (src) this.setMessage('', 'info');
   }
 
@@ -159,6 +173,7 @@ export class HeatmapFigure {
       ticks: [this.barMin.textContent ?? '', this.barMid.textContent ?? '', this.barMax.textContent ?? ''],
       caption: this.barCaption.textContent ?? '',
       units,
+      ...(this.source.outline && this.source.map.spatial ? { outline: this.source.outline } : {}),
     };
   }
 

@@ -25,6 +25,7 @@ export class TargetPanel {
   private outputSelect?: HTMLElement;
   private exampleSelect?: HTMLElement;
   private examples = 0;
+  private following: string = S.targetAuto;
 
   constructor(private readonly opts: TargetPanelOptions) {
     this.targetField = textfield({ label: S.target, value: '', id: 'target-field', placeholder: 'e.g. 3  or  (0, 12, 40)', onChange: (v) => opts.onTargetText(v) });
@@ -71,7 +72,13 @@ export class TargetPanel {
     this.targetField.invalid = !!error;
     this.status.classList.toggle('error', !!error);
     this.status.replaceChildren(error ?? description, auto || error ? '' : ' · ', auto || error ? '' : this.autoButton);
-    if (auto && !error) this.status.append(h('span', { class: 'll-muted' }, ` (${S.targetAuto})`));
+    if (auto && !error) this.status.append(h('span', { class: 'll-muted' }, ` (${this.following})`));
+  }
+
+  /** The words of the link back to the automatic target ('Follow top detection', 'Whole output', …). */
+  setAutoLabel(label: string, following: string): void {
+    this.autoButton.textContent = label;
+    this.following = following;
   }
 
   /** Activation has no target; "gradient only" (multiply_by_inputs = False) exists for LGXA and integrated gradients. */
