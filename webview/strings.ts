@@ -117,8 +117,10 @@ export const S = {
 } as const;
 
 export const STAGE_WORDS: Record<string, string> = {
+  prepare: 'Reading model and input',
   load: 'Loading model',
-  compile: 'Building backward graph',
+  compile: 'Compiling (graphs and sessions)',
   run: 'Running',
+  transfer: 'Receiving the result',
   predict: 'Predicting',
 };

@@ -54,7 +54,12 @@ export interface MethodSpec {
 
 export type ProviderName = 'auto' | 'cpu' | 'webgpu' | 'cuda' | 'dml' | 'coreml';
 
+/** What a request is doing now: compiling (graphs, sessions), running them, or sending the result back. */
+export type EngineStage = 'compile' | 'run' | 'transfer';
+
 export interface RuntimeOptions {
+  /** Told when the request moves to another stage (the status line: "Attributing layer3 · Compiling (graphs and sessions) · 1.2 s"). */
+  onStage?: (stage: EngineStage) => void;
   provider?: ProviderName;
   /** Intra-op threads; 0 or undefined = onnxruntime's default. */
   threads?: number;

@@ -187,6 +187,7 @@ export class ModelSession {
         return await p;
       } finally {
         used.compileMs += performance.now() - tc;
+        req.onStage?.('run');
       }
     };
     const noteSession = (s: OpenedSession) => {
@@ -228,6 +229,7 @@ export class ModelSession {
         };
       },
     };
+    req.onStage?.('run');
     const res = await runLayerMethod(engine, req, perLayer, output);
     throwIfAborted(req.signal);
     return {
@@ -263,6 +265,7 @@ export class ModelSession {
       this.valueSessions.set(key, p);
       return p;
     }
+    rt.onStage?.('compile');
     p = openSession(
       encodeModel(withOutputs(ref.model, fetches)),
       { ...rt, externalDataDir: this.model.dir, optimization: optimizationFor(fetches.length) },
@@ -335,6 +338,7 @@ export class ModelSession {
     const compiled = await this.getCompiled(this.original, activations, output, req.inputs, req);
     const compileMs = performance.now() - tc;
     throwIfAborted(req.signal);
+    req.onStage?.('run');
 
     const g = this.model.graph;
     const results: AttributeResult[] = [];
@@ -447,6 +451,7 @@ export class ModelSession {
     let sessionP = this.predictSessions.get(key);
     const tc = performance.now();
     if (!sessionP) {
+      opts.onStage?.('compile');
       sessionP = openSession(
         encodeModel(withOutputs(this.model, fetches)),
         { ...opts, ...(this.gpuRejected ? { provider: 'cpu' as const } : {}), externalDataDir: this.model.dir },
@@ -457,6 +462,7 @@ export class ModelSession {
     }
     const opened = await sessionP;
     const compileMs = performance.now() - tc;
+    opts.onStage?.('run');
     const t0 = performance.now();
     const feeds: Record<string, ort.Tensor> = {};
     this.model.graph.inputs.forEach((name, i) => (feeds[name] = toOrt(inputs[i])));
@@ -492,6 +498,7 @@ export class ModelSession {
     const fetches = g.inputs.includes(value) ? [output] : [value, output];
     const first = await session(this.original, fetches);
     const patchedSession = await session(patched.ref, [output]);
+    rt.onStage?.('run');
     const t0 = performance.now();
     const original = await first.session.run(feeds, fetches);
     const reference = fromOrt(original[output]);
@@ -514,8 +521,10 @@ export class ModelSession {
       // Refresh LRU position.
       this.compiled.delete(key);
       this.compiled.set(key, p);
+      if (this.waiters.has(p)) rt.onStage?.('compile'); // still compiling for an earlier request
     } else {
       throwIfAborted(rt.signal); // nobody waits for it: do not start it
+      rt.onStage?.('compile');
       const stop = new AbortController();
       const waiting = { count: 0, stop };
       p = compileAttribution(ref.model, activations, output, inputs, rt, this.factory, { signal: stop.signal });

@@ -12,7 +12,7 @@ import type { LayerEntry, LayerTree, ValueSummary } from '../engine/onnx/layerTr
 import { outputKind } from '../engine/onnx/outputKind';
 import { modelPreprocess } from '../engine/preprocess';
 import type { HostTensor } from '../engine/tensor/hostTensor';
-import type { MethodSpec, PredictResult } from '../engine/api';
+import type { EngineStage, MethodSpec, PredictResult } from '../engine/api';
 import { isImagePath, loadInputTensor } from '../engine/tensor/image';
 import type { ImagePreprocess } from '../shared/preprocess';
 import { toFloat32 } from '../engine/tensor/npy';
@@ -126,17 +126,18 @@ export class EngineState {
     return { chain };
   }
 
-  async predict(p: WirePredictParams, signal: AbortSignal): Promise<PredictResult> {
+  async predict(p: WirePredictParams, signal: AbortSignal, onStage?: (stage: EngineStage) => void): Promise<PredictResult> {
     const session = await this.session(p.model);
     const inputs = await this.resolveInputs(session, p.inputs);
     throwIfAborted(signal);
-    const res = await session.predict(inputs, { top: p.top, output: p.output, provider: p.provider, threads: p.threads, ...(p.ablate ? { ablate: p.ablate } : {}) });
+    const res = await session.predict(inputs, { top: p.top, output: p.output, provider: p.provider, threads: p.threads, ...(p.ablate ? { ablate: p.ablate } : {}), ...(onStage ? { onStage } : {}) });
     throwIfAborted(signal);
     return res;
   }
 
-  async attribute(p: WireAttributeParams, signal: AbortSignal): Promise<WireAttributeResult> {
-    const { model, inputs: refs, target, method, ...request } = p;
+  async attribute(p: WireAttributeParams, signal: AbortSignal, onStage?: (stage: EngineStage) => void): Promise<WireAttributeResult> {
+    const { model, inputs: refs, target, method, progressId, ...request } = p;
+    void progressId; // the process main handles stage notifications; the engine does not take the id
     const session = await this.session(model);
     const inputs = await this.resolveInputs(session, refs);
     throwIfAborted(signal);
@@ -147,6 +148,7 @@ export class EngineState {
       target: target?.kind === 'mask' ? { kind: 'mask', mask: wireArgument('target mask', target.mask) } : target,
       ...(method ? { method: await this.methodSpec(session, method) } : {}),
       signal,
+      ...(onStage ? { onStage } : {}),
     });
     throwIfAborted(signal);
     return {

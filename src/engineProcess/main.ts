@@ -22,7 +22,9 @@ import {
   OpenModel,
   Predict,
   REQUEST_CANCELLED,
+  Stage,
 } from './rpc';
+import type { EngineStage } from '../engine/api';
 import type { WireErrorData } from '../shared/engineWire';
 
 function numberArg(name: string, fallback: number): number {
@@ -72,8 +74,35 @@ connection.onRequest(OpenModel, handler((p) => state.openModel(p.model)));
 connection.onRequest(Layers, handler((p) => state.layers(p)));
 connection.onRequest(ModelTree, handler((p) => state.modelTree(p.model)));
 connection.onRequest(LocateLayer, handler((p) => state.locateLayer(p.model, p.id)));
-connection.onRequest(Predict, handler((p, signal) => state.predict(p, signal)));
-connection.onRequest(Attribute, handler((p, signal) => state.attribute(p, signal)));
+/** Stage notifications for a request that asked for them (each stage once, in order; 'transfer' before the reply). */
+function stages(progressId: string | undefined): ((stage: EngineStage) => void) | undefined {
+  if (!progressId) return undefined;
+  let last: EngineStage | undefined;
+  return (stage) => {
+    if (stage === last) return;
+    last = stage;
+    void connection.sendNotification(Stage, { progressId, stage });
+  };
+}
+
+connection.onRequest(
+  Predict,
+  handler(async (p, signal) => {
+    const onStage = stages(p.progressId);
+    const res = await state.predict(p, signal, onStage);
+    onStage?.('transfer');
+    return res;
+  }),
+);
+connection.onRequest(
+  Attribute,
+  handler(async (p, signal) => {
+    const onStage = stages(p.progressId);
+    const res = await state.attribute(p, signal, onStage);
+    onStage?.('transfer');
+    return res;
+  }),
+);
 connection.onRequest(LoadInput, handler((p) => state.loadInput(p)));
 connection.onRequest(DisposeModel, handler((p) => state.disposeModel(p.model)));
 

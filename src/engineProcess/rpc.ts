@@ -3,7 +3,7 @@
  * channel). Their parameter and result types are the wire types of src/shared/engineWire.ts; predictions cross as
  * the engine returns them. Imported by both sides, never imports `vscode`.
  */
-import { RequestType } from 'vscode-jsonrpc';
+import { NotificationType, RequestType } from 'vscode-jsonrpc';
 import type { PredictResult } from '../engine/api';
 import type {
   WireAttributeParams,
@@ -18,6 +18,7 @@ import type {
   WireModelInfo,
   WireModelTreeResult,
   WirePredictParams,
+  WireStage,
 } from '../shared/engineWire';
 
 export const Hello = new RequestType<void, WireHelloResult, void>('layerlens/hello');
@@ -29,6 +30,8 @@ export const Predict = new RequestType<WirePredictParams, PredictResult, WireErr
 export const Attribute = new RequestType<WireAttributeParams, WireAttributeResult, WireErrorData>('layerlens/attribute');
 export const LoadInput = new RequestType<WireLoadInputParams, WireLoadInputResult, WireErrorData>('layerlens/loadInput');
 export const DisposeModel = new RequestType<{ model: string }, void, WireErrorData>('layerlens/disposeModel');
+/** Engine → host: a request with a `progressId` moved to another stage. */
+export const Stage = new NotificationType<WireStage>('layerlens/stage');
 
 /** JSON-RPC error code for an error the engine reports on purpose (ServerNotInitialized..-32000 are reserved). */
 export const ENGINE_ERROR = -32001;

@@ -10,12 +10,13 @@ import { ChildProcess, fork } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { CancellationToken, CancellationTokenSource, Emitter, Event, RequestType, ResponseError } from 'vscode-jsonrpc';
 import { IPCMessageReader, IPCMessageWriter, createMessageConnection } from 'vscode-jsonrpc/node';
-import type { PredictResult } from '../engine/api';
-import { Attribute, DisposeModel, Hello, Layers, LoadInput, LocateLayer, ModelTree, OpenModel, Predict, REQUEST_CANCELLED } from '../engineProcess/rpc';
+import type { EngineStage, PredictResult } from '../engine/api';
+import { Attribute, DisposeModel, Hello, Layers, LoadInput, LocateLayer, ModelTree, OpenModel, Predict, REQUEST_CANCELLED, Stage } from '../engineProcess/rpc';
 import type {
   WireAttributeParams,
   WireAttributeResult,
   WireErrorData,
+  WireStage,
   WireHelloResult,
   WireLayersParams,
   WireLayersResult,
@@ -68,6 +69,8 @@ export interface EngineConnection {
   sendRequest<P, R>(type: RequestType<P, R, unknown>, params: P, token: CancellationToken): Promise<R>;
   /** Called once, when the process is gone. */
   onExit(listener: (info: ExitInfo) => void): void;
+  /** Stage notifications of requests that carry a progressId (a launcher without them never calls it). */
+  onStage?(listener: (s: WireStage) => void): void;
   kill(): void;
 }
 
@@ -103,6 +106,8 @@ export interface RequestOptions {
   timeoutMs?: number;
   /** Requests with the same key supersede each other: starting one cancels the one still running. */
   supersedeKey?: string;
+  /** Told each stage the engine reaches for this request (attribute and predict): compile, run, transfer. */
+  onStage?: (stage: EngineStage) => void;
 }
 
 interface InFlight {
@@ -114,6 +119,9 @@ export class EngineClient {
   private conn?: EngineConnection;
   private readonly inflight = new Set<InFlight>();
   private readonly latest = new Map<string, InFlight>();
+  /** Stage listeners of requests in flight, by progressId. */
+  private readonly stageListeners = new Map<string, (stage: EngineStage) => void>();
+  private progressSeq = 0;
   /** Connections we stopped on purpose: their exit is not a crash. */
   private readonly stopping = new WeakSet<EngineConnection>();
   private crashTimes: number[] = [];
@@ -207,6 +215,9 @@ export class EngineClient {
     }
     const source = new CancellationTokenSource();
     const timeoutMs = opts.timeoutMs ?? this.opts.requestTimeoutMs();
+    // Stage notifications come back under this id (only attribute and predict send them).
+    const progressId = opts.onStage ? `p${++this.progressSeq}` : undefined;
+    if (progressId) this.stageListeners.set(progressId, opts.onStage!);
     return new Promise<R>((resolve, reject) => {
       let settled = false;
       let answered = false;
@@ -222,6 +233,7 @@ export class EngineClient {
       const finish = (err: EngineError | undefined, value?: R): void => {
         if (settled) return;
         settled = true;
+        if (progressId) this.stageListeners.delete(progressId);
         if (timer) clearTimeout(timer);
         sub?.dispose();
         this.inflight.delete(entry);
@@ -246,7 +258,7 @@ export class EngineClient {
       }
       let sent: Promise<R>;
       try {
-        sent = conn.sendRequest(type, params, source.token);
+        sent = conn.sendRequest(type, progressId ? { ...params, progressId } : params, source.token);
       } catch (e) {
         sent = Promise.reject(e);
       }
@@ -272,6 +284,7 @@ export class EngineClient {
     this.starts++;
     this.opts.log?.(`engine started (pid ${conn.pid ?? '?'})`);
     conn.onExit((info) => this.exited(conn, info));
+    conn.onStage?.((s) => this.stageListeners.get(s.progressId)?.(s.stage));
     this.startEmitter.fire({ pid: conn.pid, generation: this.starts });
     return conn;
   }
@@ -380,6 +393,7 @@ export function forkLauncher(enginePath: string, log?: (line: string) => void): 
         return child.pid;
       },
       sendRequest: (type, params, token) => connection.sendRequest(type, params, token),
+      onStage: (l) => connection.onNotification(Stage, l),
       onExit: (l) => {
         if (exitInfo) l(exitInfo);
         else exitListeners.push(l);

@@ -7,6 +7,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
+import type { EngineStage } from '../engine/api';
 import { encodeNpy } from '../engine/tensor/npy';
 import type { WireModelInfo } from '../shared/engineWire';
 import {
@@ -424,7 +425,7 @@ export class InspectorPanel implements vscode.Disposable {
     const inputs = this.inputRefs();
     const cfg = settings();
     const method = p.method && wireMethod(p.method, this.inputs.map((x) => ({ dims: x?.info.tensorDims ?? [], dtype: x?.info.dtype ?? 'float32' })));
-    const res = await this.tracked(requestId, S.attributeProgress(p.layers.join(', ')), (token) =>
+    const res = await this.tracked(requestId, S.attributeProgress(p.layers.join(', ')), (token, onStage) =>
       this.s.engine.attribute(
         {
           model: this.modelPath,
@@ -439,7 +440,7 @@ export class InspectorPanel implements vscode.Disposable {
           threads: cfg.threads,
         },
         // The figure's and the filmstrip's requests run side by side: each supersedes only its own kind.
-        { token, supersedeKey: `${this.id}:attribute:${p.purpose ?? 'figure'}` },
+        { token, onStage, supersedeKey: `${this.id}:attribute:${p.purpose ?? 'figure'}` },
       ),
     );
     this.providers ??= await this.s.engine.hello().then(
@@ -454,23 +455,25 @@ export class InspectorPanel implements vscode.Disposable {
     if (!(await this.s.gate.allowRun())) throw new InspectorError(S.untrustedDeclined, 'untrusted');
     const inputs = this.inputRefs();
     const cfg = settings();
-    const res = await this.tracked(requestId, S.predictProgress, (token) =>
+    const res = await this.tracked(requestId, S.predictProgress, (token, onStage) =>
       this.s.engine.predict(
         { model: this.modelPath, inputs, top: p.top ?? cfg.topK, output: p.output, provider: cfg.executionProvider, threads: cfg.threads, ...(p.ablate ? { ablate: p.ablate } : {}) },
         // A what-if run and the plain predictions are shown side by side: neither supersedes the other.
-        { token, supersedeKey: `${this.id}:${p.ablate ? 'predict-ablated' : 'predict'}` },
+        { token, onStage, supersedeKey: `${this.id}:${p.ablate ? 'predict-ablated' : 'predict'}` },
       ),
     );
     return predictResponse(res);
   }
 
   /** Runs engine work that the webview (`cancel`) or the progress notification can cancel. */
-  private async tracked<T>(requestId: number, title: string, run: (token: vscode.CancellationToken) => Promise<T>): Promise<T> {
+  private async tracked<T>(requestId: number, title: string, run: (token: vscode.CancellationToken, onStage: (stage: EngineStage) => void) => Promise<T>): Promise<T> {
     const cts = new vscode.CancellationTokenSource();
     this.pending.set(requestId, cts);
-    this.event('progress', { requestId, stage: 'run' });
+    // The engine says when it compiles, runs and sends the result back; until then it is reading model and input.
+    this.event('progress', { requestId, stage: 'prepare' });
+    const onStage = (stage: EngineStage) => this.event('progress', { requestId, stage });
     try {
-      return await withEngineProgress(title, cts, () => run(cts.token));
+      return await withEngineProgress(title, cts, () => run(cts.token, onStage));
     } finally {
       this.pending.delete(requestId);
       cts.dispose();

@@ -10,7 +10,7 @@
  * Models are addressed by absolute path: the engine opens and caches them itself, so a restarted engine
  * serves the same requests without the host re-registering anything.
  */
-import type { AttributeRequest, AttributeResult, AttributionTarget, ChannelAblation, DType, LayerEntry, MethodSpec, ValueSummary } from '../engine/api';
+import type { AttributeRequest, AttributeResult, AttributionTarget, ChannelAblation, DType, EngineStage, LayerEntry, MethodSpec, ValueSummary } from '../engine/api';
 import type { OutputKindInfo } from './outputKind';
 import type { OutputRoleInfo } from './outputRole';
 import type { ImagePreprocess } from './preprocess';
@@ -91,7 +91,16 @@ export interface WireLocateLayerResult {
 export type WireInputRef = { file: string; preprocess?: ImagePreprocess } | { tensor: WireTensor };
 
 /** Where and how a request runs: provider, threads, and which graph output it reads. */
-export type WireRunOptions = Pick<AttributeRequest, 'provider' | 'threads' | 'output'>;
+export type WireRunOptions = Pick<AttributeRequest, 'provider' | 'threads' | 'output'> & {
+  /** Set by a host that wants `layerlens/stage` notifications for this request (compile, run, transfer). */
+  progressId?: string;
+};
+
+/** The engine's `layerlens/stage` notification: request `progressId` is now at `stage`. */
+export interface WireStage {
+  progressId: string;
+  stage: EngineStage;
+}
 
 export interface WirePredictParams extends WireRunOptions {
   model: string;

@@ -739,8 +739,18 @@ describe('inspector webview in Chromium', { skip }, () => {
     await row('layer1').click();
     await waitForAttribute(n + 1);
     await page.waitForSelector('.ll-status.is-busy');
-    await page.waitForFunction(() => /Running/.test(document.querySelector('.ll-progress-text').textContent) || /Building/.test(document.querySelector('.ll-progress-text').textContent));
+    await page.waitForFunction(() => /Running/.test(document.querySelector('.ll-progress-text').textContent) || /Compiling/.test(document.querySelector('.ll-progress-text').textContent));
     assert.equal(await page.locator('#progress').isVisible(), true);
+    // The stage and the time since the request started, ticking.
+    const elapsed = async () => {
+      const text = await page.locator('.ll-progress-text').innerText();
+      const m = /^Attributing layer1 · (Compiling \(graphs and sessions\)|Running 50%)… (\d+\.\d) s$/.exec(text);
+      assert.ok(m, text);
+      return Number(m[2]);
+    };
+    const first = await elapsed();
+    await page.waitForTimeout(600);
+    assert.ok((await elapsed()) >= first + 0.4, 'the elapsed time ticks');
     const id = (await lastAttribute()).id;
     await page.click('#cancel-button');
     await page.waitForFunction(() => window.fakeHost.requests('cancel').length > 0);

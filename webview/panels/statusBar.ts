@@ -1,4 +1,8 @@
-/** Header status: progress with cancel while the engine works; then the provider that ran and the time it took. */
+/**
+ * Header status: progress with cancel while the engine works — which stage it is in (reading, compiling, running,
+ * receiving the result) and the time since the request started, ticking — then the provider that ran and the time
+ * each stage of this request took.
+ */
 import type { ProgressInfo, ProviderInfo, Timings } from '../../src/shared/protocol';
 import { button, h, icon, setFullText } from '../dom';
 import { formatMs } from '../format';
@@ -11,6 +15,10 @@ export class StatusBar {
   private readonly cancel: HTMLElementTagNameMap['vscode-button'];
   private readonly provider: HTMLElement;
   private readonly timing: HTMLElement;
+  /** When the current busy period started, and the text before its elapsed time. */
+  private started = 0;
+  private base = '';
+  private ticker?: number;
 
   constructor(onCancel: () => void) {
     this.bar = document.createElement('vscode-progress-bar');
@@ -29,21 +37,36 @@ export class StatusBar {
     this.el.classList.add('is-busy');
     this.bar.hidden = false;
     this.bar.value = undefined;
-    setFullText(this.text, text);
+    this.started = performance.now();
+    this.base = text.replace(/…$/, '');
+    this.tick();
+    window.clearInterval(this.ticker);
+    this.ticker = window.setInterval(() => this.tick(), 200);
     this.cancel.hidden = false;
   }
 
   progress(p: ProgressInfo, what: string): void {
     this.bar.value = p.fraction === undefined ? undefined : Math.round(p.fraction * 100);
     this.bar.max = 100;
-    setFullText(this.text, `${what} · ${STAGE_WORDS[p.stage] ?? p.stage}${p.message ? ` — ${p.message}` : ''}${p.fraction === undefined ? '…' : ` ${Math.round(p.fraction * 100)}%`}`);
+    this.base = `${what} · ${STAGE_WORDS[p.stage] ?? p.stage}${p.message ? ` — ${p.message}` : ''}${p.fraction === undefined ? '' : ` ${Math.round(p.fraction * 100)}%`}`;
+    this.el.dataset.stage = p.stage;
+    this.tick();
   }
 
   idle(): void {
     this.el.classList.remove('is-busy');
+    window.clearInterval(this.ticker);
+    this.ticker = undefined;
     this.bar.hidden = true;
+    delete this.el.dataset.stage;
     setFullText(this.text, '');
     this.cancel.hidden = true;
+  }
+
+  /** The stage text with the time since the request started ("… · 1.4 s"). */
+  private tick(): void {
+    const s = (performance.now() - this.started) / 1000;
+    setFullText(this.text, `${this.base}… ${s.toFixed(1)} s`);
   }
 
   setRun(provider: string, timings: Timings, notes: string[]): void {

@@ -80,6 +80,22 @@ describe('engine process', { skip }, () => {
     assert.equal(res.provider.length > 0, true);
   });
 
+  test('reports its stages: compile, run, transfer for a new layer; run, transfer once it is compiled', async () => {
+    const npy = path.join(tmp, 'stages.npy');
+    const { writeNpy } = await import('../../../src/engine/tensor/npy');
+    await writeNpy(npy, { dtype: 'float32', dims: [1, 3, 32, 32], data: new Float32Array(3 * 32 * 32).fill(0.25) });
+    const stagesOf = async (layer: string) => {
+      const seen: string[] = [];
+      await client.attribute({ model: SMALL_CNN, layers: [layer], inputs: [{ file: npy }], target: { kind: 'index', index: 1 } }, { onStage: (s) => seen.push(s) });
+      return seen;
+    };
+    assert.deepEqual(await stagesOf('conv1'), ['compile', 'run', 'transfer']);
+    assert.deepEqual(await stagesOf('conv1'), ['run', 'transfer']);
+    const seen: string[] = [];
+    await client.predict({ model: SMALL_CNN, inputs: [{ file: npy }], top: 1 }, { onStage: (s) => seen.push(s) });
+    assert.deepEqual(seen.slice(-2), ['run', 'transfer']);
+  });
+
   test('layer methods cross the process: integrated gradients with a baseline and its delta, feature ablation with a mask, a mask target', async () => {
     const { writeNpy } = await import('../../../src/engine/tensor/npy');
     const { toWire } = await import('../../../src/engineProcess/wire');
