@@ -85,24 +85,18 @@ function stages(progressId: string | undefined): ((stage: EngineStage) => void) 
   };
 }
 
-connection.onRequest(
-  Predict,
-  handler(async (p, signal) => {
+/** A handler for a request that reports its stages; 'transfer' once the engine is done and the reply goes out. */
+function staged<P extends { progressId?: string }, R>(fn: (p: P, signal: AbortSignal, onStage: ((stage: EngineStage) => void) | undefined) => Promise<R>) {
+  return handler(async (p: P, signal) => {
     const onStage = stages(p.progressId);
-    const res = await state.predict(p, signal, onStage);
+    const res = await fn(p, signal, onStage);
     onStage?.('transfer');
     return res;
-  }),
-);
-connection.onRequest(
-  Attribute,
-  handler(async (p, signal) => {
-    const onStage = stages(p.progressId);
-    const res = await state.attribute(p, signal, onStage);
-    onStage?.('transfer');
-    return res;
-  }),
-);
+  });
+}
+
+connection.onRequest(Predict, staged((p, signal, onStage) => state.predict(p, signal, onStage)));
+connection.onRequest(Attribute, staged((p, signal, onStage) => state.attribute(p, signal, onStage)));
 connection.onRequest(LoadInput, handler((p) => state.loadInput(p)));
 connection.onRequest(DisposeModel, handler((p) => state.disposeModel(p.model)));
 
