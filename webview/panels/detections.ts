@@ -42,6 +42,9 @@ export class DetectionsView {
     this.ctx = ctx;
     const dets = ctx.view.detections[ctx.example] ?? ctx.view.detections[0] ?? [];
     this.shown = dets;
+    const hi = dets[0]?.score ?? 0;
+    const lo = Math.min(...dets.map((d) => d.score));
+    const share = (s: number) => (hi === lo ? 1 : (s - lo) / (hi - lo));
     const img = ctx.image;
     const withBoxes = dets.some((d) => d.box) && !!img;
     this.picture.el.hidden = !withBoxes;
@@ -51,7 +54,9 @@ export class DetectionsView {
         dets.flatMap((d, rank) => {
           const rect = detectionOnInput(d, ctx.view.boxUnits, ctx.inputSize);
           const chosen = d === ctx.chosen;
-          return rect ? [{ rect, className: chosen ? 'chosen' : '', label: String(rank + 1), title: `${rank + 1}. ${this.name(d)} ${formatValue(d.score)} · anchor ${d.anchor}` }] : [];
+          // Unlikely detections stay listed (and clickable) but their boxes are faint, so the picture shows the objects.
+          const weak = !chosen && (ctx.probabilities ? d.score < 0.3 : share(d.score) < 0.5);
+          return rect ? [{ rect, className: chosen ? 'chosen' : weak ? 'weak' : '', label: String(rank + 1), title: `${rank + 1}. ${this.name(d)} ${formatValue(d.score)} · anchor ${d.anchor}` }] : [];
         }),
       );
     }
@@ -59,9 +64,7 @@ export class DetectionsView {
       this.list.replaceChildren(h('div', { class: 'll-empty' }, 'No detections: every anchor scores highest on the background.'));
       return;
     }
-    const hi = dets[0].score;
-    const lo = Math.min(...dets.map((d) => d.score));
-    const width = (s: number) => (ctx.probabilities ? s : hi === lo ? 1 : (s - lo) / (hi - lo)) * 100;
+    const width = (s: number) => (ctx.probabilities ? s : share(s)) * 100;
     this.list.replaceChildren(
       ...dets.map((d, rank) => {
         const chosen = d === ctx.chosen;
