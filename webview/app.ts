@@ -748,14 +748,16 @@ export class App {
       this.filmstrip.clear('This module has no child layers with float outputs.');
       return;
     }
-    const target = this.parsedTarget();
+    // The figure's target, "class c where it wins" included (its mask is this input's, so the input names it in the key).
+    if (this.state.targetWins !== undefined && !this.predictionsSettled) return;
+    const target = this.requestTarget();
     if (typeof target === 'string') {
       this.cancelFilmstrip();
       this.filmstrip.clear(`Target: ${target}`);
       return;
     }
     const gradientOnly = this.state.attributionMethod.name === 'lgxa' && this.state.gradientOnly;
-    const key = JSON.stringify([layers, target, this.state.output ?? null, gradientOnly, this.inputSerial]);
+    const key = JSON.stringify([layers, target.kind === 'mask' ? this.targetLabel() : target, this.state.output ?? null, gradientOnly, this.inputSerial]);
     if (key === this.filmstripKey) return;
     this.cancelFilmstrip();
     this.filmstripKey = key;
@@ -768,7 +770,7 @@ export class App {
     promise
       .then((response) => {
         const t = response.timings;
-        const what = `${gradientOnly ? 'Gradient' : 'Layer Gradient × Activation'} · target ${this.state.targetText || 'none'} · layer outputs`;
+        const what = `${gradientOnly ? 'Gradient' : 'Layer Gradient × Activation'} · target ${this.targetLabel() || 'none'} · layer outputs`;
         this.filmstripResult = { response, note: `${what} · ${layers.length} layers in one request, ${formatMs(t.compile + t.run)}${t.compile >= 1 ? ` (compile ${formatMs(t.compile)})` : ''}.` };
         this.showFilmstrip();
       })

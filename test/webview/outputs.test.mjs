@@ -146,6 +146,15 @@ describe('Predictions panel by output role, in Chromium', { skip }, () => {
     await page.mouse.click(map.x + (16.5 / 56) * map.width, map.y + (18.5 / 56) * map.height);
     checkMask(maskOf(await nextAttribute(n)), 1);
 
+    // The filmstrip attributes every layer to the same target: the circle's mask.
+    n = await count();
+    await page.click('#filmstrip-toggle');
+    await page.waitForFunction((k) => window.fakeHost.requests('attribute').length > k && document.querySelectorAll('#filmstrip-strip .ll-film').length > 0, n);
+    const film = (await requests()).findLast((r) => r.purpose === 'filmstrip');
+    checkMask(maskOf(film.target), 1);
+    assert.match(await page.locator('#filmstrip-legend').innerText(), /target circle where it wins · layer outputs/);
+    await page.click('#filmstrip-toggle');
+
     // Typing a SPEC replaces the region target.
     n = await count();
     await page.locator('#target-field input').fill('(1, 10, 10)');
