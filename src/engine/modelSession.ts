@@ -4,23 +4,32 @@
  */
 import type * as ort from 'onnxruntime-node';
 import type { AttributeRequest, AttributeResult, ChannelAblation, PredictResult, Prediction, RuntimeOptions } from './api';
-import { CompiledAttribution, compileAttribution, withOutputs } from './attribution/compile';
+import { CompiledAttribution, compileAttribution, probeValues, withOutputs } from './attribution/compile';
 import { buildSeed } from './attribution/targets';
 import { MethodEngine, ModelRef, runLayerMethod } from './attribution/methods/layerMethods';
 import { Swap, patchLayers } from './attribution/methods/patchLayers';
 import { ablateChannels } from './attribution/methods/ablateChannels';
+import { type SegmentPlan, type SplitState, planSegments, segmentedGradients } from './attribution/segmentedRun';
 import { LayerLensError } from './errors';
 import { findLabels } from './labels';
 import { type OutputRoleInfo, outputRole } from './predictions/role';
 import { outputView } from './predictions/view';
 import { LayerTree } from './onnx/layerTree';
 import { LoadedModel, loadModel } from './onnx/loadModel';
-import { elemTypeName, encodeModel, isFloatElemType } from './onnx/proto';
+import { ElemType, elemTypeName, encodeModel, isFloatElemType } from './onnx/proto';
 import { OpenedSession, SessionFactory, createOrtSession, openSession, optimizationFor } from './runtime/session';
 import { ELEM_TO_DTYPE, fromOrt, toOrt } from './runtime/tensors';
 import { DTYPES, HostTensor, elementCount } from './tensor/hostTensor';
 
 const MAX_COMPILED = 6;
+/** Compiled pieces of split models (segmentedRun.ts) kept: small, and shared by every layer of their segment. */
+const MAX_SEGMENT_PIECES = 160;
+/**
+ * When attributions run on the model split at its cuts: 'auto' for models whose weights make a whole-graph compile
+ * slow (≥ SPLIT_MIN_WEIGHT_BYTES), 'always' (tests), 'never' (the whole graph, always).
+ */
+export type SplitMode = 'auto' | 'always' | 'never';
+const SPLIT_MIN_WEIGHT_BYTES = 4 * 2 ** 20;
 /** Forward sessions kept for the layer methods (per model variant and fetch list). */
 const MAX_VALUE_SESSIONS = 8;
 
@@ -45,18 +54,40 @@ export class ModelSession {
   /** The last forward pass (one is kept: it is what a target switch reuses). */
   private lastForward?: { compiled: CompiledAttribution; key: string; fwd: Record<string, ort.Tensor>; feeds: Record<string, ort.Tensor> };
 
+  /** Split plans per output (undefined: no cut worth splitting at). */
+  private readonly splitPlans = new Map<string, SegmentPlan | undefined>();
+  /** What the last input computed on a split plan (the next layer or target on it starts from there). */
+  private lastSplit?: SplitState;
+
   private constructor(
     readonly model: LoadedModel,
     readonly loadMs: number,
     private readonly factory: SessionFactory,
+    readonly split: SplitMode,
   ) {
     this.original = { key: 'original', model };
   }
 
-  static async open(file: string, opts: { sessionFactory?: SessionFactory } = {}): Promise<ModelSession> {
+  static async open(file: string, opts: { sessionFactory?: SessionFactory; split?: SplitMode } = {}): Promise<ModelSession> {
     const t0 = performance.now();
     const model = await loadModel(file);
-    return new ModelSession(model, performance.now() - t0, opts.sessionFactory ?? createOrtSession);
+    return new ModelSession(model, performance.now() - t0, opts.sessionFactory ?? createOrtSession, opts.split ?? (process.env.LAYERLENS_SPLIT as SplitMode | undefined) ?? 'auto');
+  }
+
+  /** The split plan for `output` when this request should run on it. */
+  private splitPlan(output: string): SegmentPlan | undefined {
+    if (this.split === 'never' || this.model.graph.elemType(output) !== ElemType.FLOAT) return undefined;
+    if (this.split === 'auto' && weightBytes(this.model) < SPLIT_MIN_WEIGHT_BYTES) return undefined;
+    if (!this.splitPlans.has(output)) {
+      let plan: SegmentPlan | undefined;
+      try {
+        plan = planSegments(this.model, output);
+      } catch {
+        plan = undefined; // a model whose parts cannot stand alone runs as a whole
+      }
+      this.splitPlans.set(output, plan);
+    }
+    return this.splitPlans.get(output);
   }
 
   get layers(): LayerTree {
@@ -273,10 +304,17 @@ export class ModelSession {
     );
     this.valueSessions.set(key, p);
     p.catch(() => this.valueSessions.delete(key));
-    while (this.valueSessions.size > MAX_VALUE_SESSIONS) {
-      const [oldKey, old] = this.valueSessions.entries().next().value as [string, Promise<OpenedSession>];
-      this.valueSessions.delete(oldKey);
-      old.then((s) => s.session.release()).catch(() => undefined);
+    // Split pieces' forward sessions have their own bound (one per segment).
+    for (const [piece, limit] of [
+      [false, MAX_VALUE_SESSIONS],
+      [true, MAX_SEGMENT_PIECES],
+    ] as const) {
+      const keys = [...this.valueSessions.keys()].filter((k) => k.startsWith('["segment:') === piece);
+      for (const oldKey of keys.slice(0, Math.max(0, keys.length - limit))) {
+        const old = this.valueSessions.get(oldKey)!;
+        this.valueSessions.delete(oldKey);
+        old.then((s) => s.session.release()).catch(() => undefined);
+      }
     }
     return p;
   }
@@ -333,6 +371,11 @@ export class ModelSession {
       throw new LayerLensError(`output '${output}' is ${elemTypeName(this.model.graph.elemType(output))}, not a float tensor`, 'target-invalid');
     const perLayer = req.layers.map((id) => this.layers.activations(id, !!req.layerInput));
     const activations = [...new Set(perLayer.flat())];
+    const plan = this.splitPlan(output);
+    if (plan) {
+      const split = await this.attributeSplit(req, plan, perLayer, activations, targets);
+      if (split) return split;
+    }
     // What this request waited for compiling: 0 when the compiled graphs were cached (not the original compile's time).
     const tc = performance.now();
     const compiled = await this.getCompiled(this.original, activations, output, req.inputs, req);
@@ -395,6 +438,77 @@ export class ModelSession {
     const fwd = await compiled.forward.session.run(feeds, compiled.forwardOutputs);
     this.lastForward = { compiled, key, fwd, feeds };
     return this.lastForward;
+  }
+
+  /** attributeEach on the model split at its cuts (segmentedRun.ts); undefined when the plan does not cover a layer. */
+  private async attributeSplit(
+    req: AttributeRequest,
+    plan: SegmentPlan,
+    perLayer: string[][],
+    activations: string[],
+    targets: AttributeRequest['target'][] | ((output: HostTensor) => AttributeRequest['target'][]),
+  ): Promise<AttributeResult[] | undefined> {
+    const t0 = performance.now();
+    let compileMs = 0;
+    const timed = async <T>(p: Promise<T>): Promise<T> => {
+      const tc = performance.now();
+      try {
+        return await p;
+      } finally {
+        compileMs += performance.now() - tc;
+      }
+    };
+    const g = this.model.graph;
+    const res = await segmentedGradients(
+      plan,
+      {
+        compile: (s, acts, out, inputs) => timed(this.getCompiled({ key: s.key, model: s.model }, acts, out, inputs, req)),
+        values: (s, fetches) => timed(this.valueSession({ key: s.key, model: s.model }, fetches, req)),
+        probe: (inputs) => {
+          const feeds: Record<string, ort.Tensor> = {};
+          g.inputs.forEach((name, i) => (feeds[name] = toOrt(inputs[i])));
+          const all = g.nodes.flatMap((n) => n.outputs).filter((v) => v);
+          return timed(probeValues(this.model, all, feeds, req, this.factory));
+        },
+        state: () => {
+          const key = JSON.stringify([plan.output, inputsFingerprint(req.inputs), req.provider ?? 'auto', req.threads ?? 0]);
+          if (req.fresh || !this.lastSplit || this.lastSplit.key !== key)
+            this.lastSplit = { key, values: new Map(), unitRuns: new Map(), localRuns: new Map(), grads: new Map(), provider: 'cpu', notes: [] };
+          return this.lastSplit;
+        },
+        signal: req.signal,
+      },
+      req.inputs,
+      activations,
+      targets,
+    );
+    if (!res) return undefined;
+    throwIfAborted(req.signal);
+    req.onStage?.('run');
+    const runMs = performance.now() - t0 - compileMs;
+    return res.grads.map((grads) => {
+      const attributionOf = new Map<string, HostTensor>();
+      for (const a of activations) {
+        const grad = grads.get(a)!;
+        if (req.gradientOnly) attributionOf.set(a, grad);
+        else {
+          const gd = grad.data as Float32Array;
+          const ad = res.values.get(a)!.data as Float32Array;
+          const prod = new Float32Array(gd.length);
+          for (let k = 0; k < gd.length; k++) prod[k] = gd[k] * ad[k];
+          attributionOf.set(a, { dtype: grad.dtype, dims: grad.dims, data: prod });
+        }
+      }
+      return {
+        attributions: perLayer.map((vals) => vals.map((v) => attributionOf.get(v)!)),
+        valueNames: perLayer,
+        output: res.output,
+        outputName: plan.output,
+        provider: res.provider,
+        providerNotes: this.model.promotedFromFloat16 ? [...res.notes, FLOAT16_NOTE] : res.notes,
+        timings: { load: this.loadMs, compile: compileMs, run: runMs / res.grads.length },
+      };
+    });
   }
 
   /**
@@ -558,16 +672,25 @@ export class ModelSession {
 
   private readonly waiters = new WeakMap<Promise<CompiledAttribution>, { count: number; stop: AbortController }>();
 
+  /** Least recently used first, each kind within its own bound: whole-graph compiles and split pieces. */
   private evictCompiled(): void {
-    while (this.compiled.size > MAX_COMPILED) {
-      const [oldKey, old] = this.compiled.entries().next().value as [string, Promise<CompiledAttribution>];
-      this.compiled.delete(oldKey);
-      old.then((c) => c.dispose()).catch(() => undefined);
+    const isPiece = (key: string) => key.startsWith('["segment:');
+    for (const [piece, limit] of [
+      [false, MAX_COMPILED],
+      [true, MAX_SEGMENT_PIECES],
+    ] as const) {
+      const keys = [...this.compiled.keys()].filter((k) => isPiece(k) === piece);
+      for (const oldKey of keys.slice(0, Math.max(0, keys.length - limit))) {
+        const old = this.compiled.get(oldKey)!;
+        this.compiled.delete(oldKey);
+        old.then((c) => c.dispose()).catch(() => undefined);
+      }
     }
   }
 
   async dispose(): Promise<void> {
     this.lastForward = undefined;
+    this.lastSplit = undefined;
     const all = [...this.compiled.values()];
     this.compiled.clear();
     for (const p of all) await p.then((c) => c.dispose()).catch(() => undefined);
@@ -581,6 +704,16 @@ export class ModelSession {
 /** Identifies input contents cheaply (FNV-1a over the raw bytes, plus shapes and types). */
 /** Reported with attributions of a float16 model (loaded as float32, see onnx/promoteHalf.ts). */
 export const FLOAT16_NOTE = 'float16 model: weights and activations computed in float32';
+
+/** Bytes of the model's weights (initializers, raw or external). */
+function weightBytes(model: LoadedModel): number {
+  let n = 0;
+  for (const t of model.graph.initializers.values()) {
+    const elems = (t.dims ?? []).reduce((a: number, d) => a * Number(d), 1);
+    n += elems * 4;
+  }
+  return n;
+}
 
 export function inputsFingerprint(inputs: HostTensor[]): string {
   const parts: string[] = [];

@@ -69,6 +69,24 @@ export function withOutputs(model: LoadedModel, outputs: string[]): ModelProto {
  */
 const PROBED = new WeakMap<LoadedModel, Map<string, Map<string, ProbedValue>>>();
 
+function probeCache(model: LoadedModel, feeds: Record<string, ort.Tensor>): Map<string, ProbedValue> {
+  let byShapes = PROBED.get(model);
+  if (!byShapes) PROBED.set(model, (byShapes = new Map()));
+  const shapesKey = JSON.stringify(model.graph.inputs.map((n) => [feeds[n]?.type, feeds[n]?.dims]));
+  let known = byShapes.get(shapesKey);
+  if (!known) byShapes.set(shapesKey, (known = new Map()));
+  return known;
+}
+
+/**
+ * Tells the probe cache of `model` (a part of a model already probed) what its values are at these feeds' shapes,
+ * so compiling it starts no probe session of its own.
+ */
+export function rememberProbe(model: LoadedModel, feeds: Record<string, ort.Tensor>, values: Map<string, ProbedValue>): void {
+  const known = probeCache(model, feeds);
+  for (const [name, p] of values) if (!known.has(name)) known.set(name, p);
+}
+
 /** Shapes of `names` at the feeds' input shapes: from the cache, else from one probe run (see probeValuesNow). */
 export async function probeValues(
   model: LoadedModel,
@@ -78,11 +96,7 @@ export async function probeValues(
   factory: SessionFactory = createOrtSession,
 ): Promise<Map<string, ProbedValue>> {
   const g = model.graph;
-  let byShapes = PROBED.get(model);
-  if (!byShapes) PROBED.set(model, (byShapes = new Map()));
-  const shapesKey = JSON.stringify(g.inputs.map((n) => [feeds[n]?.type, feeds[n]?.dims]));
-  let known = byShapes.get(shapesKey);
-  if (!known) byShapes.set(shapesKey, (known = new Map()));
+  const known = probeCache(model, feeds);
   const missing = names.filter((n) => !known!.has(n) && !g.initializers.has(n));
   if (missing.length) {
     // One probe for every value the model computes when that fits in one session, so later layers hit the cache.

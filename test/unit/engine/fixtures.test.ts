@@ -3,33 +3,46 @@ import assert from 'node:assert/strict';
 import * as path from 'node:path';
 import { describe, test, after } from 'node:test';
 import { LayerLensError } from '../../../src/engine/errors';
-import { ModelSession } from '../../../src/engine/modelSession';
+import { ModelSession, type SplitMode } from '../../../src/engine/modelSession';
+import { planSegments } from '../../../src/engine/attribution/segmentedRun';
+import { loadModel } from '../../../src/engine/onnx/loadModel';
 import { readNpy } from '../../../src/engine/tensor/npy';
 import { compareTensor, fixtureRequest, listCases } from '../../support/fixtures';
 
 const sessions = new Map<string, Promise<ModelSession>>();
-const open = (p: string) => {
-  let s = sessions.get(p);
-  if (!s) sessions.set(p, (s = ModelSession.open(p)));
+/** One session per model file and split mode ('auto': as users get it; 'always': every case on the split backward). */
+const open = (p: string, split: SplitMode = 'auto') => {
+  const key = `${split}:${p}`;
+  let s = sessions.get(key);
+  if (!s) sessions.set(key, (s = ModelSession.open(p, { split })));
   return s;
 };
 after(async () => {
   for (const s of sessions.values()) await (await s).dispose();
 });
 
-describe('Captum reference cases (LayerGradientXActivation and the other layer methods)', () => {
+for (const split of ['auto', 'always'] as const)
+describe(`Captum reference cases (LayerGradientXActivation and the other layer methods)${split === 'always' ? ', on the model split at its cuts' : ''}`, () => {
+  let planned = 0;
   for (const c of listCases()) {
+    // The split backward is Layer Gradient × Activation's; the other methods run as they always do.
+    if (split === 'always' && c.json.method && c.json.method.name !== 'LayerGradientXActivation') continue;
     test(`${c.id}: ${c.json.note ?? ''}`, async () => {
       const req = await fixtureRequest(c);
+      if (split === 'always') {
+        const model = await loadModel(c.modelPath);
+        const out = req.output === undefined ? model.graph.outputs[0] : typeof req.output === 'number' ? model.graph.outputs[req.output] : req.output;
+        if (planSegments(model, out)) planned++;
+      }
       if (c.json.expect_error) {
         await assert.rejects(
-          async () => (await open(c.modelPath)).attribute(req),
+          async () => (await open(c.modelPath, split)).attribute(req),
           (e: unknown) => e instanceof LayerLensError && !e.message.includes('\n'),
           `expected a clean error: ${c.json.expect_error}`,
         );
         return;
       }
-      const session = await open(c.modelPath);
+      const session = await open(c.modelPath, split);
       const res = await session.attribute(req);
       assert.equal(res.attributions.length, c.json.expected.length, 'number of layers');
       for (const [L, files] of c.json.expected.entries()) {
@@ -48,4 +61,9 @@ describe('Captum reference cases (LayerGradientXActivation and the other layer m
       }
     });
   }
+  if (split === 'always')
+    after(() => {
+      // The split path must have been taken, not only its fallback (small models have few cuts).
+      assert.ok(planned >= 8, `${planned} cases had a split plan`);
+    });
 });
