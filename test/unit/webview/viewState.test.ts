@@ -9,6 +9,14 @@ describe('restoreViewState', () => {
     assert.deepEqual(restoreViewState(JSON.parse(JSON.stringify(s))), s);
   });
 
+  it('keeps a "class c where it wins" target, and drops it with the model', () => {
+    const s = { ...defaultViewState(), modelKey: 'seg', targetWins: 2, targetAuto: false };
+    assert.deepEqual(restoreViewState(JSON.parse(JSON.stringify(s))), s);
+    assert.equal(restoreViewState({ ...s, targetWins: -1 }).targetWins, undefined);
+    assert.equal(restoreViewState({ ...s, targetWins: 'square' }).targetWins, undefined);
+    assert.equal(forModel(s, 'other').targetWins, undefined);
+  });
+
   it('falls back field by field on garbage', () => {
     const s = restoreViewState({ version: 1, layerId: 42, example: -1, display: { sign: 'sideways', opacity: 3, colormap: 'nope', method: 'heat_map' }, expanded: ['a', 3] });
     assert.equal(s.layerId, undefined);
