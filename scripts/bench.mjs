@@ -20,6 +20,11 @@
 //          --torch-blas DIR (or BENCH_TORCH_BLAS_DIR): also time a second PyTorch process with DIR first on
 //            LD_LIBRARY_PATH — e.g. an OpenBLAS libblas.so.3 — since Debian's default reference BLAS makes
 //            PyTorch's Linear/MatMul (the ViT) many times slower than a real BLAS would.
+//          --no-walk (skip the layer walk, scripts/bench/walk.mjs: ResNet-18, ResNet-50 and ViT-B/16 clicked layer by
+//            layer in one session each, cold and warm, against PyTorch; peak RSS; the filmstrip — about 6 minutes;
+//            ResNet-18 only with --quick)
+//          --only walk [walk options] (the walk alone: --models resnet18,resnet50,vit_b16 · --threads N · --reps N ·
+//            --no-check · --no-filmstrip · --no-torch · --torch-blas DIR · --out FILE; see scripts/bench/walk.mjs)
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -30,6 +35,7 @@ import {
 import { benchLayerTree } from './bench/synthetic.mjs';
 import { profileEngine } from './bench/profile.mjs';
 import { writeFallbackModels } from './bench/jsModels.mjs';
+import { benchWalk, runWalkCli, walkReport } from './bench/walk.mjs';
 import { benchMethods, methodsReport, parseMethodList } from './bench/methods.mjs';
 
 const LAYERS = { resnet18: 'layer3', vit: 'blocks.3' };
@@ -47,6 +53,7 @@ function parseArgs(argv) {
     else if (a === '--batches') o.batches = next().split(',').map(Number);
     else if (a === '--reps') o.reps = Math.max(7, Number(next()));
     else if (a === '--no-torch') o.torch = false;
+    else if (a === '--no-walk') o.walk = false;
     else if (a === '--profile') o.profile = true;
     else if (a === '--out') o.out = next();
     else if (a === '--torch-blas') o.torchBlas = next();
@@ -287,6 +294,10 @@ function report(results) {
     out.push(methodsReport(results.methods));
     out.push('');
   }
+  if (results.walk) {
+    out.push(walkReport(results.walk));
+    out.push('');
+  }
   const p = results.profile;
   if (p) {
     const b = p.breakdown;
@@ -319,7 +330,13 @@ function report(results) {
 }
 
 async function main() {
-  const opts = parseArgs(process.argv.slice(2));
+  const argv = process.argv.slice(2);
+  const only = argv.indexOf('--only');
+  if (only >= 0) {
+    if (argv[only + 1] !== 'walk') throw new Error(`--only takes: walk (got ${argv[only + 1]})`);
+    return runWalkCli([...argv.slice(0, only), ...argv.slice(only + 2)]);
+  }
+  const opts = parseArgs(argv);
   const t0 = performance.now();
   const E = engine();
   const torchInfo = opts.torch ? pythonHasTorch() : { ok: false, why: '--no-torch' };
@@ -357,6 +374,12 @@ async function main() {
     results.methods = await benchMethods({
       methods: opts.methodList, batches: opts.batches, reps: opts.reps, quick: opts.quick, torch: torchInfo.ok, torchBlas: opts.torchBlas, log,
     });
+    gc();
+  }
+
+  if (opts.walk !== false) {
+    log('\nlayer walk (ResNet-18, ResNet-50, ViT-B/16: one session each, cold and warm, vs PyTorch)');
+    results.walk = await benchWalk({ models: opts.quick ? ['resnet18'] : undefined, torch: opts.torch, torchBlas: opts.torchBlas, log });
     gc();
   }
 

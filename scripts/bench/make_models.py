@@ -1,19 +1,24 @@
 #!/usr/bin/env python3
 """Build-time only: exports the benchmark models to bench/models/ (ONNX + PyTorch state dict).
 
-Models
+Models (built by default: resnet18, vit; the layer walk adds resnet50 and vit_b16 with --models)
   resnet18  torchvision-style BasicBlock ResNet-18 (full width), 3x224x224 -> 1000, written out by hand.
   vit       small ViT-style encoder: 16x16 patch conv -> 196 tokens + class token, dim 192, 6 blocks,
             3 heads, MLP 768, LayerNorm, GELU, head 1000.
+  resnet50  torchvision-style Bottleneck ResNet-50 (stride on the 3x3 conv, as torchvision), 25.6 M parameters;
+            BN running statistics measured on random inputs (train-mode passes), so activations stay O(1)
+            through 16 blocks in eval mode.
+  vit_b16   ViT-B/16-sized: the same ViT code with dim 768, 12 blocks, 12 heads, MLP 3072: 86.6 M parameters,
+            197 tokens.
 
-Both: random init with a fixed seed, eval mode, torch.onnx.export opset 17, dynamic batch. The exported
+All: random init with a fixed seed, eval mode, torch.onnx.export opset 17, dynamic batch. The exported
 node names carry module scopes (/layer3/layer3.1/relu_1/Relu, /blocks/blocks.3/...).
 
-The output folder is cached by a content hash of this file (bench/models/manifest.json): re-running with
-an unchanged script does nothing. torch_bench.py imports `build_model` from here and loads the saved
-state dict, so PyTorch and onnxruntime run the same weights.
+The output folder is cached per model by a content hash of this file (bench/models/manifest.json):
+re-running with an unchanged script does nothing for models already there. torch_bench.py imports
+`build_model` from here and loads the saved state dict, so PyTorch and onnxruntime run the same weights.
 
-Usage: python3 scripts/bench/make_models.py [--out bench/models] [--force]
+Usage: python3 scripts/bench/make_models.py [--out bench/models] [--models resnet18,vit,resnet50,vit_b16] [--force]
 """
 import argparse
 import hashlib
@@ -60,20 +65,22 @@ class BasicBlock(nn.Module):
         return self.relu(out)
 
 
-class ResNet18(nn.Module):
-    def __init__(self, num_classes=NUM_CLASSES):
+class ResNet(nn.Module):
+    """torchvision's ResNet: `block` (BasicBlock or Bottleneck) repeated `layers[i]` times in stage i."""
+
+    def __init__(self, block, layers, num_classes=NUM_CLASSES):
         super().__init__()
         self.inplanes = 64
         self.conv1 = nn.Conv2d(3, 64, 7, stride=2, padding=3, bias=False)
         self.bn1 = nn.BatchNorm2d(64)
         self.relu = nn.ReLU(inplace=True)
         self.maxpool = nn.MaxPool2d(3, stride=2, padding=1)
-        self.layer1 = self._make_layer(64, 2)
-        self.layer2 = self._make_layer(128, 2, stride=2)
-        self.layer3 = self._make_layer(256, 2, stride=2)
-        self.layer4 = self._make_layer(512, 2, stride=2)
+        self.layer1 = self._make_layer(block, 64, layers[0])
+        self.layer2 = self._make_layer(block, 128, layers[1], stride=2)
+        self.layer3 = self._make_layer(block, 256, layers[2], stride=2)
+        self.layer4 = self._make_layer(block, 512, layers[3], stride=2)
         self.avgpool = nn.AdaptiveAvgPool2d((1, 1))
-        self.fc = nn.Linear(512, num_classes)
+        self.fc = nn.Linear(512 * block.expansion, num_classes)
         # torchvision's init: keeps activations O(1) through the net (no denormals in the timings).
         for m in self.modules():
             if isinstance(m, nn.Conv2d):
@@ -82,14 +89,15 @@ class ResNet18(nn.Module):
                 nn.init.constant_(m.weight, 1)
                 nn.init.constant_(m.bias, 0)
 
-    def _make_layer(self, planes, blocks, stride=1):
+    def _make_layer(self, block, planes, blocks, stride=1):
         downsample = None
-        if stride != 1 or self.inplanes != planes:
-            downsample = nn.Sequential(nn.Conv2d(self.inplanes, planes, 1, stride=stride, bias=False), nn.BatchNorm2d(planes))
-        layers = [BasicBlock(self.inplanes, planes, stride, downsample)]
-        self.inplanes = planes
+        width = planes * block.expansion
+        if stride != 1 or self.inplanes != width:
+            downsample = nn.Sequential(nn.Conv2d(self.inplanes, width, 1, stride=stride, bias=False), nn.BatchNorm2d(width))
+        layers = [block(self.inplanes, planes, stride, downsample)]
+        self.inplanes = width
         for _ in range(1, blocks):
-            layers.append(BasicBlock(self.inplanes, planes))
+            layers.append(block(self.inplanes, planes))
         return nn.Sequential(*layers)
 
     def forward(self, x):
@@ -97,6 +105,56 @@ class ResNet18(nn.Module):
         x = self.layer4(self.layer3(self.layer2(self.layer1(x))))
         x = torch.flatten(self.avgpool(x), 1)
         return self.fc(x)
+
+
+def resnet18():
+    return ResNet(BasicBlock, [2, 2, 2, 2])
+
+
+# ----------------------------------------------------------------------------------------------- ResNet-50
+class Bottleneck(nn.Module):
+    expansion = 4
+
+    def __init__(self, inplanes, planes, stride=1, downsample=None):
+        super().__init__()
+        self.conv1 = nn.Conv2d(inplanes, planes, 1, bias=False)
+        self.bn1 = nn.BatchNorm2d(planes)
+        self.conv2 = conv3x3(planes, planes, stride)
+        self.bn2 = nn.BatchNorm2d(planes)
+        self.conv3 = nn.Conv2d(planes, planes * 4, 1, bias=False)
+        self.bn3 = nn.BatchNorm2d(planes * 4)
+        self.relu = nn.ReLU(inplace=True)
+        self.downsample = downsample
+
+    def forward(self, x):
+        identity = x
+        out = self.relu(self.bn1(self.conv1(x)))
+        out = self.relu(self.bn2(self.conv2(out)))
+        out = self.bn3(self.conv3(out))
+        if self.downsample is not None:
+            identity = self.downsample(x)
+        return self.relu(out + identity)
+
+
+def resnet50():
+    return ResNet(Bottleneck, [3, 4, 6, 3])
+
+
+def calibrate_bn(m, seed):
+    """Running statistics from train-mode passes over random inputs (cumulative average): in eval mode every BN then
+    normalises its input to about zero mean and unit variance, as a trained network's would."""
+    g = torch.Generator().manual_seed(seed)
+    for mod in m.modules():
+        if isinstance(mod, nn.BatchNorm2d):
+            mod.reset_running_stats()
+            mod.momentum = None
+    m.train()
+    with torch.no_grad():
+        for _ in range(2):
+            m(torch.rand(4, 3, 224, 224, generator=g) * 2 - 1)
+    for mod in m.modules():
+        if isinstance(mod, nn.BatchNorm2d):
+            mod.momentum = 0.1
 
 
 # ---------------------------------------------------------------------------------------------------- ViT
@@ -176,8 +234,13 @@ class ViT(nn.Module):
         return self.head(x[:, 0])
 
 
-MODELS = {"resnet18": ResNet18, "vit": ViT}
-LAYERS = {"resnet18": "layer3", "vit": "blocks.3"}
+def vit_b16():
+    return ViT(dim=768, depth=12, heads=12, hidden=3072)
+
+
+MODELS = {"resnet18": resnet18, "vit": ViT, "resnet50": resnet50, "vit_b16": vit_b16}
+LAYERS = {"resnet18": "layer3", "vit": "blocks.3", "resnet50": "layer3", "vit_b16": "blocks.3"}
+DEFAULT_MODELS = ["resnet18", "vit"]
 
 
 def build_model(kind):
@@ -192,6 +255,8 @@ def build_model(kind):
                 c = mod.num_features
                 mod.running_mean.copy_(torch.randn(c, generator=g) * 0.1)
                 mod.running_var.copy_(torch.rand(c, generator=g) * 0.5 + 0.75)
+    elif kind == "resnet50":
+        calibrate_bn(m, SEED + 1)
     return m.eval()
 
 
@@ -214,21 +279,32 @@ def main():
     ap = argparse.ArgumentParser()
     root = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
     ap.add_argument("--out", default=os.path.join(root, "bench", "models"))
+    ap.add_argument("--models", default=",".join(DEFAULT_MODELS), help=f"comma list of {', '.join(MODELS)}")
     ap.add_argument("--force", action="store_true")
     args = ap.parse_args()
+    kinds = [k for k in args.models.split(",") if k]
+    for k in kinds:
+        if k not in MODELS:
+            ap.error(f"unknown model {k!r} ({', '.join(MODELS)})")
     os.makedirs(args.out, exist_ok=True)
     manifest_path = os.path.join(args.out, "manifest.json")
     h = script_hash()
-    if not args.force and os.path.exists(manifest_path):
+    manifest = {"hash": h, "torch": torch.__version__, "opset": OPSET, "seed": SEED, "models": {}}
+    if os.path.exists(manifest_path):
         with open(manifest_path) as f:
             old = json.load(f)
-        if old.get("hash") == h and all(os.path.exists(os.path.join(args.out, m[k])) for m in old["models"].values() for k in ("onnx", "state")):
-            print(json.dumps({"cached": True, **old}))
-            return
+        if old.get("hash") == h:  # models built by this very script are kept; others are rebuilt when asked for
+            manifest["models"] = {
+                k: m for k, m in old.get("models", {}).items()
+                if all(os.path.exists(os.path.join(args.out, m[f])) for f in ("onnx", "state"))
+            }
+    todo = [k for k in kinds if args.force or k not in manifest["models"]]
+    if not todo:
+        print(json.dumps({"cached": True, **manifest}))
+        return
 
     torch.set_num_threads(max(1, os.cpu_count() or 1))
-    manifest = {"hash": h, "torch": torch.__version__, "opset": OPSET, "seed": SEED, "models": {}}
-    for kind in MODELS:
+    for kind in todo:
         t0 = time.time()
         m = build_model(kind)
         onnx_path = os.path.join(args.out, f"{kind}.onnx")
@@ -244,14 +320,15 @@ def main():
         params = sum(p.numel() for p in m.parameters())
         manifest["models"][kind] = {
             "onnx": os.path.basename(onnx_path), "state": os.path.basename(state_path), "layer": LAYERS[kind],
-            "params": params, "export_s": round(time.time() - t0, 2),
+            "params": params, "onnx_bytes": os.path.getsize(onnx_path), "export_s": round(time.time() - t0, 2),
             # Logits of bench_input(2, variant=1): the bench checks onnxruntime against these.
             "ref_logits_head": [round(float(v), 6) for v in ref[:, :5].flatten()],
             "ref_logits_absmean": float(ref.abs().mean()),
         }
-    with open(manifest_path, "w") as f:
-        json.dump(manifest, f, indent=1)
-    print(json.dumps({"cached": False, **manifest}))
+        # Written after each model, so an interrupted build keeps what it finished.
+        with open(manifest_path, "w") as f:
+            json.dump(manifest, f, indent=1)
+    print(json.dumps({"cached": False, "built": todo, **manifest}))
 
 
 if __name__ == "__main__":

@@ -2,7 +2,7 @@
 """PyTorch eager autograd reference for `npm run bench`: Layer Gradient x Activation the way Captum computes it.
 
 One measured run = forward (eval mode, grad enabled); torch.autograd.grad of out[:, t].sum() w.r.t. the layer
-OUTPUT captured by a forward hook; grad * activation. Median of >= 7 runs after 2 warm-ups (1 when a run takes > 2 s);
+OUTPUT captured by a forward hook (or its INPUT, by a forward pre-hook, with "layer_input": true); grad * activation. Median of >= 7 runs after 2 warm-ups (1 when a run takes > 2 s);
 torch.set_num_threads(threads). Weights: the state dict make_models.py saved next to the ONNX export.
 
 Standalone:  python3 scripts/bench/torch_bench.py --model resnet18 --batch 8 --threads 1 --layer layer3 --repeats 9
@@ -10,6 +10,10 @@ Standalone:  python3 scripts/bench/torch_bench.py --model resnet18 --batch 8 --t
 Serve mode:  python3 scripts/bench/torch_bench.py --serve   (one JSON command per stdin line, one JSON reply per
              line; bench.mjs uses it to interleave PyTorch runs with onnxruntime runs in one invocation)
   {"cmd":"setup","model":"resnet18","batch":8,"threads":1,"layer":"layer3","target":3,"warmup":2}
+                                            (optional "layer_input": true — attribute to the layer's input;
+                                             "clone": true — the hook keeps the output and passes on a copy, so an
+                                             in-place op after the layer (ReLU(inplace=True) after a BN the ONNX
+                                             exporter folded into its conv) does not change the kept tensor)
   {"cmd":"run","repeats":3}                 -> {"times_ms":[...]}
   {"cmd":"forward","repeats":3}             -> {"times_ms":[...]}   (no_grad forward only, for context)
   {"cmd":"dump","variant":0,"path":"/tmp/x.f32"}  -> writes the attribution for bench_input(batch, variant) as float32
@@ -27,7 +31,7 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import torch  # noqa: E402
 
-from make_models import bench_input, build_model  # noqa: E402
+from make_models import LAYERS, MODELS, bench_input, build_model  # noqa: E402
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 
@@ -95,7 +99,7 @@ class Bench:
             self.models[kind] = (m, (time.perf_counter() - t0) * 1000)
         return self.models[kind]
 
-    def setup(self, model, batch, threads, layer, target, warmup=2):
+    def setup(self, model, batch, threads, layer, target, warmup=2, layer_input=False, clone=False):
         torch.set_num_threads(threads)
         set_blas_threads(threads)
         m, load_ms = self.model(model)
@@ -105,18 +109,26 @@ class Bench:
 
         def hook(_mod, _inp, out):
             self.saved["act"] = out
+            if clone:
+                return out.clone()
 
-        self.hooks = [m.get_submodule(layer).register_forward_hook(hook)]
-        self.cfg = dict(model=model, batch=batch, threads=threads, layer=layer, target=target)
+        def pre_hook(_mod, inp):
+            self.saved["act"] = inp[0]
+
+        mod = m.get_submodule(layer)
+        self.hooks = [mod.register_forward_pre_hook(pre_hook) if layer_input else mod.register_forward_hook(hook)]
+        self.cfg = dict(model=model, batch=batch, threads=threads, layer=layer, target=target, layer_input=layer_input)
         self.m = m
         self.x = bench_input(batch, 0)
         done = 0
+        self.last_warmup = []
         for _ in range(warmup):
             t = self.once()
+            self.last_warmup.append(t)
             done += 1
             if t > 2000:  # a multi-second run is warm after one (keeps reference-BLAS ViT runs affordable)
                 break
-        return {"load_ms": load_ms, "threads": torch.get_num_threads(), "blas": blas_libs(), "warmups": done}
+        return {"load_ms": load_ms, "threads": torch.get_num_threads(), "blas": blas_libs(), "warmups": done, "warmup_ms": self.last_warmup}
 
     def attribution(self, x):
         out = self.m(x)
@@ -168,7 +180,7 @@ def serve(b):
             c = json.loads(line)
             cmd = c.get("cmd")
             if cmd == "setup":
-                r = b.setup(c["model"], c["batch"], c["threads"], c["layer"], c.get("target", 3), c.get("warmup", 2))
+                r = b.setup(c["model"], c["batch"], c["threads"], c["layer"], c.get("target", 3), c.get("warmup", 2), c.get("layer_input", False), c.get("clone", False))
             elif cmd == "run":
                 r = {"times_ms": b.run(c.get("repeats", 1))}
             elif cmd == "forward":
@@ -191,7 +203,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--models", default=os.path.join(ROOT, "bench", "models"))
     ap.add_argument("--serve", action="store_true")
-    ap.add_argument("--model", default="resnet18", choices=["resnet18", "vit"])
+    ap.add_argument("--model", default="resnet18", choices=list(MODELS))
     ap.add_argument("--batch", type=int, default=1)
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--layer", default=None)
@@ -203,7 +215,7 @@ def main():
     if args.serve:
         serve(b)
         return
-    layer = args.layer or {"resnet18": "layer3", "vit": "blocks.3"}[args.model]
+    layer = args.layer or LAYERS[args.model]
     setup = b.setup(args.model, args.batch, args.threads, layer, args.target, args.warmup)
     times = b.run(max(7, args.repeats))
     fwd = b.forward(max(3, args.repeats // 2))
