@@ -384,6 +384,7 @@ export class App {
     this.showOutcome();
     promise
       .then((response) => {
+        const received = Date.now();
         this.current = { seq: ++this.seq, params, response, image, targetText, ...(outlines ? { outlines } : {}) };
         if (this.pendingAttribute === id) this.outcome = undefined;
         this.status.setRun(response.provider, response.timings, response.providerNotes);
@@ -391,6 +392,15 @@ export class App {
         if (units) this.unitMs = response.timings.run / units;
         this.refreshMethod();
         this.showResult();
+        // From the engine's end to the picture on screen (the next frame after it is drawn): transfer + decode + draw.
+        const doneAt = response.timings.doneAt;
+        const drawn = Date.now() - received;
+        if (doneAt !== undefined)
+          requestAnimationFrame(() => {
+            this.root.dataset.resultLagMs = String(Date.now() - doneAt);
+            // Of which in this webview: decoding the tensor into maps and drawing them (the rest is the way here).
+            this.root.dataset.resultDrawMs = String(drawn);
+          });
         this.refreshFilmstrip();
       })
       .catch((e: unknown) => {

@@ -91,6 +91,8 @@ export interface Timings {
   load: number;
   compile: number;
   run: number;
+  /** When the engine finished (ms since the epoch): the host and the webview measure the way back from it. */
+  doneAt?: number;
 }
 
 export interface AttributeResult {

@@ -271,7 +271,7 @@ export class ModelSession {
       outputName: output,
       provider: used.provider,
       providerNotes: this.model.promotedFromFloat16 ? [...used.notes, FLOAT16_NOTE] : used.notes,
-      timings: { load: this.loadMs, compile: used.compileMs, run: performance.now() - t0 - used.compileMs },
+      timings: { load: this.loadMs, compile: used.compileMs, run: performance.now() - t0 - used.compileMs, doneAt: Date.now() },
     };
   }
 
@@ -423,7 +423,7 @@ export class ModelSession {
         outputName: output,
         provider: compiled.forward.provider,
         providerNotes: this.model.promotedFromFloat16 ? [...compiled.forward.notes, FLOAT16_NOTE] : compiled.forward.notes,
-        timings: { load: this.loadMs, compile: compileMs, run: performance.now() - t0 },
+        timings: { load: this.loadMs, compile: compileMs, run: performance.now() - t0, doneAt: Date.now() },
       });
     }
     return results;
@@ -506,7 +506,7 @@ export class ModelSession {
         outputName: plan.output,
         provider: res.provider,
         providerNotes: this.model.promotedFromFloat16 ? [...res.notes, FLOAT16_NOTE] : res.notes,
-        timings: { load: this.loadMs, compile: compileMs, run: runMs / res.grads.length },
+        timings: { load: this.loadMs, compile: compileMs, run: runMs / res.grads.length, doneAt: Date.now() },
       };
     });
   }
