@@ -685,6 +685,42 @@ describe('LayerLens in VS Code (code-server + Chromium)', { timeout: 900_000 }, 
     }
   });
 
+  test('a [1, 64, 224, 224] result: from the engine\'s end to the picture on screen', async () => {
+    const { fullResolutionConvNet, writeModel } = await import(pathToFileURL(path.join(REPO, 'out', 'test', 'support', 'tinyModels.js')).href);
+    const dir = path.join(ws, 'fullres');
+    fs.mkdirSync(dir, { recursive: true });
+    writeModel(fullResolutionConvNet(), dir, 'fullres_convnet.onnx');
+    await inWindow('fullres', async (page) => {
+      await wb.runCommand(page, 'LayerLens: Explain Layer');
+      await chooseQuickPick(page, 'fullres_convnet.onnx');
+      await chooseQuickPick(page, 'stem.conv', { filter: 'stem.conv' });
+      const { ui, frame } = await inspector(page, 'LayerLens: fullres_convnet.onnx');
+      await pickInput(page, ui, path.join(ws, IMAGE));
+      const lags = [];
+      const draws = [];
+      for (const layer of ['stem.conv', 'stem.act', 'stem.conv', 'stem.act']) {
+        await frame.evaluate(() => delete document.querySelector('.ll-app').dataset.resultLagMs);
+        if (lags.length) await ui.locator(`#layer-tree [role="treeitem"][data-id="${layer}"]`).click();
+        const s = await waitForHeatmap(ui, (x) => x.title === layer && /\[1, 64, 224, 224\]/.test(x.subtitle), { what: `the ${layer} heat map`, timeout: 60_000 });
+        assert.equal(s.width, 224);
+        await frame.waitForFunction(() => document.querySelector('.ll-app').dataset.resultLagMs !== undefined);
+        lags.push(Number(await frame.evaluate(() => document.querySelector('.ll-app').dataset.resultLagMs)));
+        draws.push(Number(await frame.evaluate(() => document.querySelector('.ll-app').dataset.resultDrawMs)));
+      }
+      timings.fullResolutionResultLagMs = lags;
+      timings.fullResolutionDrawMs = draws;
+      await shot(page, 'fullres');
+      // Engine end → host → webview (code-server: over its websocket) → decoded → drawn → next frame. Measured
+      // 2026-12-02: 0.87–1.17 s, of which 38–120 ms engine → host, 0.66–0.83 s host → browser (12.8 MB through
+      // code-server's connection), 0.13–0.37 s decoding and drawing (timings.json keeps each run's numbers). The
+      // issue's 200 ms needs the host to send what is drawn, not the tensor: not done yet. Bounds here are for
+      // regressions, not the target.
+      const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
+      assert.ok(median(draws) <= 1500, `decode + draw in the webview: median ${median(draws)} ms (${draws.join(', ')})`);
+      assert.ok(median(lags) <= 10_000, `engine end → picture: median ${median(lags)} ms (${lags.join(', ')})`);
+    });
+  });
+
   test('timing: ResNet-18 from Explain Layer to the first heat map', { skip: process.env.LAYERLENS_E2E_RESNET !== '1' ? 'set LAYERLENS_E2E_RESNET=1 to measure' : !fs.existsSync(RESNET) ? 'no bench/models/resnet18.onnx' : false }, async () => {
     const dir = path.join(ws, 'resnet');
     fs.mkdirSync(dir, { recursive: true });
@@ -777,39 +813,4 @@ describe('LayerLens in Restricted Mode (Workspace Trust on, folder not trusted)'
   });
 });
 
-  test('a [1, 64, 224, 224] result: from the engine\'s end to the picture on screen', async () => {
-    const { fullResolutionConvNet, writeModel } = await import(pathToFileURL(path.join(REPO, 'out', 'test', 'support', 'tinyModels.js')).href);
-    const dir = path.join(ws, 'fullres');
-    fs.mkdirSync(dir, { recursive: true });
-    writeModel(fullResolutionConvNet(), dir, 'fullres_convnet.onnx');
-    await inWindow('fullres', async (page) => {
-      await wb.runCommand(page, 'LayerLens: Explain Layer');
-      await chooseQuickPick(page, 'fullres_convnet.onnx');
-      await chooseQuickPick(page, 'stem.conv', { filter: 'stem.conv' });
-      const { ui, frame } = await inspector(page, 'LayerLens: fullres_convnet.onnx');
-      await pickInput(page, ui, path.join(ws, IMAGE));
-      const lags = [];
-      const draws = [];
-      for (const layer of ['stem.conv', 'stem.act', 'stem.conv', 'stem.act']) {
-        await frame.evaluate(() => delete document.querySelector('.ll-app').dataset.resultLagMs);
-        if (lags.length) await ui.locator(`#layer-tree [role="treeitem"][data-id="${layer}"]`).click();
-        const s = await waitForHeatmap(ui, (x) => x.title === layer && /\[1, 64, 224, 224\]/.test(x.subtitle), { what: `the ${layer} heat map`, timeout: 60_000 });
-        assert.equal(s.width, 224);
-        await frame.waitForFunction(() => document.querySelector('.ll-app').dataset.resultLagMs !== undefined);
-        lags.push(Number(await frame.evaluate(() => document.querySelector('.ll-app').dataset.resultLagMs)));
-        draws.push(Number(await frame.evaluate(() => document.querySelector('.ll-app').dataset.resultDrawMs)));
-      }
-      timings.fullResolutionResultLagMs = lags;
-      timings.fullResolutionDrawMs = draws;
-      await shot(page, 'fullres');
-      // Engine end → host → webview (code-server: over its websocket) → decoded → drawn → next frame. Measured
-      // 2026-12-02: 0.87–1.17 s, of which 38–120 ms engine → host, 0.66–0.83 s host → browser (12.8 MB through
-      // code-server's connection), 0.13–0.37 s decoding and drawing (timings.json keeps each run's numbers). The
-      // issue's 200 ms needs the host to send what is drawn, not the tensor: not done yet. Bounds here are for
-      // regressions, not the target.
-      const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
-      assert.ok(median(draws) <= 1500, `decode + draw in the webview: median ${median(draws)} ms (${draws.join(', ')})`);
-      assert.ok(median(lags) <= 10_000, `engine end → picture: median ${median(lags)} ms (${lags.join(', ')})`);
-    });
-  });
 
