@@ -33,6 +33,7 @@ const DEMO = path.join(REPO, 'media', 'demo');
 const SMALL_CNN = path.join(REPO, 'test', 'data', 'fixtures', 'lgxa', 'models', 'small_cnn.onnx');
 const SMALL_CNN_LOCAL = path.join(REPO, 'test', 'vscode-host', 'workspace', 'models', 'small_cnn.onnx');
 const RESNET = path.join(REPO, 'bench', 'models', 'resnet18.onnx');
+const ROLES = path.join(REPO, 'test', 'data', 'model_roles');
 const MODEL = 'fashion_mnist_cnn.onnx';
 const IMAGE = 'ankle-boot.png';
 const CONTAINER = 'layerlens'; // contributes.viewsContainers.activitybar[].id
@@ -611,6 +612,102 @@ describe('LayerLens in VS Code (code-server + Chromium)', { timeout: 900_000 }, 
     });
   });
 
+  test('output roles: a classifier, a detector, a segmenter and a super-resolution net each reach a heat map through their own target controls', async () => {
+    // test/data/model_roles, made by its make.py (the project's builder): four small models trained on the same
+    // synthetic shapes pictures, and one such picture as the input.
+    const dir = path.join(ws, 'roles');
+    fs.mkdirSync(dir, { recursive: true });
+    for (const f of ['shapes_classifier.onnx', 'shapes_detector.onnx', 'shapes_segmenter.onnx', 'shapes_superres.onnx', 'shapes_0.png']) fs.copyFileSync(path.join(ROLES, f), path.join(dir, f));
+    const picture = path.join(dir, 'shapes_0.png');
+    /** Explain Layer on `model` at `layer`, the shapes picture as input; resolves when its first heat map is up. */
+    const open = async (page, model, layer) => {
+      await wb.runCommand(page, 'LayerLens: Explain Layer');
+      await chooseQuickPick(page, model);
+      await chooseQuickPick(page, layer, { filter: layer });
+      const { ui } = await inspector(page, `LayerLens: ${model}`);
+      await pickInput(page, ui, picture);
+      const first = await waitForHeatmap(ui, (x) => x.title === layer, { timeout: 60_000, what: `the first ${layer} heat map of ${model}` });
+      return { ui, seen: new Set([first.hash]), first };
+    };
+    const role = (ui) => ui.locator('#predictions-role').textContent();
+    const outline = (ui) => ui.locator('#figure-current .ll-figure-outline:not([hidden])');
+
+    await inWindow('roles-classifier', async (page) => {
+      const { ui, seen, first } = await open(page, 'shapes_classifier.onnx', 'features');
+      assert.equal(await role(ui), 'classifier');
+      assert.match(first.subtitle, /^target 0 · layer output/, 'the top class (circle) is the automatic target');
+      await ui.locator('#predictions .ll-pred').nth(1).click();
+      const s = await nextHeatmap(ui, seen, (x) => /^target [12] · /.test(x.subtitle), "the runner-up class's heat map", 60_000);
+      assert.ok(s.threshold > 0);
+      await shot(page, 'roles-classifier');
+    });
+
+    await inWindow('roles-detector', async (page) => {
+      const { ui, seen } = await open(page, 'shapes_detector.onnx', 'backbone');
+      assert.equal(await role(ui), 'detector');
+      const rows = ui.locator('#detections .ll-det');
+      assert.ok((await rows.count()) >= 2, 'a ranked list of detections');
+      assert.match(await rows.first().textContent(), /^1(circle|square|triangle) · anchor \d+/, 'named by class, with the anchor');
+      assert.equal(await ui.locator('#detections-picture .ll-out-boxes .ll-out-box').count(), await rows.count(), 'each detection boxed on the input');
+      // The second detection: its (anchor, class) becomes the target; the field takes it and the heat map follows.
+      const [anchor, cls] = [await rows.nth(1).getAttribute('data-anchor'), await rows.nth(1).getAttribute('data-class')];
+      await rows.nth(1).click();
+      const s = await nextHeatmap(ui, seen, (x) => x.subtitle.startsWith(`target (${anchor},${cls}) · `), `the heat map of detection (${anchor}, ${cls})`, 60_000);
+      assert.equal(await ui.locator('#target-field').evaluate((el) => el.value), `(${anchor},${cls})`);
+      assert.equal(await ui.locator('#target-status.error').count(), 0, 'the target field accepts it');
+      assert.match(await ui.locator('#target-status').textContent(), new RegExp(`^detection: \\w+ at anchor ${anchor}`));
+      assert.equal(await outline(ui).count(), 1, "the detection's box is outlined on the heat map");
+      assert.ok(s.threshold > 0);
+      await shot(page, 'roles-detector');
+    });
+
+    await inWindow('roles-segmenter', async (page) => {
+      const { ui, seen, first } = await open(page, 'shapes_segmenter.onnx', 'dec2');
+      assert.match(first.subtitle, /^target (circle|square|triangle) where it wins · /, 'the largest shape where it wins is the automatic target');
+      assert.equal(await role(ui), 'segmentation');
+      const legend = ui.locator('#class-legend .ll-legend-item');
+      assert.ok((await legend.count()) >= 2, 'a legend of the classes in the picture');
+      // A class that is not the automatic one (the largest non-background class): the background itself.
+      const bg = ui.locator('#class-legend .ll-legend-item[data-class="0"]');
+      await bg.click();
+      let s = await nextHeatmap(ui, seen, (x) => x.subtitle.startsWith('target background where it wins · '), 'the heat map of "background where it wins"', 60_000);
+      assert.equal(await bg.getAttribute('aria-pressed'), 'true');
+      // And back to the largest shape (the automatic target's picture again), with one click on its legend entry.
+      const shape = ui.locator('#class-legend .ll-legend-item:not([data-class="0"])').first();
+      const name = (await shape.locator('.ll-legend-label').textContent()).replace(/\s*#\d+$/, '');
+      await shape.click();
+      const background = s.hash;
+      s = await waitForHeatmap(ui, (x) => x.subtitle.startsWith(`target ${name} where it wins · `) && x.hash !== background, { what: `the heat map of "${name} where it wins"`, timeout: 60_000 });
+      assert.equal(s.hash, first.hash, `the same picture as the automatic target, ${name} where it wins`);
+      assert.match(await ui.locator('#target-status').textContent(), new RegExp(`^${name} where it wins: the sum of class \\d+'s logits over the pixels where it is the top class \\([\\d,]+ in this example\\)`));
+      assert.ok(s.threshold > 0);
+      await shot(page, 'roles-segmenter');
+    });
+
+    await inWindow('roles-superres', async (page) => {
+      const { ui, seen, first } = await open(page, 'shapes_superres.onnx', 'features');
+      assert.equal(await role(ui), 'image');
+      assert.match(first.subtitle, /^target \(:,:,:\) · /, 'the whole output to start with');
+      // Drag a box over the output image (192 × 192): rows and columns 60..119.
+      const img = ui.locator('#output-image');
+      await img.scrollIntoViewIfNeeded();
+      const b = await img.boundingBox();
+      const at = (x, y) => [b.x + ((x + 0.5) / 192) * b.width, b.y + ((y + 0.5) / 192) * b.height];
+      await page.mouse.move(...at(60, 60));
+      await page.mouse.down();
+      await page.mouse.move(...at(90, 90), { steps: 5 });
+      await page.mouse.move(...at(119, 119), { steps: 5 });
+      await page.mouse.up();
+      const s = await nextHeatmap(ui, seen, (x) => /^target \(0,\d+:\d+,\d+:\d+\) · /.test(x.subtitle), 'the heat map of the dragged box', 60_000);
+      const [, y0, y1, x0, x1] = /^target \(0,(\d+):(\d+),(\d+):(\d+)\)/.exec(s.subtitle).map(Number);
+      for (const [v, want] of [[y0, 60], [y1, 120], [x0, 60], [x1, 120]]) assert.ok(Math.abs(v - want) <= 2, `box ${s.subtitle} ≈ (0, 60:120, 60:120)`);
+      assert.equal(await outline(ui).count(), 1, 'the box is outlined on the input (a 3× net: a third of the size)');
+      assert.match(await ui.locator('#output-image-caption').textContent(), /^Target: rows \d+–\d+, columns \d+–\d+/);
+      assert.ok(s.threshold > 0);
+      await shot(page, 'roles-superres');
+    });
+  });
+
   test('packaged VSIX: installs into a fresh extensions dir, activates; the demo opens from the welcome view; README screenshot', async () => {
     const vsix = vsixForThisMachine();
     const root = fs.mkdtempSync(path.join(os.tmpdir(), 'layerlens-e2e-vsix-'));
@@ -812,5 +909,4 @@ describe('LayerLens in Restricted Mode (Workspace Trust on, folder not trusted)'
     );
   });
 });
-
 
