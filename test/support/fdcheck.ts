@@ -142,7 +142,8 @@ export async function fdCheckValue(
   for (const x of base) rms += x * x;
   rms = Math.sqrt(rms / Math.max(1, base.length)) || 1;
   let worst = 0;
-  const n = opts.directions ?? 6;
+  let n = opts.directions ?? 6;
+  let skipped = 0;
   for (let d = 0; d < n; d++) {
     // Half the directions are dense random, half concentrate on the largest-gradient elements.
     const v = new Float32Array(base.length);
@@ -167,6 +168,14 @@ export async function fdCheckValue(
     const rtol = (opts.rtol ?? 2e-2) * (d % 2 === 0 ? 3 : 1);
     // Piecewise-linear nets (ReLU, MaxPool) have kinks: a step too large crosses them, one too small drowns in
     // float32 rounding. The gradient is right when one of a few step sizes agrees.
+    // A dense direction whose contributions cancel to under 2 % of Σ|G·v| cannot be judged in float32: the
+    // difference quotient's rounding is of that size (seen on a deep PReLU net). Another direction replaces it.
+    if (d % 2 === 0 && Math.abs(analytic) < 2e-2 * gnorm && skipped < 8) {
+      skipped++;
+      n += 2; // the next dense direction comes two steps on (odd steps are the sparse ones)
+      continue;
+    }
+    const allowed = (numeric: number) => rtol * Math.max(Math.abs(numeric), 1e-3 * gnorm, 1e-6);
     let best = { err: Infinity, numeric: NaN };
     for (const scale of opts.epsScale ? [opts.epsScale] : [1e-3, 1e-4, 3e-5, 1e-2, 3e-2, 1e-1]) {
       const eps = scale * rms;
@@ -179,13 +188,12 @@ export async function fdCheckValue(
       const numeric = ((await s(plus)) - (await s(minus))) / (2 * eps);
       const err = Math.abs(numeric - analytic);
       if (err < best.err) best = { err, numeric };
-      if (err <= rtol * Math.max(Math.abs(numeric), 1e-3 * gnorm, 1e-6)) break;
+      if (err <= allowed(numeric)) break;
     }
-    const scale = Math.max(Math.abs(best.numeric), 1e-3 * gnorm, 1e-6);
-    worst = Math.max(worst, best.err / scale);
-    if (best.err > rtol * scale)
-      throw new Error(`gradient at '${value}' disagrees with finite differences along direction ${d}: analytic ${analytic}, numeric ${best.numeric}`);
+    worst = Math.max(worst, best.err / allowed(best.numeric));
+    if (best.err > allowed(best.numeric))
+      throw new Error(`gradient at '${value}' disagrees with finite differences along direction ${d}: analytic ${analytic}, numeric ${best.numeric} (gnorm ${gnorm})`);
   }
   await cut.release();
-  return { directions: n, worstRelErr: worst };
+  return { directions: n - 2 * skipped, worstRelErr: worst };
 }
