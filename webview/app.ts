@@ -48,6 +48,8 @@ interface SelectionOutcome {
 /** A finished attribution, with what it was computed for. */
 interface ShownResult {
   seq: number;
+  /** The `attribute` request's id: the host keeps the whole result under it (Export .npy of a display-form tensor). */
+  requestId: number;
   params: AttributeParams;
   response: AttributeResponse;
   image?: InputImage;
@@ -385,7 +387,7 @@ export class App {
     promise
       .then((response) => {
         const received = Date.now();
-        this.current = { seq: ++this.seq, params, response, image, targetText, ...(outlines ? { outlines } : {}) };
+        this.current = { seq: ++this.seq, requestId: id, params, response, image, targetText, ...(outlines ? { outlines } : {}) };
         if (this.pendingAttribute === id) this.outcome = undefined;
         this.status.setRun(response.provider, response.timings, response.providerNotes);
         const units = costUnits(params.method);
@@ -541,10 +543,14 @@ export class App {
     const tensors = r.response.layers[0]?.tensors ?? [];
     const t = tensors[Math.min(this.state.tensorIndex, tensors.length - 1)];
     if (!t) return;
-    // A copy travels, so the shown result keeps its buffer.
-    const data = new Float32Array(t.data);
+    const suggestedName = `attr_${safeFileName(r.params.layers[0])}_${this.state.tensorIndex}.npy`;
+    // A copy travels, so the shown result keeps its buffer; of a display-form tensor, the host has the whole one.
+    const data = t.reduced ? undefined : new Float32Array(t.data);
     try {
-      const res = await this.rpc.request('exportNpy', { suggestedName: `attr_${safeFileName(r.params.layers[0])}_${this.state.tensorIndex}.npy`, tensor: { dims: [...t.dims], data } }, [data.buffer]).promise;
+      const res = await (data
+        ? this.rpc.request('exportNpy', { suggestedName, tensor: { dims: [...t.dims], data } }, [data.buffer])
+        : this.rpc.request('exportNpy', { suggestedName, ref: { requestId: r.requestId, layer: 0, tensor: Math.min(this.state.tensorIndex, tensors.length - 1) } })
+      ).promise;
       if (res.saved) this.flash(`Saved ${res.path ?? 'attribution'}`);
     } catch (e) {
       this.showBanner(errorInfo(e));
@@ -995,7 +1001,9 @@ export class App {
     const ti = Math.min(this.state.tensorIndex, tensors.length - 1);
     const t = tensors[ti];
     const elements = t.dims.reduce((a, b) => a * b, 1);
-    if (t.data.length !== elements) return `The engine returned ${t.data.length} values for shape ${formatShape(t.dims)} (${elements} expected).`;
+    // A display-form tensor holds only its top channels ([N, K, positions]).
+    const expected = t.reduced ? exampleCount(t.dims) * t.reduced.channels.length * (t.reduced.sum.length / Math.max(1, exampleCount(t.dims))) : elements;
+    if (t.data.length !== expected) return `The engine returned ${t.data.length} values for shape ${formatShape(t.dims)} (${expected} expected).`;
     if (elements === 0) return `The attribution for ${t.valueName} is empty (shape ${formatShape(t.dims)}).`;
     const n = exampleCount(t.dims);
     const example = Math.min(this.state.example, n - 1);

@@ -2,6 +2,7 @@
  * The host's thin layer over src/shared/protocol.ts: checking what the webview sends, and turning engine
  * answers (wire tensors, engine errors) into protocol payloads. Pure (no `vscode`), unit-tested.
  */
+import { reduceForDisplay } from '../shared/displayTensor';
 import { LayerLensError } from '../engine/errors';
 import { fromWire, toWire } from '../engineProcess/wire';
 import type { WireAttributeResult, WireInputRef, WireLoadInputResult, WireMethodSpec } from '../shared/engineWire';
@@ -34,14 +35,19 @@ export function checkWebviewMessage(raw: unknown): Checked {
   return { ok: false, reason: res, reply: id !== undefined ? errorResponseOf(id, { message: S.invalidMessage(res), code: 'invalid-message' }) : undefined };
 }
 
-export function attributeResponse(layerIds: string[], res: WireAttributeResult): AttributeResponse {
+/**
+ * The engine's result as the webview gets it. With `display`, large rank-4 tensors go in their display form (the sum
+ * over channels, the channel totals and the top channels: src/shared/displayTensor.ts); the host keeps the whole.
+ */
+export function attributeResponse(layerIds: string[], res: WireAttributeResult, display?: { channelsLast: boolean }): AttributeResponse {
   return {
     layers: layerIds.map((layerId, L) => ({
       layerId,
       tensors: res.attributions[L].map((w, K) => {
         const t = fromWire(w);
         if (!(t.data instanceof Float32Array)) throw new Error(`attribution ${L}/${K} is ${t.dtype}, not float32`);
-        return { dims: t.dims, data: t.data, valueName: res.valueNames[L][K] };
+        const small = display && reduceForDisplay(t.dims, t.data, display.channelsLast);
+        return small ? { dims: t.dims, data: small.data, reduced: small.reduced, valueName: res.valueNames[L][K] } : { dims: t.dims, data: t.data, valueName: res.valueNames[L][K] };
       }),
     })),
     output: { name: res.outputName, dims: res.output.dims },

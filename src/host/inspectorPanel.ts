@@ -9,7 +9,9 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { EngineStage } from '../engine/api';
 import { encodeNpy } from '../engine/tensor/npy';
-import type { WireModelInfo } from '../shared/engineWire';
+import type { WireAttributeResult, WireModelInfo } from '../shared/engineWire';
+import { fromWire } from '../engineProcess/wire';
+import type { HostTensor } from '../engine/tensor/hostTensor';
 import {
   AttributeParams,
   AttributeResponse,
@@ -23,6 +25,8 @@ import {
   PredictResponse,
   ResponseMessage,
   ResultOf,
+  ResultTensorRef,
+  TensorPayload,
   WebviewToHostMessage,
   errorResponseOf,
   eventOf,
@@ -48,6 +52,9 @@ import { Services, allowedRoots, isDemoModel } from './services';
 import { SidecarCorruptError, readSidecar, sidecarPath, writeSidecar } from './sidecar';
 import { S } from './strings';
 import { inspectorHtml } from './webviewHtml';
+
+/** Whole attribution results kept for Export .npy (the figure, a pinned one, the filmstrip, and a few before). */
+const KEPT_RESULTS = 8;
 
 export const PANEL_VIEW_TYPE = 'layerlens.inspectorPanel';
 
@@ -80,6 +87,8 @@ export class InspectorPanel implements vscode.Disposable {
   private readonly disposables: vscode.Disposable[] = [];
   private readonly pending = new Map<number, vscode.CancellationTokenSource>();
   private model?: WireModelInfo;
+  /** The last attributions whole, by request id (the webview may have only their display form). */
+  private readonly results = new Map<number, WireAttributeResult>();
   /** Preprocessing chosen in the inspector (overrides the model's own until the panel closes). */
   private preprocess?: ImagePreprocess;
   /** Where `preprocess` came from, in the words the inspector shows. */
@@ -251,7 +260,7 @@ export class InspectorPanel implements vscode.Disposable {
       case 'exportPng':
         return this.exportFile(msg.params.suggestedName, 'png', pngBytes(msg.params.png));
       case 'exportNpy':
-        return this.exportFile(msg.params.suggestedName, 'npy', encodeNpy(payloadTensor(msg.params.tensor)));
+        return this.exportFile(msg.params.suggestedName, 'npy', encodeNpy(this.npyTensor(msg.params)));
     }
   }
 
@@ -448,7 +457,12 @@ export class InspectorPanel implements vscode.Disposable {
       () => undefined,
     );
     this.event('providerInfo', { requested: cfg.executionProvider, used: res.provider, available: this.providers ?? [res.provider], notes: res.providerNotes });
-    return attributeResponse(p.layers, res);
+    // The whole result stays here for Export .npy; the webview gets what it draws. Feature ablation's per-channel
+    // values are drawn as bars of every channel: they go whole.
+    this.results.set(requestId, res);
+    while (this.results.size > KEPT_RESULTS) this.results.delete(this.results.keys().next().value as number);
+    const channelsLast = (this.preprocess ?? this.model?.preprocess)?.layout === 'nhwc';
+    return attributeResponse(p.layers, res, p.method?.name === 'feature-ablation' ? undefined : { channelsLast });
   }
 
   private async predict(requestId: number, p: PredictParams): Promise<PredictResponse> {
@@ -478,6 +492,15 @@ export class InspectorPanel implements vscode.Disposable {
       this.pending.delete(requestId);
       cts.dispose();
     }
+  }
+
+  /** The tensor to export: sent whole by the webview, or one of a result the host kept (sent in its display form). */
+  private npyTensor(p: { tensor?: TensorPayload; ref?: ResultTensorRef }): HostTensor {
+    if (p.tensor) return payloadTensor(p.tensor);
+    const ref = p.ref!;
+    const w = this.results.get(ref.requestId)?.attributions[ref.layer]?.[ref.tensor];
+    if (!w) throw new InspectorError('That result is no longer kept: attribute again, then export.', 'invalid-argument');
+    return fromWire(w);
   }
 
   private async exportFile(suggestedName: string, ext: 'png' | 'npy', bytes: Uint8Array): Promise<ExportResult> {

@@ -14,6 +14,7 @@ import type { ChannelAblation, IntegrationRule, LayerEntry, MethodName as Attrib
 import type { WireAttributeParams, WireAttributeResult, WireErrorData, WireInputPreview, WireMethodSpec, WireModelInfo, WireModelTreeResult, WirePredictParams } from './engineWire';
 import type { OutputKind, OutputKindInfo } from './outputKind';
 import type { ImagePreprocess } from './preprocess';
+import type { ChannelSummary } from './displayTensor';
 import type { OutputRoleInfo } from './outputRole';
 import type { OutputView } from './outputView';
 import type { BoxEntry, TargetSpec, TextTarget } from './targetSpec';
@@ -147,8 +148,18 @@ export interface AttributeParams extends Pick<WireAttributeParams, 'layers' | 'o
 
 export interface LayerAttribution {
   layerId: string;
-  /** One tensor per activation of the layer (Captum returns a tuple when there are several). */
-  tensors: (TensorPayload & { valueName: string })[];
+  /**
+   * One tensor per activation of the layer (Captum returns a tuple when there are several). A large one comes in its
+   * display form (src/shared/displayTensor.ts): `data` holds only the channels `reduced.channels`, as [N, K, positions].
+   */
+  tensors: (TensorPayload & { valueName: string; reduced?: ChannelSummary })[];
+}
+
+/** A tensor of an attribution the host still holds: the `attribute` request's id, the layer, the tensor. */
+export interface ResultTensorRef {
+  requestId: number;
+  layer: number;
+  tensor: number;
 }
 
 export interface AttributeResponse extends Pick<WireAttributeResult, 'provider' | 'providerNotes' | 'timings'> {
@@ -198,7 +209,8 @@ export interface WebviewMethods {
   /** PNG bytes or a `data:image/png;base64,` URL; the host shows a save dialog. */
   exportPng: { params: { suggestedName: string; png: Uint8Array | string }; result: ExportResult };
   /** A float32 tensor to write as `.npy`; the host shows a save dialog. */
-  exportNpy: { params: { suggestedName: string; tensor: TensorPayload }; result: ExportResult };
+  /** The tensor itself, or (for one sent in its display form) a reference to the whole one the host keeps. */
+  exportNpy: { params: { suggestedName: string; tensor?: TensorPayload; ref?: ResultTensorRef }; result: ExportResult };
 }
 
 /** Events the host sends on its own. */
@@ -487,6 +499,8 @@ const tensorPayload: Checker<TensorPayload> = (v, p) => {
   return n === t.data.length ? null : `${p}: dims [${t.dims.join(', ')}] hold ${n} elements but data has ${t.data.length}`;
 };
 
+const resultTensorRef = obj<ResultTensorRef>({ requestId: int(1, LIMITS.idMax), layer: int(0, LIMITS.layersMax), tensor: int(0, 64) });
+
 const pngPayload: Checker<Uint8Array | string> = (v, p) => {
   if (typeof v === 'string') {
     const prefix = 'data:image/png;base64,';
@@ -582,7 +596,12 @@ export const PARAM_CHECKERS: { [M in MethodName]: Checker<ParamsOf<M>> } = {
   ),
   cancel: obj<ParamsOf<'cancel'>>({ requestId: int(1, LIMITS.idMax) }),
   exportPng: obj<ParamsOf<'exportPng'>>({ suggestedName: fileName, png: pngPayload }),
-  exportNpy: obj<ParamsOf<'exportNpy'>>({ suggestedName: fileName, tensor: tensorPayload }),
+  exportNpy: (v, p) => {
+    const e = obj<ParamsOf<'exportNpy'>>({ suggestedName: fileName, tensor: tensorPayload, ref: resultTensorRef }, ['tensor', 'ref'])(v, p);
+    if (e) return e;
+    const x = v as ParamsOf<'exportNpy'>;
+    return (x.tensor === undefined) === (x.ref === undefined) ? `${p}: give the tensor or a reference to it (ref), one of the two` : null;
+  },
 };
 
 /**

@@ -4,10 +4,16 @@
  * Rank ≥ 4 is spatial: `[N, C, …, H, W]` channels-first (every axis between N and H summed) or
  * `[N, H, W, C…]` channels-last. Rank 3 `[N, C, L]` (or `[N, L, C]`) and rank 2 `[N, F]` are 1-D.
  */
+import type { ChannelSummary } from '../../src/shared/displayTensor';
 
 export interface AttributionTensor {
   dims: readonly number[];
   data: Float32Array;
+  /**
+   * Set when the host sent the display form of a large tensor (src/shared/displayTensor.ts): `data` then holds only
+   * the channels `reduced.channels`, as [N, K, positions], and the sum and totals come precomputed.
+   */
+  reduced?: ChannelSummary;
 }
 
 export type ChannelLayout = 'channels-first' | 'channels-last';
@@ -100,6 +106,10 @@ function checkExample(t: AttributionTensor, example: number): void {
 export function summedMap(t: AttributionTensor, example: number, layout: ChannelLayout): AttributionMap {
   checkExample(t, example);
   const g = geometry(t.dims, layout);
+  if (t.reduced) {
+    const positions = g.width * g.height;
+    return { spatial: g.spatial, width: g.width, height: g.height, values: Float64Array.from(t.reduced.sum.subarray(example * positions, (example + 1) * positions)) };
+  }
   const positions = g.width * g.height;
   const out = new Float64Array(positions);
   const base = example * g.perExample;
@@ -126,6 +136,12 @@ export function channelMap(t: AttributionTensor, example: number, channel: numbe
   const g = geometry(t.dims, layout);
   if (!Number.isInteger(channel) || channel < 0 || channel >= g.channels) throw new RangeError(`channel ${channel} is out of range 0..${g.channels - 1}`);
   const positions = g.width * g.height;
+  if (t.reduced) {
+    const k = t.reduced.channels.indexOf(channel);
+    if (k < 0) throw new RangeError(`channel ${channel} is not among the top channels the host sent`);
+    const base = (example * t.reduced.channels.length + k) * positions;
+    return { spatial: g.spatial, width: g.width, height: g.height, values: Float64Array.from(t.data.subarray(base, base + positions)) };
+  }
   const out = new Float64Array(positions);
   const base = example * g.perExample;
   for (let s = 0; s < positions; s++) out[s] = t.data[base + g.offset(channel, s)];
@@ -138,6 +154,7 @@ export function channelMap(t: AttributionTensor, example: number, channel: numbe
  */
 export function channelVector(t: AttributionTensor, example: number, layout: ChannelLayout): AttributionMap {
   checkExample(t, example);
+  if (t.reduced) throw new RangeError('per-channel bars need every channel: the host sends such results whole');
   const g = geometry(t.dims, layout);
   const positions = g.width * g.height;
   const values = new Float64Array(g.channels);
@@ -154,6 +171,7 @@ export function channelVector(t: AttributionTensor, example: number, layout: Cha
 export function channelTotals(t: AttributionTensor, example: number, layout: ChannelLayout): Float64Array {
   checkExample(t, example);
   const g = geometry(t.dims, layout);
+  if (t.reduced) return Float64Array.from(t.reduced.totals.subarray(example * g.channels, (example + 1) * g.channels));
   const positions = g.width * g.height;
   const totals = new Float64Array(g.channels);
   const base = example * g.perExample;
@@ -170,4 +188,26 @@ export function topChannels(totals: Float64Array, k: number): number[] {
   const idx = Array.from(totals, (_v, i) => i);
   idx.sort((a, b) => totals[b] - totals[a] || a - b);
   return idx.slice(0, Math.max(0, k));
+}
+
+/**
+ * A map shrunk to at most `maxSide` per side for a thumbnail: each cell keeps the value of largest magnitude in its
+ * block (signed), so the thumbnail's scale — its largest |value| — is the map's. Maps within the size are returned as
+ * they are.
+ */
+export function thumbnailMap(map: AttributionMap, maxSide: number): AttributionMap {
+  const f = Math.ceil(Math.max(map.width, map.height) / maxSide);
+  if (f <= 1) return map;
+  const width = Math.ceil(map.width / f);
+  const height = Math.ceil(map.height / f);
+  const values = new Float64Array(width * height);
+  for (let y = 0; y < map.height; y++) {
+    const row = Math.floor(y / f) * width;
+    for (let x = 0; x < map.width; x++) {
+      const v = map.values[y * map.width + x];
+      const i = row + Math.floor(x / f);
+      if (Math.abs(v) > Math.abs(values[i])) values[i] = v;
+    }
+  }
+  return { spatial: map.spatial, width, height, values };
 }

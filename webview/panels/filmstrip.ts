@@ -7,7 +7,7 @@ import { h, select } from '../dom';
 import { formatShape, formatValue } from '../format';
 import { gridColumns } from '../gridColumns';
 import { type DisplayOptions, HeatmapOverlay } from '../heatmap/overlay';
-import { type AttributionTensor, type ChannelLayout, summedMap } from '../heatmap/tensorMap';
+import { type AttributionTensor, type ChannelLayout, summedMap, thumbnailMap } from '../heatmap/tensorMap';
 import type { TileScale } from '../viewState';
 
 export interface FilmstripFrame {
@@ -112,7 +112,7 @@ export class Filmstrip {
   show(frames: FilmstripFrame[], example: number, layout: ChannelLayout, note: string): void {
     this.strip.classList.remove('stale');
     this.thumbs = frames.map((f) => {
-      const map = summedMap(f.tensor, Math.min(example, Math.max(0, (f.tensor.dims.length >= 2 ? f.tensor.dims[0] : 1) - 1)), layout);
+      const map = thumbnailMap(summedMap(f.tensor, Math.min(example, Math.max(0, (f.tensor.dims.length >= 2 ? f.tensor.dims[0] : 1) - 1)), layout), 144);
       const canvas = h('canvas', { class: 'll-tile-canvas pixelated', width: map.width, height: map.height, 'aria-hidden': 'true' });
       const title = `${f.layerId} ${formatShape(f.tensor.dims)}${map.spatial ? '' : ' (one bar per feature)'}: open this layer`;
       const el = h('button', { type: 'button', class: 'll-tile ll-film', 'data-layer': f.layerId, title }, canvas, h('span', { class: 'll-tile-label' }, f.label), h('span', { class: 'll-film-shape ll-muted' }, formatShape(f.tensor.dims)));

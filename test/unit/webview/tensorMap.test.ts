@@ -1,7 +1,8 @@
 // Channel sums, channel ranking and 1-D maps from attribution tensors.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { channelCount, channelMap, channelTotals, channelVector, exampleCount, summedMap, topChannels } from '../../../webview/heatmap/tensorMap';
+import { type AttributionTensor, channelCount, channelMap, channelTotals, channelVector, exampleCount, summedMap, thumbnailMap, topChannels } from '../../../webview/heatmap/tensorMap';
+import { reduceForDisplay } from '../../../src/shared/displayTensor';
 
 /** [N=2, C=3, H=2, W=2] with value = 1000n + 100c + 10h + w. */
 const nchw = { dims: [2, 3, 2, 2], data: Float32Array.from({ length: 24 }, (_v, i) => 1000 * Math.floor(i / 12) + 100 * (Math.floor(i / 4) % 3) + 10 * (Math.floor(i / 2) % 2) + (i % 2)) };
@@ -65,5 +66,60 @@ describe('channels', () => {
 
   it('breaks ties by channel number', () => {
     assert.deepEqual(topChannels(Float64Array.from([1, 3, 3, 0]), 4), [1, 2, 0, 3]);
+  });
+});
+
+describe('display form of a large tensor (src/shared/displayTensor.ts)', () => {
+  const rand = (() => {
+    let s = 9;
+    return () => ((s = (Math.imul(s, 1103515245) + 12345) >>> 0) / 2 ** 32) * 2 - 1;
+  })();
+  for (const layout of ['channels-first', 'channels-last'] as const)
+    it(`${layout}: the same maps, totals and top channels as the whole tensor, at a fraction of the bytes`, () => {
+      const [n, c, h, w] = [2, 40, 64, 64];
+      const dims = layout === 'channels-first' ? [n, c, h, w] : [n, h, w, c];
+      const data = Float32Array.from({ length: n * c * h * w }, () => rand() * (rand() > 0.9 ? 5 : 1));
+      const whole: AttributionTensor = { dims, data };
+      const small = reduceForDisplay(dims, data, layout === 'channels-last')!;
+      assert.ok(small, 'reduced');
+      const shown: AttributionTensor = { dims, data: small.data, reduced: small.reduced };
+      // Each example's top 12 channels (their union), for every example.
+      const k = small.reduced.channels.length;
+      assert.ok(k >= 12 && k <= 24 && small.data.length === n * k * h * w, `${k} channels kept, ${small.data.length} of ${data.length} values`);
+      for (let e = 0; e < n; e++) {
+        const a = summedMap(whole, e, layout);
+        const b = summedMap(shown, e, layout);
+        assert.equal(b.width, a.width);
+        assert.equal(b.height, a.height);
+        a.values.forEach((v, i) => assert.ok(Math.abs(v - b.values[i]) <= 1e-5 * (1 + Math.abs(v)), `sum at ${i}`));
+        const ta = channelTotals(whole, e, layout);
+        const tb = channelTotals(shown, e, layout);
+        ta.forEach((v, i) => assert.ok(Math.abs(v - tb[i]) <= 1e-4 * (1 + v), `total of channel ${i}`));
+        // Every top channel the tile grid asks for is there, equal to the whole tensor's.
+        for (const ch of topChannels(tb, 12)) assert.deepEqual(Array.from(channelMap(shown, e, ch, layout).values), Array.from(channelMap(whole, e, ch, layout).values), `channel ${ch}`);
+      }
+      const missing = Array.from({ length: c }, (_v, i) => i).find((i) => !small.reduced.channels.includes(i))!;
+      assert.throws(() => channelMap(shown, 0, missing, layout), /not among the top channels/);
+    });
+  it('small tensors, few channels and other ranks go whole', () => {
+    assert.equal(reduceForDisplay([1, 64, 8, 8], new Float32Array(64 * 64), false), undefined);
+    assert.equal(reduceForDisplay([1, 8, 256, 256], new Float32Array(8 * 256 * 256), false), undefined);
+    assert.equal(reduceForDisplay([1, 64, 4096], new Float32Array(64 * 4096), false), undefined);
+  });
+});
+
+describe('thumbnailMap', () => {
+  it('keeps the signed value of largest magnitude of each block, so the scale is the map’s', () => {
+    const values = Float64Array.from({ length: 16 }, (_v, i) => (i === 5 ? -9 : i === 10 ? 7 : i / 10));
+    const t = thumbnailMap({ spatial: true, width: 4, height: 4, values }, 2);
+    assert.deepEqual([t.width, t.height], [2, 2]);
+    assert.deepEqual(Array.from(t.values), [-9, 0.7, 1.3, 7]);
+  });
+  it('leaves a map within the size as it is, and covers ragged edges', () => {
+    const m = { spatial: true, width: 3, height: 2, values: new Float64Array(6) };
+    assert.equal(thumbnailMap(m, 4), m);
+    const r = thumbnailMap({ spatial: true, width: 5, height: 5, values: Float64Array.from({ length: 25 }, (_v, i) => i) }, 2);
+    assert.deepEqual([r.width, r.height], [2, 2]);
+    assert.equal(r.values[3], 24);
   });
 });

@@ -808,13 +808,13 @@ describe('LayerLens in VS Code (code-server + Chromium)', { timeout: 900_000 }, 
       timings.fullResolutionDrawMs = draws;
       await shot(page, 'fullres');
       // Engine end → host → webview (code-server: over its websocket) → decoded → drawn → next frame. Measured
-      // 2026-12-02: 0.87–1.17 s, of which 38–120 ms engine → host, 0.66–0.83 s host → browser (12.8 MB through
-      // code-server's connection), 0.13–0.37 s decoding and drawing (timings.json keeps each run's numbers). The
-      // issue's 200 ms needs the host to send what is drawn, not the tensor: not done yet. Bounds here are for
-      // regressions, not the target.
+      // 2026-12-02 with the whole 12.8 MB tensor: 0.87–1.17 s (0.66–0.83 s of it host → browser); with the display
+      // form (sum, totals, 12 channels: 2.6 MB) and shrunk tiles: 0.28–0.34 s, of which 51–87 ms decoding and
+      // drawing (timings.json keeps each run's numbers). The issue's 200 ms is not reached: the bounds here catch
+      // regressions.
       const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
-      assert.ok(median(draws) <= 1500, `decode + draw in the webview: median ${median(draws)} ms (${draws.join(', ')})`);
-      assert.ok(median(lags) <= 10_000, `engine end → picture: median ${median(lags)} ms (${lags.join(', ')})`);
+      assert.ok(median(draws) <= 1000, `decode + draw in the webview: median ${median(draws)} ms (${draws.join(', ')})`);
+      assert.ok(median(lags) <= 5000, `engine end → picture: median ${median(lags)} ms (${lags.join(', ')})`);
     });
   });
 

@@ -1,11 +1,14 @@
 /** "Explain Layer" opens the inspector; the inspector answers the webview protocol through the engine. */
 import * as assert from 'assert';
 import * as fs from 'fs';
+import * as path from 'path';
+import { writeNpy } from '../../../src/engine/tensor/npy';
 import { after, before, describe, it } from 'mocha';
 import * as vscode from 'vscode';
 import type { InspectorPanel } from '../../../src/host/inspectorPanel';
 import type { AttributeParams, AttributeResponse, PredictResponse, ResponseMessage } from '../../../src/shared/protocol';
 import { api, closeAllEditors, findInspectorTab, requestId, silenceWebview, waitFor, wsFile } from './helpers';
+import { fullResolutionConvNet, tempDir, writeModel } from '../../support/tinyModels';
 
 describe('Explain Layer and the inspector', function () {
   this.timeout(60_000);
@@ -65,6 +68,35 @@ describe('Explain Layer and the inspector', function () {
     assert.strictEqual(t.dims[0], 1);
     assert.strictEqual(t.data.length, t.dims.reduce((a, b) => a * b, 1));
     assert.deepStrictEqual(reply.result.output.dims, [1, 10]);
+  });
+
+  it('sends a large layer in its display form (sum, channel totals, top channels) and keeps the whole for Export .npy', async () => {
+    const dir = tempDir();
+    const file = writeModel(fullResolutionConvNet(), dir, 'fullres.onnx');
+    const x = path.join(dir, 'x.npy');
+    await writeNpy(x, { dtype: 'float32', dims: [1, 3, 224, 224], data: Float32Array.from({ length: 3 * 224 * 224 }, (_v, i) => Math.sin(i * 0.01)) });
+    const panel = (await vscode.commands.executeCommand('layerlens.explainLayer', vscode.Uri.file(file), 'stem.conv')) as InspectorPanel;
+    await silenceWebview(panel);
+    await panel.loadInput(x);
+    const id = requestId();
+    const reply = (await panel.receive({ kind: 'request', id, method: 'attribute', params: { layers: ['stem.conv'], target: { kind: 'index', index: 1 }, layerInput: false, gradientOnly: false } })) as ResponseMessage<AttributeResponse>;
+    assert.ok(reply.result, reply.error?.message);
+    const t = reply.result.layers[0].tensors[0];
+    assert.deepStrictEqual(t.dims, [1, 64, 224, 224]);
+    assert.ok(t.reduced, 'the display form');
+    assert.strictEqual(t.reduced.channels.length, 12);
+    assert.strictEqual(t.data.length, 12 * 224 * 224, '12 of 64 channels');
+    const whole = (panel as unknown as { npyTensor(p: { ref: { requestId: number; layer: number; tensor: number } }): { dims: number[]; data: Float32Array } }).npyTensor({ ref: { requestId: id, layer: 0, tensor: 0 } });
+    assert.deepStrictEqual(whole.dims, [1, 64, 224, 224]);
+    // The sum over channels sent equals the whole tensor's.
+    for (const s of [0, 1000, 224 * 224 - 1]) {
+      let acc = 0;
+      for (let c = 0; c < 64; c++) acc += whole.data[c * 224 * 224 + s];
+      assert.ok(Math.abs(acc - t.reduced.sum[s]) <= 1e-5 * (1 + Math.abs(acc)), `sum at ${s}`);
+    }
+    // A kept channel is the whole tensor's channel.
+    const c0 = t.reduced.channels[0];
+    assert.deepStrictEqual(Array.from(t.data.subarray(0, 50)), Array.from(whole.data.subarray(c0 * 224 * 224, c0 * 224 * 224 + 50)));
   });
 
   it("passes Captum's layer methods through to the engine: IG with a constant baseline and its delta, feature ablation per channel", async () => {
