@@ -9,7 +9,7 @@ import { attributionUnits, costEstimate, costUnits, describeMethod, formatDelta,
 import { h, icon, select, setFullText } from './dom';
 import { formatMs, formatShape, formatValue, safeFileName } from './format';
 import type { DisplayOptions } from './heatmap/overlay';
-import { type ChannelLayout, channelAxisOf, channelCount, channelMap, channelVector, exampleCount, summedMap } from './heatmap/tensorMap';
+import { type AttributionMap, type ChannelLayout, channelAxisOf, channelCount, channelMap, channelVector, exampleCount, summedMap } from './heatmap/tensorMap';
 import { ChannelGrid } from './panels/channelGrid';
 import { DisplayControls } from './panels/displayControls';
 import { renderFigurePng } from './panels/figureExport';
@@ -89,6 +89,9 @@ export class App {
   private readonly pinnedFigure: HeatmapFigure;
   private readonly channels: ChannelGrid;
   private readonly whatIf: WhatIfPanel;
+  /** Full-size channels of display-form tensors, fetched when a tile is chosen (by request, tensor, example, channel). */
+  private readonly channelPlanes = new Map<string, AttributionMap>();
+  private readonly fetchingPlanes = new Set<string>();
   private readonly filmstrip: Filmstrip;
   /** The module whose children the filmstrip shows ('' = the top level). */
   private filmstripScope = '';
@@ -535,6 +538,26 @@ export class App {
     const sign = this.state.display.sign === 'all' ? '' : this.state.display.sign;
     const target = p.method?.name === 'activation' ? '' : `target-${r.targetText || 'none'}`;
     return [p.layers[0], p.layerInput ? 'in' : 'out', method, target, channel, sign].filter(Boolean).map(safeFileName).join('_');
+  }
+
+  /** Channel `channel` of a display-form tensor at full size, when it has come; else it is asked for (and redrawn then). */
+  private fullChannel(r: ShownResult, tensor: number, example: number, channel: number): AttributionMap | undefined {
+    const key = `${r.requestId}:${tensor}:${example}:${channel}`;
+    const got = this.channelPlanes.get(key);
+    if (got) return got;
+    if (!this.fetchingPlanes.has(key)) {
+      this.fetchingPlanes.add(key);
+      this.rpc
+        .request('channel', { ref: { requestId: r.requestId, layer: 0, tensor }, example, channel })
+        .promise.then((plane) => {
+          this.channelPlanes.set(key, { spatial: true, width: plane.dims[1], height: plane.dims[0], values: Float64Array.from(plane.data) });
+          while (this.channelPlanes.size > 24) this.channelPlanes.delete(this.channelPlanes.keys().next().value as string);
+          if (this.current === r) this.showResult();
+        })
+        .catch((e: unknown) => this.showBanner(errorInfo(e)))
+        .finally(() => this.fetchingPlanes.delete(key));
+    }
+    return undefined;
   }
 
   private async exportNpy(): Promise<void> {
@@ -1002,7 +1025,7 @@ export class App {
     const t = tensors[ti];
     const elements = t.dims.reduce((a, b) => a * b, 1);
     // A display-form tensor holds only its top channels ([N, K, positions]).
-    const expected = t.reduced ? exampleCount(t.dims) * t.reduced.channels.length * (t.reduced.sum.length / Math.max(1, exampleCount(t.dims))) : elements;
+    const expected = t.reduced ? exampleCount(t.dims) * t.reduced.channels.length * t.reduced.thumb.width * t.reduced.thumb.height : elements;
     if (t.data.length !== expected) return `The engine returned ${t.data.length} values for shape ${formatShape(t.dims)} (${expected} expected).`;
     if (elements === 0) return `The attribution for ${t.valueName} is empty (shape ${formatShape(t.dims)}).`;
     const n = exampleCount(t.dims);
@@ -1011,7 +1034,9 @@ export class App {
     const channel = withChannel && this.state.channel !== undefined && this.state.channel < channelCount(t.dims, layout) ? this.state.channel : undefined;
     // Feature ablation per channel gives one number per channel: bars say it; a summed map would be flat.
     const perChannel = r.params.method?.name === 'feature-ablation' && !!r.params.method.layerMask && channel === undefined && t.dims.length >= 3;
-    const map = perChannel ? channelVector(t, example, layout) : channel === undefined ? summedMap(t, example, layout) : channelMap(t, example, channel, layout);
+    // A display-form tensor's channels are thumbnails: the full-size one is fetched, the thumbnail shown until then.
+    const full = channel !== undefined && t.reduced ? this.fullChannel(r, ti, example, channel) : undefined;
+    const map = perChannel ? channelVector(t, example, layout) : channel === undefined ? summedMap(t, example, layout) : (full ?? channelMap(t, example, channel, layout));
     // The host sends one picture: the first example's.
     const image = example === 0 ? r.image : undefined;
     const p = r.params;
@@ -1031,7 +1056,7 @@ export class App {
       .filter(Boolean)
       .join(' · ');
     const outline = map.spatial ? r.outlines?.[example] : undefined;
-    return { key: `${r.seq}:${ti}:${example}:${channel ?? 'sum'}:${image ? 'img' : 'no'}`, map, image, title, method, methodTitle, subtitle, ...(perChannel ? { barLabel: 'channel' } : {}), ...(outline ? { outline } : {}) };
+    return { key: `${r.seq}:${ti}:${example}:${channel ?? 'sum'}${full ? ':full' : ''}:${image ? 'img' : 'no'}`, map, image, title, method, methodTitle, subtitle, ...(perChannel ? { barLabel: 'channel' } : {}), ...(outline ? { outline } : {}) };
   }
 
   private showResult(): void {

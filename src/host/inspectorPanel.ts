@@ -11,6 +11,7 @@ import type { EngineStage } from '../engine/api';
 import { encodeNpy } from '../engine/tensor/npy';
 import type { WireAttributeResult, WireModelInfo } from '../shared/engineWire';
 import { fromWire } from '../engineProcess/wire';
+import { channelPlane } from '../shared/displayTensor';
 import type { HostTensor } from '../engine/tensor/hostTensor';
 import {
   AttributeParams,
@@ -261,6 +262,15 @@ export class InspectorPanel implements vscode.Disposable {
         return this.exportFile(msg.params.suggestedName, 'png', pngBytes(msg.params.png));
       case 'exportNpy':
         return this.exportFile(msg.params.suggestedName, 'npy', encodeNpy(this.npyTensor(msg.params)));
+      case 'channel': {
+        const t = this.npyTensor({ ref: msg.params.ref });
+        const channelsLast = (this.preprocess ?? this.model?.preprocess)?.layout === 'nhwc';
+        if (t.dims.length !== 4 || !(t.data instanceof Float32Array)) throw new InspectorError('That result has no channels to show one of.', 'invalid-argument');
+        const [n, c] = channelsLast ? [t.dims[0], t.dims[3]] : [t.dims[0], t.dims[1]];
+        if (msg.params.example >= n || msg.params.channel >= c) throw new InspectorError(`No channel ${msg.params.channel} of example ${msg.params.example} in a [${t.dims.join(', ')}] result.`, 'invalid-argument');
+        const dims = channelsLast ? [t.dims[1], t.dims[2]] : [t.dims[2], t.dims[3]];
+        return { dims, data: channelPlane(t.dims, t.data, channelsLast, msg.params.example, msg.params.channel) };
+      }
     }
   }
 

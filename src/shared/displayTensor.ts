@@ -9,6 +9,8 @@
 export interface ChannelSummary {
   /** The channels whose values are sent (ascending): each example's top channels by Σ|a|. */
   channels: number[];
+  /** The kept channels' size as sent (shrunk by `peakPool` for the tiles); the host sends one at full size on request. */
+  thumb: { width: number; height: number };
   /** Σ over every channel: [N, positions] (the figure's map). */
   sum: Float32Array;
   /** Σ|a| per channel: [N, C]. */
@@ -19,6 +21,28 @@ export interface ChannelSummary {
 export const DISPLAY_CHANNELS = 12;
 /** Tensors smaller than this (elements) go whole. */
 export const DISPLAY_MIN_ELEMENTS = 2 ** 18;
+/** Largest side of a thumbnail (a tile is drawn about 72 px wide; twice that for 2× displays). */
+export const THUMB_SIDE = 144;
+
+/**
+ * A map shrunk to at most `maxSide` per side: each cell keeps the value of largest magnitude in its block (signed), so
+ * the thumbnail's scale — its largest |value| — is the map's. `f` = 1 (a map within the size) copies it.
+ */
+export function peakPool(values: ArrayLike<number>, width: number, height: number, maxSide: number): { width: number; height: number; values: Float64Array } {
+  const f = Math.max(1, Math.ceil(Math.max(width, height) / maxSide));
+  const w = Math.ceil(width / f);
+  const h = Math.ceil(height / f);
+  const out = new Float64Array(w * h);
+  for (let y = 0; y < height; y++) {
+    const row = Math.floor(y / f) * w;
+    for (let x = 0; x < width; x++) {
+      const v = values[y * width + x];
+      const i = row + Math.floor(x / f);
+      if (Math.abs(v) > Math.abs(out[i])) out[i] = v;
+    }
+  }
+  return { width: w, height: h, values: out };
+}
 
 /**
  * The display form of a rank-4 tensor ([N, C, H, W], or [N, H, W, C] with `channelsLast`): `data` holds the kept
@@ -28,7 +52,8 @@ export function reduceForDisplay(dims: readonly number[], data: Float32Array, ch
   if (dims.length !== 4 || data.length < DISPLAY_MIN_ELEMENTS) return undefined;
   const n = dims[0];
   const c = channelsLast ? dims[3] : dims[1];
-  const positions = channelsLast ? dims[1] * dims[2] : dims[2] * dims[3];
+  const [height, width] = channelsLast ? [dims[1], dims[2]] : [dims[2], dims[3]];
+  const positions = height * width;
   if (c <= keep || n * c * positions !== data.length) return undefined;
   const at = channelsLast ? (e: number, ch: number, s: number) => (e * positions + s) * c + ch : (e: number, ch: number, s: number) => (e * c + ch) * positions + s;
   const totals = new Float32Array(n * c);
@@ -50,11 +75,24 @@ export function reduceForDisplay(dims: readonly number[], data: Float32Array, ch
     for (const ch of order.slice(0, keep)) kept.add(ch);
   }
   const channels = [...kept].sort((a, b) => a - b);
-  const out = new Float32Array(n * channels.length * positions);
+  const probe = peakPool([], width, height, THUMB_SIDE);
+  const thumb = { width: probe.width, height: probe.height };
+  const cell = thumb.width * thumb.height;
+  const out = new Float32Array(n * channels.length * cell);
+  const plane = new Float32Array(positions);
   for (let e = 0; e < n; e++)
     channels.forEach((ch, k) => {
-      const base = (e * channels.length + k) * positions;
-      for (let s = 0; s < positions; s++) out[base + s] = data[at(e, ch, s)];
+      for (let s = 0; s < positions; s++) plane[s] = data[at(e, ch, s)];
+      out.set(peakPool(plane, width, height, THUMB_SIDE).values, (e * channels.length + k) * cell);
     });
-  return { data: out, reduced: { channels, sum, totals } };
+  return { data: out, reduced: { channels, thumb, sum, totals } };
+}
+
+/** One channel of one example at full size ([height * width]), from the whole tensor the host kept. */
+export function channelPlane(dims: readonly number[], data: Float32Array, channelsLast: boolean, example: number, channel: number): Float32Array {
+  const c = channelsLast ? dims[3] : dims[1];
+  const positions = channelsLast ? dims[1] * dims[2] : dims[2] * dims[3];
+  const out = new Float32Array(positions);
+  for (let s = 0; s < positions; s++) out[s] = data[channelsLast ? (example * positions + s) * c + channel : (example * c + channel) * positions + s];
+  return out;
 }

@@ -211,6 +211,8 @@ export interface WebviewMethods {
   /** A float32 tensor to write as `.npy`; the host shows a save dialog. */
   /** The tensor itself, or (for one sent in its display form) a reference to the whole one the host keeps. */
   exportNpy: { params: { suggestedName: string; tensor?: TensorPayload; ref?: ResultTensorRef }; result: ExportResult };
+  /** One channel of one example at full size, of a tensor sent in its display form (its tiles are thumbnails). */
+  channel: { params: { ref: ResultTensorRef; example: number; channel: number }; result: TensorPayload };
 }
 
 /** Events the host sends on its own. */
@@ -252,6 +254,7 @@ export const METHOD_NAMES: readonly MethodName[] = [
   'cancel',
   'exportPng',
   'exportNpy',
+  'channel',
 ];
 const EVENT_NAMES: readonly EventName[] = ['modelLoaded', 'inputLoaded', 'progress', 'error', 'providerInfo'];
 
@@ -596,6 +599,7 @@ export const PARAM_CHECKERS: { [M in MethodName]: Checker<ParamsOf<M>> } = {
   ),
   cancel: obj<ParamsOf<'cancel'>>({ requestId: int(1, LIMITS.idMax) }),
   exportPng: obj<ParamsOf<'exportPng'>>({ suggestedName: fileName, png: pngPayload }),
+  channel: obj<ParamsOf<'channel'>>({ ref: resultTensorRef, example: int(0, LIMITS.targetExamplesMax), channel: int(0, LIMITS.channelsMax) }),
   exportNpy: (v, p) => {
     const e = obj<ParamsOf<'exportNpy'>>({ suggestedName: fileName, tensor: tensorPayload, ref: resultTensorRef }, ['tensor', 'ref'])(v, p);
     if (e) return e;

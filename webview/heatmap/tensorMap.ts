@@ -4,7 +4,7 @@
  * Rank ≥ 4 is spatial: `[N, C, …, H, W]` channels-first (every axis between N and H summed) or
  * `[N, H, W, C…]` channels-last. Rank 3 `[N, C, L]` (or `[N, L, C]`) and rank 2 `[N, F]` are 1-D.
  */
-import type { ChannelSummary } from '../../src/shared/displayTensor';
+import { type ChannelSummary, peakPool } from '../../src/shared/displayTensor';
 
 export interface AttributionTensor {
   dims: readonly number[];
@@ -137,10 +137,12 @@ export function channelMap(t: AttributionTensor, example: number, channel: numbe
   if (!Number.isInteger(channel) || channel < 0 || channel >= g.channels) throw new RangeError(`channel ${channel} is out of range 0..${g.channels - 1}`);
   const positions = g.width * g.height;
   if (t.reduced) {
+    // Sent as a thumbnail: the figure shows it until the full-size channel comes (channelPlane request).
     const k = t.reduced.channels.indexOf(channel);
     if (k < 0) throw new RangeError(`channel ${channel} is not among the top channels the host sent`);
-    const base = (example * t.reduced.channels.length + k) * positions;
-    return { spatial: g.spatial, width: g.width, height: g.height, values: Float64Array.from(t.data.subarray(base, base + positions)) };
+    const { width, height } = t.reduced.thumb;
+    const base = (example * t.reduced.channels.length + k) * width * height;
+    return { spatial: g.spatial, width, height, values: Float64Array.from(t.data.subarray(base, base + width * height)) };
   }
   const out = new Float64Array(positions);
   const base = example * g.perExample;
@@ -196,18 +198,6 @@ export function topChannels(totals: Float64Array, k: number): number[] {
  * they are.
  */
 export function thumbnailMap(map: AttributionMap, maxSide: number): AttributionMap {
-  const f = Math.ceil(Math.max(map.width, map.height) / maxSide);
-  if (f <= 1) return map;
-  const width = Math.ceil(map.width / f);
-  const height = Math.ceil(map.height / f);
-  const values = new Float64Array(width * height);
-  for (let y = 0; y < map.height; y++) {
-    const row = Math.floor(y / f) * width;
-    for (let x = 0; x < map.width; x++) {
-      const v = map.values[y * map.width + x];
-      const i = row + Math.floor(x / f);
-      if (Math.abs(v) > Math.abs(values[i])) values[i] = v;
-    }
-  }
-  return { spatial: map.spatial, width, height, values };
+  if (Math.max(map.width, map.height) <= maxSide) return map;
+  return { spatial: map.spatial, ...peakPool(map.values, map.width, map.height, maxSide) };
 }

@@ -6,6 +6,7 @@
  * What-if: each channel tile has an "off" switch; the switched-off set goes to `onAblate` (the app asks for the
  * predictions without those channels).
  */
+import { THUMB_SIDE } from '../../src/shared/displayTensor';
 import { h, select } from '../dom';
 import { formatPercent, formatValue } from '../format';
 import { gridColumns } from '../gridColumns';
@@ -16,7 +17,7 @@ import type { TileScale } from '../viewState';
 
 const TILES = 12;
 /** Largest side of a tile's map (device pixels of a ~72 px tile on a 2× display). */
-const TILE_SIDE = 144;
+const TILE_SIDE = THUMB_SIDE;
 
 interface Tile {
   channel: number | undefined;

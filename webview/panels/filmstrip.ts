@@ -3,6 +3,7 @@
  * request for all of them (Captum's layer-list form), as labelled thumbnails in network order. Each thumbnail is
  * on its own colour scale or all on one (the user's choice, stated in the legend); clicking one opens that layer.
  */
+import { THUMB_SIDE } from '../../src/shared/displayTensor';
 import { h, select } from '../dom';
 import { formatShape, formatValue } from '../format';
 import { gridColumns } from '../gridColumns';
@@ -112,7 +113,7 @@ export class Filmstrip {
   show(frames: FilmstripFrame[], example: number, layout: ChannelLayout, note: string): void {
     this.strip.classList.remove('stale');
     this.thumbs = frames.map((f) => {
-      const map = thumbnailMap(summedMap(f.tensor, Math.min(example, Math.max(0, (f.tensor.dims.length >= 2 ? f.tensor.dims[0] : 1) - 1)), layout), 144);
+      const map = thumbnailMap(summedMap(f.tensor, Math.min(example, Math.max(0, (f.tensor.dims.length >= 2 ? f.tensor.dims[0] : 1) - 1)), layout), THUMB_SIDE);
       const canvas = h('canvas', { class: 'll-tile-canvas pixelated', width: map.width, height: map.height, 'aria-hidden': 'true' });
       const title = `${f.layerId} ${formatShape(f.tensor.dims)}${map.spatial ? '' : ' (one bar per feature)'}: open this layer`;
       const el = h('button', { type: 'button', class: 'll-tile ll-film', 'data-layer': f.layerId, title }, canvas, h('span', { class: 'll-tile-label' }, f.label), h('span', { class: 'll-film-shape ll-muted' }, formatShape(f.tensor.dims)));

@@ -26,6 +26,7 @@ const valid: { [M in MethodName]: ParamsOf<M> } = {
   cancel: { requestId: 7 },
   exportPng: { suggestedName: 'layer3.png', png: PNG },
   exportNpy: { suggestedName: 'attr_layer3.npy', tensor: { dims: [1, 2, 2], data: new Float32Array(4) } },
+  channel: { ref: { requestId: 4, layer: 0, tensor: 0 }, example: 0, channel: 17 },
 };
 const req = (method: string, params: unknown, id: unknown = 1) => ({ kind: 'request', id, method, params });
 
@@ -104,6 +105,8 @@ describe('validateWebviewMessage', () => {
     ['negative output index', req('predict', { top: 5, output: -1 }), /output/],
     ['ablated channel negative', req('predict', { top: 5, ablate: { layer: 'layer3', channelAxis: 1, channels: [-1] } }), /ablate\.channels\[0\]: expected an integer/],
     ['ablation without an axis', req('predict', { top: 5, ablate: { layer: 'layer3', channels: [1] } }), /ablate\.channelAxis: missing/],
+    ['channel without a ref', req('channel', { example: 0, channel: 1 }), /ref: missing/],
+    ['negative channel', req('channel', { ref: { requestId: 4, layer: 0, tensor: 0 }, example: 0, channel: -1 }), /channel: expected an integer/],
     ['export with neither tensor nor ref', req('exportNpy', { suggestedName: 'a.npy' }), /give the tensor or a reference to it/],
     ['export with both', req('exportNpy', { suggestedName: 'a.npy', tensor: { dims: [1], data: new Float32Array(1) }, ref: { requestId: 3, layer: 0, tensor: 0 } }), /one of the two/],
     ['export ref with a bad layer', req('exportNpy', { suggestedName: 'a.npy', ref: { requestId: 3, layer: -1, tensor: 0 } }), /ref\.layer/],

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { type AttributionTensor, channelCount, channelMap, channelTotals, channelVector, exampleCount, summedMap, thumbnailMap, topChannels } from '../../../webview/heatmap/tensorMap';
-import { reduceForDisplay } from '../../../src/shared/displayTensor';
+import { THUMB_SIDE, channelPlane, reduceForDisplay } from '../../../src/shared/displayTensor';
 
 /** [N=2, C=3, H=2, W=2] with value = 1000n + 100c + 10h + w. */
 const nchw = { dims: [2, 3, 2, 2], data: Float32Array.from({ length: 24 }, (_v, i) => 1000 * Math.floor(i / 12) + 100 * (Math.floor(i / 4) % 3) + 10 * (Math.floor(i / 2) % 2) + (i % 2)) };
@@ -101,6 +101,20 @@ describe('display form of a large tensor (src/shared/displayTensor.ts)', () => {
       const missing = Array.from({ length: c }, (_v, i) => i).find((i) => !small.reduced.channels.includes(i))!;
       assert.throws(() => channelMap(shown, 0, missing, layout), /not among the top channels/);
     });
+  it('a large map: its channels are sent as thumbnails (block peaks); the full channel comes from channelPlane', () => {
+    const dims = [1, 16, 288, 288];
+    const data = Float32Array.from({ length: 16 * 288 * 288 }, () => rand());
+    const small = reduceForDisplay(dims, data, false)!;
+    assert.deepEqual(small.reduced.thumb, { width: 144, height: 144 });
+    const shown: AttributionTensor = { dims, data: small.data, reduced: small.reduced };
+    const whole: AttributionTensor = { dims, data };
+    const ch = small.reduced.channels[3];
+    const thumb = channelMap(shown, 0, ch, 'channels-first');
+    const expected = thumbnailMap(channelMap(whole, 0, ch, 'channels-first'), THUMB_SIDE);
+    assert.deepEqual([thumb.width, thumb.height], [expected.width, expected.height]);
+    thumb.values.forEach((v, i) => assert.ok(Math.abs(v - expected.values[i]) <= 1e-6, `thumbnail at ${i}`));
+    assert.deepEqual(Array.from(channelPlane(dims, data, false, 0, ch)), Array.from(channelMap(whole, 0, ch, 'channels-first').values).map(Math.fround));
+  });
   it('small tensors, few channels and other ranks go whole', () => {
     assert.equal(reduceForDisplay([1, 64, 8, 8], new Float32Array(64 * 64), false), undefined);
     assert.equal(reduceForDisplay([1, 8, 256, 256], new Float32Array(8 * 256 * 256), false), undefined);

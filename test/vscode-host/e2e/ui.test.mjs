@@ -791,7 +791,7 @@ describe('LayerLens in VS Code (code-server + Chromium)', { timeout: 900_000 }, 
       await wb.runCommand(page, 'LayerLens: Explain Layer');
       await chooseQuickPick(page, 'fullres_convnet.onnx');
       await chooseQuickPick(page, 'stem.conv', { filter: 'stem.conv' });
-      const { ui, frame } = await inspector(page, 'LayerLens: fullres_convnet.onnx');
+      const { ui, frame, host } = await inspector(page, 'LayerLens: fullres_convnet.onnx');
       await pickInput(page, ui, path.join(ws, IMAGE));
       const lags = [];
       const draws = [];
@@ -806,12 +806,24 @@ describe('LayerLens in VS Code (code-server + Chromium)', { timeout: 900_000 }, 
       }
       timings.fullResolutionResultLagMs = lags;
       timings.fullResolutionDrawMs = draws;
+      // The tiles were sent as thumbnails: choosing one asks the host for that channel at full size.
+      const spy = await spyRequests(host);
+      const tile = ui.locator('.ll-tile[data-channel]:not([data-channel="sum"])').first();
+      const ch = await tile.getAttribute('data-channel');
+      await tile.click();
+      await waitForHeatmap(ui, (x) => x.title === `stem.act · channel ${ch}`, { what: `channel ${ch} alone` });
+      const asked = [];
+      for (let i = 0; i < 100 && !asked.includes('channel'); i++) {
+        asked.push(...(await spy.take()));
+        await sleep(50);
+      }
+      assert.ok(asked.includes('channel'), `the full-size channel was asked for: ${asked.join(', ')}`);
       await shot(page, 'fullres');
       // Engine end → host → webview (code-server: over its websocket) → decoded → drawn → next frame. Measured
       // 2026-12-02 with the whole 12.8 MB tensor: 0.87–1.17 s (0.66–0.83 s of it host → browser); with the display
-      // form (sum, totals, 12 channels: 2.6 MB) and shrunk tiles: 0.28–0.34 s, of which 51–87 ms decoding and
-      // drawing (timings.json keeps each run's numbers). The issue's 200 ms is not reached: the bounds here catch
-      // regressions.
+      // form (sum, totals, 12 channels: 2.6 MB): 0.28–0.34 s; with the channels as 112² thumbnails (0.8 MB):
+      // 0.24–0.28 s, of which 46–70 ms decoding and drawing (timings.json keeps each run's numbers). The issue's 200 ms
+      // is not reached in code-server: the bounds here catch regressions.
       const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
       assert.ok(median(draws) <= 1000, `decode + draw in the webview: median ${median(draws)} ms (${draws.join(', ')})`);
       assert.ok(median(lags) <= 5000, `engine end → picture: median ${median(lags)} ms (${lags.join(', ')})`);

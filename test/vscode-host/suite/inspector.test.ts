@@ -85,7 +85,8 @@ describe('Explain Layer and the inspector', function () {
     assert.deepStrictEqual(t.dims, [1, 64, 224, 224]);
     assert.ok(t.reduced, 'the display form');
     assert.strictEqual(t.reduced.channels.length, 12);
-    assert.strictEqual(t.data.length, 12 * 224 * 224, '12 of 64 channels');
+    assert.deepStrictEqual(t.reduced.thumb, { width: 112, height: 112 });
+    assert.strictEqual(t.data.length, 12 * 112 * 112, '12 of 64 channels, as thumbnails');
     const whole = (panel as unknown as { npyTensor(p: { ref: { requestId: number; layer: number; tensor: number } }): { dims: number[]; data: Float32Array } }).npyTensor({ ref: { requestId: id, layer: 0, tensor: 0 } });
     assert.deepStrictEqual(whole.dims, [1, 64, 224, 224]);
     // The sum over channels sent equals the whole tensor's.
@@ -94,9 +95,14 @@ describe('Explain Layer and the inspector', function () {
       for (let c = 0; c < 64; c++) acc += whole.data[c * 224 * 224 + s];
       assert.ok(Math.abs(acc - t.reduced.sum[s]) <= 1e-5 * (1 + Math.abs(acc)), `sum at ${s}`);
     }
-    // A kept channel is the whole tensor's channel.
+    // A kept channel at full size, on request, is the whole tensor's channel.
     const c0 = t.reduced.channels[0];
-    assert.deepStrictEqual(Array.from(t.data.subarray(0, 50)), Array.from(whole.data.subarray(c0 * 224 * 224, c0 * 224 * 224 + 50)));
+    const plane = (await panel.receive({ kind: 'request', id: requestId(), method: 'channel', params: { ref: { requestId: id, layer: 0, tensor: 0 }, example: 0, channel: c0 } })) as ResponseMessage<{ dims: number[]; data: Float32Array }>;
+    assert.ok(plane.result, plane.error?.message);
+    assert.deepStrictEqual(plane.result.dims, [224, 224]);
+    assert.deepStrictEqual(Array.from(plane.result.data.subarray(0, 224 * 3)), Array.from(whole.data.subarray(c0 * 224 * 224, c0 * 224 * 224 + 224 * 3)));
+    const bad = (await panel.receive({ kind: 'request', id: requestId(), method: 'channel', params: { ref: { requestId: id, layer: 0, tensor: 0 }, example: 0, channel: 64 } })) as ResponseMessage<unknown>;
+    assert.match(bad.error?.message ?? '', /No channel 64/);
   });
 
   it("passes Captum's layer methods through to the engine: IG with a constant baseline and its delta, feature ablation per channel", async () => {
