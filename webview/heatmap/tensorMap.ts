@@ -198,6 +198,11 @@ export function topChannels(totals: Float64Array, k: number): number[] {
  * they are.
  */
 export function thumbnailMap(map: AttributionMap, maxSide: number): AttributionMap {
-  if (Math.max(map.width, map.height) <= maxSide) return map;
-  return { spatial: map.spatial, ...peakPool(map.values, map.width, map.height, maxSide) };
+  const small = Math.max(map.width, map.height) <= maxSide ? map : { spatial: map.spatial, ...peakPool(map.values, map.width, map.height, maxSide) };
+  if (small.height !== 1 || small.width < 4) return small;
+  // A 1-D map (one value per feature or token) would be a hairline in a square tile: a band a quarter as high.
+  const rows = Math.ceil(small.width / 4);
+  const values = new Float64Array(small.width * rows);
+  for (let r = 0; r < rows; r++) values.set(small.values, r * small.width);
+  return { spatial: small.spatial, width: small.width, height: rows, values };
 }

@@ -129,6 +129,11 @@ describe('thumbnailMap', () => {
     assert.deepEqual([t.width, t.height], [2, 2]);
     assert.deepEqual(Array.from(t.values), [-9, 0.7, 1.3, 7]);
   });
+  it('draws a 1-D map as a band a quarter as high as it is wide (not a hairline)', () => {
+    const t = thumbnailMap({ spatial: false, width: 8, height: 1, values: Float64Array.from([1, -2, 3, 0, 0, 0, 0, 5]) }, 144);
+    assert.deepEqual([t.width, t.height], [8, 2]);
+    assert.deepEqual(Array.from(t.values.subarray(8)), [1, -2, 3, 0, 0, 0, 0, 5]);
+  });
   it('leaves a map within the size as it is, and covers ragged edges', () => {
     const m = { spatial: true, width: 3, height: 2, values: new Float64Array(6) };
     assert.equal(thumbnailMap(m, 4), m);
