@@ -7,9 +7,9 @@ import { type AttributeParams, type AttributeResponse, type ErrorInfo, type Inpu
 import type { ImagePreprocess } from '../src/shared/preprocess';
 import { attributionUnits, costEstimate, costUnits, describeMethod, formatDelta, type LayerDims, type MethodChoice, ablationGroups, methodSpec, takesGradientOnly, takesTarget } from './attributionMethod';
 import { h, icon, select, setFullText } from './dom';
-import { formatMs, formatShape, formatValue, safeFileName } from './format';
+import { formatMs, formatPercent, formatShape, formatValue, safeFileName } from './format';
 import type { DisplayOptions } from './heatmap/overlay';
-import { type AttributionMap, type ChannelLayout, channelAxisOf, channelCount, channelMap, channelVector, exampleCount, summedMap } from './heatmap/tensorMap';
+import { type AttributionMap, type ChannelLayout, tokenGrid, channelAxisOf, channelCount, channelMap, channelVector, exampleCount, summedMap } from './heatmap/tensorMap';
 import { ChannelGrid } from './panels/channelGrid';
 import { DisplayControls } from './panels/displayControls';
 import { renderFigurePng } from './panels/figureExport';
@@ -448,7 +448,7 @@ export class App {
     const tensors = r.response.layers[0]?.tensors ?? [];
     const ti = Math.min(this.state.tensorIndex, tensors.length - 1);
     const t = tensors[ti];
-    const axis = t && channelAxisOf(t.dims, this.layout());
+    const axis = t && channelAxisOf(t.dims, this.layoutFor(t.dims));
     if (axis === undefined) return;
     const p = r.params;
     const what = `${channels.length === 1 ? `channel ${channels[0]}` : `${channels.length} channels (${channels.join(', ')})`} of ${p.layers[0]} (layer ${p.layerInput ? 'input' : 'output'}${tensors.length > 1 ? ` ${t.valueName}` : ''}) set to ${formatValue(this.whatIfBaseline)}`;
@@ -482,7 +482,7 @@ export class App {
   /** Why the channel tiles' what-if switches are off for this result (empty: they work). */
   private whatIfUnavailable(r: ShownResult | undefined, t: { dims: readonly number[] } | undefined): string {
     if (!r || !t) return 'no result';
-    if (channelAxisOf(t.dims, this.layout()) === undefined) return `this tensor's channels span several axes (${formatShape(t.dims)})`;
+    if (channelAxisOf(t.dims, this.layoutFor(t.dims)) === undefined) return `this tensor's channels span several axes (${formatShape(t.dims)})`;
     if (this.scoresPerExample() === undefined) return 'the model output is not one score vector per example; what-if predictions need classes';
     return '';
   }
@@ -830,9 +830,9 @@ export class App {
     const byId = new Map((this.model?.layers ?? []).map((l) => [l.id, l]));
     const frames = r.response.layers.flatMap((l) => {
       const t = l.tensors[0];
-      return t ? [{ layerId: l.layerId, label: byId.get(l.layerId)?.label ?? l.layerId, tensor: t }] : [];
+      return t ? [{ layerId: l.layerId, label: byId.get(l.layerId)?.label ?? l.layerId, tensor: t, layout: this.layoutFor(t.dims) }] : [];
     });
-    this.filmstrip.show(frames, this.state.example, this.layout(), r.note);
+    this.filmstrip.show(frames, this.state.example, r.note);
     this.filmstrip.setSelected(this.state.layerId);
     this.filmstrip.render(this.state.display);
   }
@@ -1013,6 +1013,11 @@ export class App {
     return name === undefined ? undefined : this.model?.values.find((v) => v.name === name)?.shape;
   }
 
+  /** How to read this tensor: a vision transformer's tokens as their patch grid, else the model's layout. */
+  private layoutFor(dims: readonly number[]): ChannelLayout {
+    return tokenGrid(dims, this.input?.image) ? 'tokens' : this.layout();
+  }
+
   private layout(): ChannelLayout {
     return this.model?.preprocess.layout === 'nhwc' ? 'channels-last' : 'channels-first';
   }
@@ -1030,7 +1035,7 @@ export class App {
     if (elements === 0) return `The attribution for ${t.valueName} is empty (shape ${formatShape(t.dims)}).`;
     const n = exampleCount(t.dims);
     const example = Math.min(this.state.example, n - 1);
-    const layout = this.layout();
+    const layout = this.layoutFor(t.dims);
     const channel = withChannel && this.state.channel !== undefined && this.state.channel < channelCount(t.dims, layout) ? this.state.channel : undefined;
     // Feature ablation per channel gives one number per channel: bars say it; a summed map would be flat.
     const perChannel = r.params.method?.name === 'feature-ablation' && !!r.params.method.layerMask && channel === undefined && t.dims.length >= 3;
@@ -1051,7 +1056,7 @@ export class App {
       this.manyOutputs() ? `model output '${r.response.output.name}'` : '',
       formatShape(t.dims),
       n > 1 ? `example ${example}` : '',
-      perChannel ? S.perChannelBars : map.spatial ? '' : S.nonSpatial,
+      perChannel ? S.perChannelBars : layout === 'tokens' ? tokenNote(t, example, map.width * map.height) : map.spatial ? '' : S.nonSpatial,
     ]
       .filter(Boolean)
       .join(' · ');
@@ -1080,7 +1085,7 @@ export class App {
       if (t && typeof src !== 'string' && src.barLabel === 'channel') this.channels.set('', undefined, 0, this.layout(), undefined);
       else if (t) {
         const example = Math.min(this.state.example, exampleCount(t.dims) - 1);
-        this.channels.set(`${r.seq}:${ti}:${example}`, t, example, this.layout(), this.state.channel);
+        this.channels.set(`${r.seq}:${ti}:${example}`, t, example, this.layoutFor(t.dims), this.state.channel);
         this.channels.setWhatIf(this.whatIfUnavailable(r, t));
       }
     } else {
@@ -1163,6 +1168,27 @@ export class App {
     this.root.dataset.renderMs = ms.toFixed(3);
     this.root.dataset.displayMs = (performance.now() - t0).toFixed(3);
   }
+}
+
+/**
+ * What a token grid shows and leaves out: a class token's share is said in numbers, since after the last block it
+ * holds everything (the head reads only it) and the grid is blank.
+ */
+function tokenNote(t: { dims: readonly number[]; data: Float32Array }, example: number, patches: number): string {
+  const [, tokens, d] = t.dims;
+  const grid = `tokens as their ${Math.sqrt(patches)}×${Math.sqrt(patches)} patch grid`;
+  if (tokens === patches) return grid;
+  let cls = 0;
+  let all = 0;
+  const base = example * tokens * d;
+  for (let i = 0; i < tokens * d; i++) {
+    const v = t.data[base + i];
+    all += Math.abs(v);
+    if (i < d) cls += v;
+  }
+  let clsAbs = 0;
+  for (let i = 0; i < d; i++) clsAbs += Math.abs(t.data[base + i]);
+  return `${grid}; class token left out: Σ ${formatValue(cls)} (${formatPercent(all ? clsAbs / all : 0)} of Σ|attribution|)`;
 }
 
 /** The parts that name an attribution; the first always shows, the others where two attributions differ. */

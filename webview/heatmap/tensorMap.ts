@@ -16,7 +16,22 @@ export interface AttributionTensor {
   reduced?: ChannelSummary;
 }
 
-export type ChannelLayout = 'channels-first' | 'channels-last';
+/**
+ * How a tensor's axes are read. 'tokens': a vision transformer's [N, T, D] with T = s² patch tokens (or s² + 1 with a
+ * class token first), drawn as the s × s patch grid over the image, D the channels (see `tokenGrid`).
+ */
+export type ChannelLayout = 'channels-first' | 'channels-last' | 'tokens';
+
+/** Side of the patch grid when [N, T, D] looks like a vision transformer's tokens over an image of this size. */
+export function tokenGrid(dims: readonly number[], image: { width: number; height: number } | undefined): number | undefined {
+  if (dims.length !== 3 || !image || dims[2] < 8) return undefined;
+  const t = dims[1];
+  for (const skip of [0, 1]) {
+    const s = Math.round(Math.sqrt(t - skip));
+    if (s >= 4 && s * s === t - skip && image.width % s === 0 && image.height % s === 0) return s;
+  }
+  return undefined;
+}
 
 /** A map to draw: `height === 1` for 1-D (non-spatial) maps. Row-major. */
 export interface AttributionMap {
@@ -53,6 +68,13 @@ function geometry(dims: readonly number[], layout: ChannelLayout): Geometry {
     const f = dims[1];
     return { spatial: false, width: f, height: 1, channels: 1, perExample: f, offset: (_c, s) => s };
   }
+  if (layout === 'tokens' && rank === 3) {
+    // [N, T, D]: the last s² tokens form the patch grid (a class token before them is left out), D the channels.
+    const [t, d] = [dims[1], dims[2]];
+    const side = Math.floor(Math.sqrt(t));
+    const skip = t - side * side;
+    return { spatial: true, width: side, height: side, channels: d, perExample: t * d, offset: (c, s) => (skip + s) * d + c };
+  }
   if (layout === 'channels-last') {
     // [N, L, C] or [N, H, W, C, …]: position axes first, channel axes last.
     const posDims = rank === 3 ? [dims[1]] : [dims[1], dims[2]];
@@ -88,6 +110,7 @@ function geometry(dims: readonly number[], layout: ChannelLayout): Geometry {
 export function channelAxisOf(dims: readonly number[], layout: ChannelLayout): number | undefined {
   const rank = dims.length;
   if (rank < 3) return undefined;
+  if (layout === 'tokens' && rank === 3) return 2;
   if (layout === 'channels-last') return rank <= 4 ? rank - 1 : undefined;
   return rank <= 4 ? 1 : undefined;
 }
@@ -122,7 +145,7 @@ export function summedMap(t: AttributionTensor, example: number, layout: Channel
   } else {
     for (let s = 0; s < positions; s++) {
       let acc = 0;
-      const o = base + s * g.channels;
+      const o = base + g.offset(0, s);
       for (let c = 0; c < g.channels; c++) acc += d[o + c];
       out[s] = acc;
     }

@@ -15,6 +15,8 @@ export interface FilmstripFrame {
   layerId: string;
   label: string;
   tensor: AttributionTensor;
+  /** How this layer's tensor is read (token tensors are drawn as their patch grid). */
+  layout: ChannelLayout;
 }
 
 export interface FilmstripScope {
@@ -110,10 +112,10 @@ export class Filmstrip {
   }
 
   /** New frames (one per layer), drawn at their own resolution; `selected` is highlighted. */
-  show(frames: FilmstripFrame[], example: number, layout: ChannelLayout, note: string): void {
+  show(frames: FilmstripFrame[], example: number, note: string): void {
     this.strip.classList.remove('stale');
     this.thumbs = frames.map((f) => {
-      const map = thumbnailMap(summedMap(f.tensor, Math.min(example, Math.max(0, (f.tensor.dims.length >= 2 ? f.tensor.dims[0] : 1) - 1)), layout), THUMB_SIDE);
+      const map = thumbnailMap(summedMap(f.tensor, Math.min(example, Math.max(0, (f.tensor.dims.length >= 2 ? f.tensor.dims[0] : 1) - 1)), f.layout), THUMB_SIDE);
       const canvas = h('canvas', { class: 'll-tile-canvas pixelated', width: map.width, height: map.height, 'aria-hidden': 'true' });
       const title = `${f.layerId} ${formatShape(f.tensor.dims)}${map.spatial ? '' : ' (one bar per feature)'}: open this layer`;
       const el = h('button', { type: 'button', class: 'll-tile ll-film', 'data-layer': f.layerId, title }, canvas, h('span', { class: 'll-tile-label' }, f.label), h('span', { class: 'll-film-shape ll-muted' }, formatShape(f.tensor.dims)));

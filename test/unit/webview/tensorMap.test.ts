@@ -1,7 +1,7 @@
 // Channel sums, channel ranking and 1-D maps from attribution tensors.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { type AttributionTensor, channelCount, channelMap, channelTotals, channelVector, exampleCount, summedMap, thumbnailMap, topChannels } from '../../../webview/heatmap/tensorMap';
+import { type AttributionTensor, channelAxisOf, channelCount, channelMap, channelTotals, channelVector, exampleCount, summedMap, thumbnailMap, tokenGrid, topChannels } from '../../../webview/heatmap/tensorMap';
 import { THUMB_SIDE, channelPlane, reduceForDisplay } from '../../../src/shared/displayTensor';
 
 /** [N=2, C=3, H=2, W=2] with value = 1000n + 100c + 10h + w. */
@@ -140,5 +140,31 @@ describe('thumbnailMap', () => {
     const r = thumbnailMap({ spatial: true, width: 5, height: 5, values: Float64Array.from({ length: 25 }, (_v, i) => i) }, 2);
     assert.deepEqual([r.width, r.height], [2, 2]);
     assert.equal(r.values[3], 24);
+  });
+});
+
+describe("a vision transformer's tokens", () => {
+  // [N=1, T=1+4·4, D=8]: token k, feature f holds 100k + f; token 0 is the class token.
+  const dims = [1, 17, 8];
+  const data = Float32Array.from({ length: 17 * 8 }, (_v, i) => 100 * Math.floor(i / 8) + (i % 8));
+  const t: AttributionTensor = { dims, data };
+  it('are recognised when T is s² or s² + 1 patches that tile the image, D ≥ 8', () => {
+    assert.equal(tokenGrid([1, 197, 768], { width: 224, height: 224 }), 14);
+    assert.equal(tokenGrid([1, 196, 768], { width: 224, height: 224 }), 14);
+    assert.equal(tokenGrid(dims, { width: 32, height: 32 }), 4);
+    assert.equal(tokenGrid([1, 197, 768], undefined), undefined, 'no image: no grid');
+    assert.equal(tokenGrid([1, 50, 768], { width: 224, height: 224 }), 7, 'ViT-B/32: 7² + 1 tokens');
+    assert.equal(tokenGrid([1, 10, 768], { width: 224, height: 224 }), undefined, 'a 3 × 3 grid is too coarse to be patches');
+    assert.equal(tokenGrid([1, 197, 4], { width: 224, height: 224 }), undefined, 'too few features');
+    assert.equal(tokenGrid([1, 197, 768], { width: 225, height: 225 }), undefined, 'patches must tile the image');
+  });
+  it('are drawn as the patch grid (class token left out), summed over D; a channel is one feature', () => {
+    const m = summedMap(t, 0, 'tokens');
+    assert.deepEqual([m.spatial, m.width, m.height], [true, 4, 4]);
+    // Token k (1..16) sums to 8·100k + 28.
+    assert.deepEqual(Array.from(m.values), Array.from({ length: 16 }, (_v, p) => 800 * (p + 1) + 28));
+    assert.deepEqual(Array.from(channelMap(t, 0, 3, 'tokens').values), Array.from({ length: 16 }, (_v, p) => 100 * (p + 1) + 3));
+    assert.equal(channelCount(dims, 'tokens'), 8);
+    assert.equal(channelAxisOf(dims, 'tokens'), 2);
   });
 });
