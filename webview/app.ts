@@ -351,7 +351,7 @@ export class App {
       return;
     }
     const choice = this.state.attributionMethod;
-    const method = methodSpec(choice, { gradientOnly: this.state.gradientOnly, layerDims: this.layerDims(), layout: this.layout() });
+    const method = methodSpec(choice, { gradientOnly: this.state.gradientOnly, layerDims: this.layerDims(), layout: this.layerLayout() });
     if (typeof method === 'string') {
       this.methodPanel.setError(method);
       this.refuse(method, 'error');
@@ -999,10 +999,10 @@ export class App {
     this.methodPanel.set(c);
     this.methodPanel.setCost(costEstimate(c, this.unitMs));
     const dims = this.layerDims();
-    const groups = ablationGroups(dims, c.grouping, this.layout());
+    const groups = ablationGroups(dims, c.grouping, this.layerLayout());
     const runs = groups === undefined ? 'one forward pass per group' : `${groups.toLocaleString('en-US')} group${groups === 1 ? '' : 's'}: ${groups.toLocaleString('en-US')} ablated forward passes`;
     const slow = c.grouping === 'element' && (groups === undefined || groups > 256);
-    this.methodPanel.setGroups(slow ? `⚠ ${runs} (one per element of ${formatShape(dims)}) — slow; per channel is ${ablationGroups(dims, 'channel', this.layout()) ?? '?'}.` : runs, slow);
+    this.methodPanel.setGroups(slow ? `⚠ ${runs} (one per element of ${formatShape(dims)}) — slow; per channel is ${ablationGroups(dims, 'channel', this.layerLayout()) ?? '?'}.` : runs, slow);
     this.targetPanel.setMethod({ target: takesTarget(c.name), gradientOnly: takesGradientOnly(c.name) });
   }
 
@@ -1011,6 +1011,13 @@ export class App {
     const e = this.model?.layers.find((l) => l.id === this.state.layerId);
     const name = e && (this.state.layerInput ? e.inputs : e.outputs)[0];
     return name === undefined ? undefined : this.model?.values.find((v) => v.name === name)?.shape;
+  }
+
+  /** The selected layer's layout (feature ablation's channel mask follows what the tiles call channels). */
+  private layerLayout(): ChannelLayout {
+    // The batch axis may be symbolic: only the others decide.
+    const dims = this.layerDims()?.map((d, i) => (i === 0 ? 1 : d));
+    return dims && dims.every((d) => typeof d === 'number') ? this.layoutFor(dims as number[]) : this.layout();
   }
 
   /** How to read this tensor: a vision transformer's tokens as their patch grid, else the model's layout. */
@@ -1110,7 +1117,7 @@ export class App {
   private selectionParts(): string[] {
     const s = this.state;
     const choice = s.attributionMethod;
-    const spec = methodSpec(choice, { gradientOnly: s.gradientOnly, layerDims: this.layerDims(), layout: this.layout() });
+    const spec = methodSpec(choice, { gradientOnly: s.gradientOnly, layerDims: this.layerDims(), layout: this.layerLayout() });
     const method = typeof spec === 'string' ? describeMethod({ name: choice.name }, false) : describeMethod(spec, choice.name === 'lgxa' && s.gradientOnly);
     return describeParts(s.layerId ?? '?', s.layerInput, this.manyOutputs() ? this.outputName() : undefined, method, takesTarget(choice.name) ? this.targetLabel() : undefined);
   }

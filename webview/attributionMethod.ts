@@ -66,7 +66,8 @@ export type LayerDims = readonly (number | string | null)[];
 /** Feature ablation per channel: a mask [1, C, 1, …] (channels last: [1, …, C]) with ids 0..C−1, or why there is none. */
 export function channelMask(dims: LayerDims | undefined, layout: ChannelLayout): TensorPayload | string {
   if (!dims || dims.length < 2) return 'the layer has no channel axis; choose per element';
-  const axis = layout === 'channels-last' && dims.length >= 3 ? dims.length - 1 : 1;
+  // Channels last, and a transformer's tokens ([N, T, D]: the channels are the D features), have them on the last axis.
+  const axis = (layout === 'channels-last' || layout === 'tokens') && dims.length >= 3 ? dims.length - 1 : 1;
   const c = dims[axis];
   if (typeof c !== 'number' || !(c > 0)) return `the layer's channel count is not fixed in the graph (${String(c)}); choose per element`;
   const shape = dims.map((_d, i) => (i === axis ? c : 1));

@@ -116,3 +116,11 @@ describe('restoreMethodChoice', () => {
     assert.deepEqual(restoreMethodChoice(null), DEFAULT_METHOD);
   });
 });
+
+describe("feature ablation per channel on a transformer's tokens", () => {
+  it('groups the D features (the last axis), the channels the tiles show', () => {
+    const m = channelMask([1, 197, 192], 'tokens');
+    assert.ok(typeof m !== 'string');
+    assert.deepEqual(m.dims, [1, 1, 192]);
+  });
+});
