@@ -1186,15 +1186,17 @@ function tokenNote(t: { dims: readonly number[]; data: Float32Array }, example: 
   const grid = `tokens as their ${Math.sqrt(patches)}×${Math.sqrt(patches)} patch grid`;
   if (tokens === patches) return grid;
   let cls = 0;
+  let clsAbs = 0;
   let all = 0;
   const base = example * tokens * d;
   for (let i = 0; i < tokens * d; i++) {
     const v = t.data[base + i];
     all += Math.abs(v);
-    if (i < d) cls += v;
+    if (i < d) {
+      cls += v;
+      clsAbs += Math.abs(v);
+    }
   }
-  let clsAbs = 0;
-  for (let i = 0; i < d; i++) clsAbs += Math.abs(t.data[base + i]);
   return `${grid}; class token left out: Σ ${formatValue(cls)} (${formatPercent(all ? clsAbs / all : 0)} of Σ|attribution|)`;
 }
 

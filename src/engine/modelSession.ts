@@ -409,12 +409,7 @@ export class ModelSession {
           attributionOf.set(a, grad);
           return;
         }
-        const act = g.inputs.includes(a) ? fromOrt(feeds[a]) : fromOrt(fwd[a]);
-        const gd = grad.data as Float32Array | Float64Array;
-        const ad = act.data as Float32Array | Float64Array;
-        const prod = gd instanceof Float64Array ? new Float64Array(gd.length) : new Float32Array(gd.length);
-        for (let k = 0; k < gd.length; k++) prod[k] = gd[k] * ad[k];
-        attributionOf.set(a, { dtype: grad.dtype, dims: grad.dims, data: prod });
+        attributionOf.set(a, gradientTimesActivation(grad, g.inputs.includes(a) ? fromOrt(feeds[a]) : fromOrt(fwd[a])));
       });
       results.push({
         attributions: perLayer.map((vals) => vals.map((v) => attributionOf.get(v)!)),
@@ -490,14 +485,7 @@ export class ModelSession {
       const attributionOf = new Map<string, HostTensor>();
       for (const a of activations) {
         const grad = grads.get(a)!;
-        if (req.gradientOnly) attributionOf.set(a, grad);
-        else {
-          const gd = grad.data as Float32Array;
-          const ad = res.values.get(a)!.data as Float32Array;
-          const prod = new Float32Array(gd.length);
-          for (let k = 0; k < gd.length; k++) prod[k] = gd[k] * ad[k];
-          attributionOf.set(a, { dtype: grad.dtype, dims: grad.dims, data: prod });
-        }
+        attributionOf.set(a, req.gradientOnly ? grad : gradientTimesActivation(grad, res.values.get(a)!));
       }
       return {
         attributions: perLayer.map((vals) => vals.map((v) => attributionOf.get(v)!)),
@@ -704,6 +692,15 @@ export class ModelSession {
 /** Identifies input contents cheaply (FNV-1a over the raw bytes, plus shapes and types). */
 /** Reported with attributions of a float16 model (loaded as float32, see onnx/promoteHalf.ts). */
 export const FLOAT16_NOTE = 'float16 model: weights and activations computed in float32';
+
+/** ∂s/∂A ⊙ A, in the gradient's precision. */
+function gradientTimesActivation(grad: HostTensor, act: HostTensor): HostTensor {
+  const gd = grad.data as Float32Array | Float64Array;
+  const ad = act.data as Float32Array | Float64Array;
+  const prod = gd instanceof Float64Array ? new Float64Array(gd.length) : new Float32Array(gd.length);
+  for (let k = 0; k < gd.length; k++) prod[k] = gd[k] * ad[k];
+  return { dtype: grad.dtype, dims: grad.dims, data: prod };
+}
 
 /** Bytes of the model's weights (initializers, raw or external). */
 function weightBytes(model: LoadedModel): number {

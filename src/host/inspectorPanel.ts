@@ -264,7 +264,7 @@ export class InspectorPanel implements vscode.Disposable {
         return this.exportFile(msg.params.suggestedName, 'npy', encodeNpy(this.npyTensor(msg.params)));
       case 'channel': {
         const t = this.npyTensor({ ref: msg.params.ref });
-        const channelsLast = (this.preprocess ?? this.model?.preprocess)?.layout === 'nhwc';
+        const channelsLast = this.channelsLast;
         if (t.dims.length !== 4 || !(t.data instanceof Float32Array)) throw new InspectorError('That result has no channels to show one of.', 'invalid-argument');
         const [n, c] = channelsLast ? [t.dims[0], t.dims[3]] : [t.dims[0], t.dims[1]];
         if (msg.params.example >= n || msg.params.channel >= c) throw new InspectorError(`No channel ${msg.params.channel} of example ${msg.params.example} in a [${t.dims.join(', ')}] result.`, 'invalid-argument');
@@ -471,8 +471,7 @@ export class InspectorPanel implements vscode.Disposable {
     // values are drawn as bars of every channel: they go whole.
     this.results.set(requestId, res);
     while (this.results.size > KEPT_RESULTS) this.results.delete(this.results.keys().next().value as number);
-    const channelsLast = (this.preprocess ?? this.model?.preprocess)?.layout === 'nhwc';
-    return attributeResponse(p.layers, res, p.method?.name === 'feature-ablation' ? undefined : { channelsLast });
+    return attributeResponse(p.layers, res, p.method?.name === 'feature-ablation' ? undefined : { channelsLast: this.channelsLast });
   }
 
   private async predict(requestId: number, p: PredictParams): Promise<PredictResponse> {
@@ -502,6 +501,11 @@ export class InspectorPanel implements vscode.Disposable {
       this.pending.delete(requestId);
       cts.dispose();
     }
+  }
+
+  /** Whether layer tensors are [N, H, W, C]: the layout the webview reads them in (the model info it was sent). */
+  private get channelsLast(): boolean {
+    return (this.preprocess ?? this.model?.preprocess)?.layout === 'nhwc';
   }
 
   /** The tensor to export: sent whole by the webview, or one of a result the host kept (sent in its display form). */

@@ -24,14 +24,18 @@ export const DISPLAY_MIN_ELEMENTS = 2 ** 18;
 /** Largest side of a thumbnail (a tile is drawn about 72 px wide; twice that for 2× displays). */
 export const THUMB_SIDE = 144;
 
+/** The block size `f` of peakPool and the size it gives. */
+function pooledSize(width: number, height: number, maxSide: number): { f: number; width: number; height: number } {
+  const f = Math.max(1, Math.ceil(Math.max(width, height) / maxSide));
+  return { f, width: Math.ceil(width / f), height: Math.ceil(height / f) };
+}
+
 /**
  * A map shrunk to at most `maxSide` per side: each cell keeps the value of largest magnitude in its block (signed), so
  * the thumbnail's scale — its largest |value| — is the map's. `f` = 1 (a map within the size) copies it.
  */
 export function peakPool(values: ArrayLike<number>, width: number, height: number, maxSide: number): { width: number; height: number; values: Float64Array } {
-  const f = Math.max(1, Math.ceil(Math.max(width, height) / maxSide));
-  const w = Math.ceil(width / f);
-  const h = Math.ceil(height / f);
+  const { f, width: w, height: h } = pooledSize(width, height, maxSide);
   const out = new Float64Array(w * h);
   for (let y = 0; y < height; y++) {
     const row = Math.floor(y / f) * w;
@@ -75,8 +79,8 @@ export function reduceForDisplay(dims: readonly number[], data: Float32Array, ch
     for (const ch of order.slice(0, keep)) kept.add(ch);
   }
   const channels = [...kept].sort((a, b) => a - b);
-  const probe = peakPool([], width, height, THUMB_SIDE);
-  const thumb = { width: probe.width, height: probe.height };
+  const { width: tw, height: th } = pooledSize(width, height, THUMB_SIDE);
+  const thumb = { width: tw, height: th };
   const cell = thumb.width * thumb.height;
   const out = new Float32Array(n * channels.length * cell);
   const plane = new Float32Array(positions);

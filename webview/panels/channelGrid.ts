@@ -16,8 +16,6 @@ import { S, TILE_SCALE_OPTIONS } from '../strings';
 import type { TileScale } from '../viewState';
 
 const TILES = 12;
-/** Largest side of a tile's map (device pixels of a ~72 px tile on a 2× display). */
-const TILE_SIDE = THUMB_SIDE;
 
 interface Tile {
   channel: number | undefined;
@@ -74,7 +72,7 @@ export class ChannelGrid {
       const top = topChannels(totals, Math.min(TILES, channels));
       const make = (channel: number | undefined, label: string, what: string): Tile => {
         // A tile is drawn about 72 px wide: a 224×224 map is shrunk (peaks kept) before it is coloured.
-        const map = thumbnailMap(channel === undefined ? summedMap(tensor, example, layout) : channelMap(tensor, example, channel, layout), TILE_SIDE);
+        const map = thumbnailMap(channel === undefined ? summedMap(tensor, example, layout) : channelMap(tensor, example, channel, layout), THUMB_SIDE);
         const canvas = h('canvas', { class: 'll-tile-canvas pixelated', width: map.width, height: map.height, 'aria-hidden': 'true' });
         // The label may be cut on a narrow tile: the tile's tooltip starts with it.
         const title = `${label}\n${what}`;
