@@ -16,7 +16,8 @@ import { type OutputRoleInfo, outputRole } from './predictions/role';
 import { outputView } from './predictions/view';
 import { LayerTree } from './onnx/layerTree';
 import { LoadedModel, loadModel } from './onnx/loadModel';
-import { ElemType, elemTypeName, encodeModel, isFloatElemType } from './onnx/proto';
+import { ElemType, elemTypeName, isFloatElemType } from './onnx/proto';
+import { encodeForSession } from './onnx/sessionModel';
 import { OpenedSession, SessionFactory, createOrtSession, openSession, optimizationFor } from './runtime/session';
 import { ELEM_TO_DTYPE, fromOrt, toOrt } from './runtime/tensors';
 import { DTYPES, HostTensor, elementCount } from './tensor/hostTensor';
@@ -298,7 +299,7 @@ export class ModelSession {
     }
     rt.onStage?.('compile');
     p = openSession(
-      encodeModel(withOutputs(ref.model, fetches)),
+      encodeForSession(withOutputs(ref.model, fetches)),
       { ...rt, externalDataDir: this.model.dir, optimization: optimizationFor(fetches.length) },
       this.factory,
     );
@@ -555,7 +556,7 @@ export class ModelSession {
     if (!sessionP) {
       opts.onStage?.('compile');
       sessionP = openSession(
-        encodeModel(withOutputs(this.model, fetches)),
+        encodeForSession(withOutputs(this.model, fetches)),
         { ...opts, ...(this.gpuRejected ? { provider: 'cpu' as const } : {}), externalDataDir: this.model.dir },
         this.factory,
       );

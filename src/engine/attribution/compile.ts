@@ -9,7 +9,8 @@ import { LayerLensError } from '../errors';
 import { buildBackward, ProbedValue } from '../autodiff/buildBackward';
 import { GradientPath, findGradientPath } from '../autodiff/paths';
 import type { LoadedModel } from '../onnx/loadModel';
-import { ModelProto, ValueInfoProto, encodeModel } from '../onnx/proto';
+import { ModelProto, ValueInfoProto } from '../onnx/proto';
+import { encodeForSession } from '../onnx/sessionModel';
 import { OpenedSession, SessionFactory, createOrtSession, openSession, optimizationFor } from '../runtime/session';
 import { DTYPE_TO_ELEM, ortNumbers, toOrt } from '../runtime/tensors';
 import type { HostTensor } from '../tensor/hostTensor';
@@ -134,7 +135,7 @@ async function probeValuesNow(
   // Shapes only: no optimisation, and at most PROBE_CHUNK outputs per session (see optimizationFor).
   for (let start = 0; start < fetch.length; start += PROBE_CHUNK) {
     const chunk = fetch.slice(start, start + PROBE_CHUNK);
-    const opened = await openSession(encodeModel(withOutputs(model, chunk)), {
+    const opened = await openSession(encodeForSession(withOutputs(model, chunk)), {
       provider: 'cpu',
       threads: runtime.threads,
       externalDataDir: model.dir,
@@ -248,7 +249,7 @@ export async function compileAttribution(
 
   const forwardOutputs = unique([output, ...activations, ...bw.forwardFetches].filter((v) => !g.inputs.includes(v)));
   const forward = await openSession(
-    encodeModel(withOutputs(model, forwardOutputs)),
+    encodeForSession(withOutputs(model, forwardOutputs)),
     { ...runtime, externalDataDir: model.dir, optimization: optimizationFor(forwardOutputs.length) },
     factory,
   );
@@ -256,7 +257,7 @@ export async function compileAttribution(
   try {
     stopIfAborted(options.signal);
     backward = await openSession(
-      encodeModel(bw.model),
+      encodeForSession(bw.model),
       // Its graph inputs are the forward's extra outputs: the same scaling applies.
       { ...runtime, provider: forward.provider, externalDataDir: model.dir, optimization: optimizationFor(bw.forwardFetches.length + bw.graphInputs.length) },
       factory,

@@ -2,6 +2,7 @@
 import * as ort from 'onnxruntime-node';
 import type { ProviderName } from '../api';
 import { LayerLensError } from '../errors';
+import type { ExternalDatum, SessionModel } from '../onnx/sessionModel';
 import { ConcreteProvider, ProviderProbes, planProviders, shortProviderError } from './providers';
 
 export interface SessionRequest {
@@ -21,6 +22,8 @@ export interface SessionExtras {
   externalDataDir?: string;
   /** Graph optimisation level (default 'all'). */
   optimization?: 'disabled' | 'basic' | 'extended' | 'all';
+  /** Tensors the model names as in-memory external data (sessionModel.ts). */
+  externalData?: ExternalDatum[];
 }
 
 /**
@@ -56,6 +59,7 @@ export const createOrtSession: SessionFactory = (bytes, provider, threads, extra
       },
     },
   };
+  if (extras.externalData?.length) opts.externalData = extras.externalData;
   if (threads && threads > 0) {
     opts.intraOpNumThreads = threads;
     opts.interOpNumThreads = 1;
@@ -70,7 +74,8 @@ export interface SessionRequest {
   probes?: ProviderProbes;
 }
 
-export async function openSession(bytes: Uint8Array, req: SessionRequest, factory: SessionFactory = createOrtSession): Promise<OpenedSession> {
+export async function openSession(model: Uint8Array | SessionModel, req: SessionRequest, factory: SessionFactory = createOrtSession): Promise<OpenedSession> {
+  const { bytes, externalData } = model instanceof Uint8Array ? { bytes: model, externalData: undefined } : model;
   const plan = planProviders(req.provider ?? 'auto', process.platform, req.probes);
   const notes = [...plan.skipped];
   if (!plan.order.length)
@@ -78,7 +83,7 @@ export async function openSession(bytes: Uint8Array, req: SessionRequest, factor
   let lastError: unknown;
   for (const provider of plan.order) {
     try {
-      const session = await factory(bytes, provider, req.threads, { externalDataDir: req.externalDataDir, optimization: req.optimization });
+      const session = await factory(bytes, provider, req.threads, { externalDataDir: req.externalDataDir, optimization: req.optimization, externalData });
       return { session, provider, notes };
     } catch (e) {
       lastError = e;

@@ -55,6 +55,9 @@ describe('VJP rules: Conv, stride-1 fast path (input gradient as a Conv with the
     ['1-D, even kernel, no pads', [2, 2, 9], [3, 2, 4], {}],
     ['3-D', [1, 2, 4, 3, 4], [2, 2, 2, 3, 2], { pads: [1, 1, 0, 0, 1, 1] }],
     ['pads larger than the kernel reach (falls back to ConvTranspose)', [1, 2, 4, 4], [2, 2, 2, 2], { pads: [2, 2, 2, 2] }],
+    // 1×1 kernels take the tiled transpose; 40 × 36 per group crosses its 32-wide tiles unevenly.
+    ['1×1, groups, channels not a multiple of the tile', [1, 72, 2, 3], [80, 36, 1, 1], { group: 2 }],
+    ['1×1, one group', [2, 33, 3, 2], [35, 33, 1, 1], {}],
   ];
   for (const [name, x, w, attrs] of cases)
     test(name, () => gradCheck({ op: 'Conv', opset: 13, inputs: [{ dims: x }, { dims: w, constant: W }], attrs }));
