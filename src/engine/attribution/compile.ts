@@ -250,7 +250,7 @@ export async function compileAttribution(
   const forwardOutputs = unique([output, ...activations, ...bw.forwardFetches].filter((v) => !g.inputs.includes(v)));
   const forward = await openSession(
     encodeForSession(withOutputs(model, forwardOutputs)),
-    { ...runtime, externalDataDir: model.dir, optimization: optimizationFor(forwardOutputs.length) },
+    { ...runtime, externalDataDir: model.dir, optimization: atMostExtended(optimizationFor(forwardOutputs.length)) },
     factory,
   );
   let backward: OpenedSession | undefined;
@@ -259,7 +259,7 @@ export async function compileAttribution(
     backward = await openSession(
       encodeForSession(bw.model),
       // Its graph inputs are the forward's extra outputs: the same scaling applies.
-      { ...runtime, provider: forward.provider, externalDataDir: model.dir, optimization: optimizationFor(bw.forwardFetches.length + bw.graphInputs.length) },
+      { ...runtime, provider: forward.provider, externalDataDir: model.dir, optimization: atMostExtended(optimizationFor(bw.forwardFetches.length + bw.graphInputs.length)) },
       factory,
     );
     stopIfAborted(options.signal);
@@ -285,6 +285,16 @@ export async function compileAttribution(
       await backward.session.release();
     },
   };
+}
+
+/**
+ * Attribution sessions optimise at most at 'extended': the layout pass of 'all' reorders every weight (and flipped
+ * weight) into blocked layouts when a session opens. On ResNet-50's first click (35 sessions) that was 296–325 ms of
+ * session opening against 179–192 ms without it, and the runs were as fast either way (a fresh forward + backward at
+ * conv1: 153–209 ms both; this machine, 2 cores, no AVX-512).
+ */
+function atMostExtended(level: ReturnType<typeof optimizationFor>): ReturnType<typeof optimizationFor> {
+  return level === 'all' ? 'extended' : level;
 }
 
 function unique<T>(xs: T[]): T[] {

@@ -66,6 +66,12 @@ registerRule('MatMul', {}, (c) => {
   // Each operand's gradient is summed over the batch dims it was broadcast along (not output-shaped: MatMul
   // contracts the last two axes, so this rule does its own unbroadcasting).
   const gradA = () => {
+    if (bShape.length === 2 && aShape.length >= 2) {
+      // A Linear layer's weight: dA = dY·Bᵀ as one Gemm with transB over the folded rows. MatMul(dY, Transpose(B))
+      // made onnxruntime's constant folding store a transposed copy of every weight when a backward session opens.
+      const rows = c.op('Gemm', [c.op('Reshape', [dy2, c.i64([-1, n])]), c.x(1)], { transB: 1 });
+      return c.op('Reshape', [rows, c.i64(aShape)]);
+    }
     const b = reshape(c.x(1), bShape, b2);
     const g = c.op('MatMul', [dy2, transposeLast(c, b, b2.length)]);
     return reshape(c.unbroadcast(g, [...batch, m, k], a2), a2, aShape);

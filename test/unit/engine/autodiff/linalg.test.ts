@@ -22,6 +22,7 @@ describe('VJP rules: linalg', () => {
     ['1-D x 3-D', [4], [2, 4, 3]],
     ['3-D x 1-D', [2, 3, 4], [4]],
     ['3-D x 2-D (folded weight gradient)', [2, 3, 4], [4, 5]],
+    ['4-D x 2-D (input gradient as one Gemm with transB)', [2, 2, 3, 4], [4, 5]],
     ['2-D x 3-D', [3, 4], [2, 4, 5]],
     ['batch broadcasting [2,1,3,4] x [3,4,2]', [2, 1, 3, 4], [3, 4, 2]],
     ['batch broadcasting [1,3,4] x [2,1,4,2]', [1, 3, 4], [2, 1, 4, 2]],
