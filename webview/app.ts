@@ -405,6 +405,10 @@ export class App {
             this.root.dataset.resultLagMs = String(Date.now() - doneAt);
             // Of which in this webview: decoding the tensor into maps and drawing them (the rest is the way here).
             this.root.dataset.resultDrawMs = String(drawn);
+            // And on the way: engine → extension host, the host's own work, host → this webview.
+            const { hostReceivedAt, hostSentAt } = response.timings;
+            if (hostReceivedAt !== undefined && hostSentAt !== undefined)
+              this.root.dataset.resultHops = JSON.stringify({ toHost: hostReceivedAt - doneAt, inHost: hostSentAt - hostReceivedAt, toWebview: received - hostSentAt });
           });
         this.refreshFilmstrip();
       })

@@ -93,6 +93,9 @@ export interface Timings {
   run: number;
   /** When the engine finished (ms since the epoch): the host and the webview measure the way back from it. */
   doneAt?: number;
+  /** When the extension host had the engine's answer, and when it had made the webview's (ms since the epoch). */
+  hostReceivedAt?: number;
+  hostSentAt?: number;
 }
 
 export interface AttributeResult {

@@ -16,6 +16,8 @@ import type { EngineStage, MethodSpec, PredictResult } from '../engine/api';
 import { isImagePath, loadInputTensor } from '../engine/tensor/image';
 import type { ImagePreprocess } from '../shared/preprocess';
 import { toFloat32 } from '../engine/tensor/npy';
+import { reduceForDisplay } from '../shared/displayTensor';
+import { KeptResults } from './keptResults';
 import { imagePreview, tensorPreview } from './preview';
 import type {
   WireAttributeParams,
@@ -31,6 +33,9 @@ import type {
   WireModelInfo,
   WireModelTreeResult,
   WirePredictParams,
+  WireResultChannelParams,
+  WireResultTensorParams,
+  WireShownTensor,
   WireTensor,
 } from '../shared/engineWire';
 import { fromWire, toWire } from './wire';
@@ -42,6 +47,16 @@ function wireArgument(what: string, w: WireTensor): HostTensor {
   } catch (e) {
     throw new LayerLensError(`${what}: ${(e as Error).message}`, 'invalid-argument');
   }
+}
+
+/** What the inspector draws of one attribution: the display form of a large rank-4 tensor, else the tensor. */
+function shownTensor(t: HostTensor, channelsLast: boolean): WireShownTensor {
+  const data = t.data as Float32Array;
+  const small = reduceForDisplay(t.dims, data, channelsLast);
+  if (small) return { dims: [...t.dims], data: small.data, reduced: small.reduced };
+  // Structured clone sends a view's whole buffer: a view into a larger one goes as a copy of its bytes.
+  const own = data.byteOffset === 0 && data.byteLength === data.buffer.byteLength ? data : data.slice();
+  return { dims: [...t.dims], data: own };
 }
 
 const MAX_OPEN_MODELS = 4;
@@ -58,6 +73,8 @@ interface OpenModel {
 export class EngineState {
   private readonly models = new Map<string, OpenModel>();
   private readonly inputs = new Map<string, Promise<HostTensor>>();
+  /** Whole tensors of results answered in their display form. */
+  readonly kept = new KeptResults();
 
   async openModel(file: string): Promise<WireModelInfo> {
     const session = await this.session(file);
@@ -151,8 +168,12 @@ export class EngineState {
       ...(onStage ? { onStage } : {}),
     });
     throwIfAborted(signal);
+    const whole = res.attributions.map((ts) => ts.map(toFloat32));
+    const display = p.display;
     return {
-      attributions: res.attributions.map((ts) => ts.map((t) => toWire(toFloat32(t)))),
+      ...(display
+        ? { attributions: [], shown: whole.map((ts) => ts.map((t) => shownTensor(t, display.channelsLast))), kept: this.kept.keep(whole) }
+        : { attributions: whole.map((ts) => ts.map(toWire)) }),
       valueNames: res.valueNames,
       ...(res.delta ? { delta: toWire(toFloat32(res.delta)) } : {}),
       output: toWire(toFloat32(res.output)),
@@ -161,6 +182,14 @@ export class EngineState {
       providerNotes: res.providerNotes,
       timings: res.timings,
     };
+  }
+
+  resultTensor(p: WireResultTensorParams): WireTensor {
+    return toWire(this.kept.tensor(p.kept, p.layer, p.tensor));
+  }
+
+  resultChannel(p: WireResultChannelParams): { dims: number[]; data: Float32Array } {
+    return this.kept.channel(p.kept, p.layer, p.tensor, p.example, p.channel, p.channelsLast);
   }
 
   async loadInput(p: WireLoadInputParams): Promise<WireLoadInputResult> {

@@ -22,6 +22,8 @@ import {
   OpenModel,
   Predict,
   REQUEST_CANCELLED,
+  ResultChannel,
+  ResultTensor,
   Stage,
 } from './rpc';
 import type { EngineStage } from '../engine/api';
@@ -97,6 +99,8 @@ function staged<P extends { progressId?: string }, R>(fn: (p: P, signal: AbortSi
 
 connection.onRequest(Predict, staged((p, signal, onStage) => state.predict(p, signal, onStage)));
 connection.onRequest(Attribute, staged((p, signal, onStage) => state.attribute(p, signal, onStage)));
+connection.onRequest(ResultTensor, handler(async (p) => state.resultTensor(p)));
+connection.onRequest(ResultChannel, handler(async (p) => state.resultChannel(p)));
 connection.onRequest(LoadInput, handler((p) => state.loadInput(p)));
 connection.onRequest(DisposeModel, handler((p) => state.disposeModel(p.model)));
 

@@ -18,7 +18,10 @@ import type {
   WireModelInfo,
   WireModelTreeResult,
   WirePredictParams,
+  WireResultChannelParams,
+  WireResultTensorParams,
   WireStage,
+  WireTensor,
 } from '../shared/engineWire';
 
 export const Hello = new RequestType<void, WireHelloResult, void>('layerlens/hello');
@@ -28,6 +31,10 @@ export const ModelTree = new RequestType<{ model: string }, WireModelTreeResult,
 export const LocateLayer = new RequestType<{ model: string; id: string }, WireLocateLayerResult, WireErrorData>('layerlens/locateLayer');
 export const Predict = new RequestType<WirePredictParams, PredictResult, WireErrorData>('layerlens/predict');
 export const Attribute = new RequestType<WireAttributeParams, WireAttributeResult, WireErrorData>('layerlens/attribute');
+/** A whole tensor of a result the engine kept (Export .npy of a result sent in its display form). */
+export const ResultTensor = new RequestType<WireResultTensorParams, WireTensor, WireErrorData>('layerlens/resultTensor');
+/** One channel of a kept result at full size ([height, width] and its values). */
+export const ResultChannel = new RequestType<WireResultChannelParams, { dims: number[]; data: Float32Array }, WireErrorData>('layerlens/resultChannel');
 export const LoadInput = new RequestType<WireLoadInputParams, WireLoadInputResult, WireErrorData>('layerlens/loadInput');
 export const DisposeModel = new RequestType<{ model: string }, void, WireErrorData>('layerlens/disposeModel');
 /** Engine → host: a request with a `progressId` moved to another stage. */

@@ -11,10 +11,13 @@ import { existsSync } from 'node:fs';
 import { CancellationToken, CancellationTokenSource, Emitter, Event, RequestType, ResponseError } from 'vscode-jsonrpc';
 import { IPCMessageReader, IPCMessageWriter, createMessageConnection } from 'vscode-jsonrpc/node';
 import type { EngineStage, PredictResult } from '../engine/api';
-import { Attribute, DisposeModel, Hello, Layers, LoadInput, LocateLayer, ModelTree, OpenModel, Predict, REQUEST_CANCELLED, Stage } from '../engineProcess/rpc';
+import { Attribute, DisposeModel, Hello, Layers, LoadInput, LocateLayer, ModelTree, OpenModel, Predict, REQUEST_CANCELLED, ResultChannel, ResultTensor, Stage } from '../engineProcess/rpc';
 import type {
   WireAttributeParams,
   WireAttributeResult,
+  WireResultChannelParams,
+  WireResultTensorParams,
+  WireTensor,
   WireErrorData,
   WireStage,
   WireHelloResult,
@@ -194,6 +197,14 @@ export class EngineClient {
   }
   attribute(p: WireAttributeParams, opts?: RequestOptions): Promise<WireAttributeResult> {
     return this.request(Attribute, p, opts);
+  }
+  /** A whole tensor of a result the engine answered in its display form and kept. */
+  resultTensor(p: WireResultTensorParams, opts?: RequestOptions): Promise<WireTensor> {
+    return this.request(ResultTensor, p, opts);
+  }
+  /** One channel of a kept result at full size. */
+  resultChannel(p: WireResultChannelParams, opts?: RequestOptions): Promise<{ dims: number[]; data: Float32Array }> {
+    return this.request(ResultChannel, p, opts);
   }
   loadInput(p: WireLoadInputParams, opts?: RequestOptions): Promise<WireLoadInputResult> {
     return this.request(LoadInput, p, opts);

@@ -2,7 +2,6 @@
  * The host's thin layer over src/shared/protocol.ts: checking what the webview sends, and turning engine
  * answers (wire tensors, engine errors) into protocol payloads. Pure (no `vscode`), unit-tested.
  */
-import { reduceForDisplay } from '../shared/displayTensor';
 import { LayerLensError } from '../engine/errors';
 import { fromWire, toWire } from '../engineProcess/wire';
 import type { WireAttributeResult, WireInputRef, WireLoadInputResult, WireMethodSpec } from '../shared/engineWire';
@@ -36,19 +35,21 @@ export function checkWebviewMessage(raw: unknown): Checked {
 }
 
 /**
- * The engine's result as the webview gets it. With `display`, large rank-4 tensors go in their display form (the sum
- * over channels, the channel totals and the top channels: src/shared/displayTensor.ts); the host keeps the whole.
+ * The engine's result as the webview gets it. A result asked for with `display` (WireAttributeParams) arrives as
+ * `shown` — large rank-4 tensors in their display form (the sum over channels, the channel totals and the top
+ * channels as thumbnails: src/shared/displayTensor.ts), the engine keeping the whole; otherwise the tensors are whole.
  */
-export function attributeResponse(layerIds: string[], res: WireAttributeResult, display?: { channelsLast: boolean }): AttributeResponse {
+export function attributeResponse(layerIds: string[], res: WireAttributeResult): AttributeResponse {
   return {
     layers: layerIds.map((layerId, L) => ({
       layerId,
-      tensors: res.attributions[L].map((w, K) => {
-        const t = fromWire(w);
-        if (!(t.data instanceof Float32Array)) throw new Error(`attribution ${L}/${K} is ${t.dtype}, not float32`);
-        const small = display && reduceForDisplay(t.dims, t.data, display.channelsLast);
-        return small ? { dims: t.dims, data: small.data, reduced: small.reduced, valueName: res.valueNames[L][K] } : { dims: t.dims, data: t.data, valueName: res.valueNames[L][K] };
-      }),
+      tensors: res.shown
+        ? res.shown[L].map((t, K) => ({ dims: t.dims, data: t.data, ...(t.reduced ? { reduced: t.reduced } : {}), valueName: res.valueNames[L][K] }))
+        : res.attributions[L].map((w, K) => {
+            const t = fromWire(w);
+            if (!(t.data instanceof Float32Array)) throw new Error(`attribution ${L}/${K} is ${t.dtype}, not float32`);
+            return { dims: t.dims, data: t.data, valueName: res.valueNames[L][K] };
+          }),
     })),
     output: { name: res.outputName, dims: res.output.dims },
     provider: res.provider,

@@ -35,7 +35,7 @@ import {
 } from '../shared/protocol';
 import type { ImagePreprocess } from '../shared/preprocess';
 import { settings } from './config';
-import { isCancellation } from './engineClient';
+import { EngineError, isCancellation } from './engineClient';
 import {
   attributeResponse,
   predictResponse,
@@ -261,15 +261,19 @@ export class InspectorPanel implements vscode.Disposable {
       case 'exportPng':
         return this.exportFile(msg.params.suggestedName, 'png', pngBytes(msg.params.png));
       case 'exportNpy':
-        return this.exportFile(msg.params.suggestedName, 'npy', encodeNpy(this.npyTensor(msg.params)));
+        return this.exportFile(msg.params.suggestedName, 'npy', encodeNpy(await this.npyTensor(msg.params)));
       case 'channel': {
-        const t = this.npyTensor({ ref: msg.params.ref });
+        const { ref, example, channel } = msg.params;
         const channelsLast = this.channelsLast;
+        const kept = this.results.get(ref.requestId);
+        // Sent in its display form: the engine kept the whole and cuts the channel out there.
+        if (kept?.kept !== undefined) return this.s.engine.resultChannel({ kept: kept.kept, layer: ref.layer, tensor: ref.tensor, example, channel, channelsLast });
+        const t = await this.npyTensor({ ref });
         if (t.dims.length !== 4 || !(t.data instanceof Float32Array)) throw new InspectorError('That result has no channels to show one of.', 'invalid-argument');
         const [n, c] = channelsLast ? [t.dims[0], t.dims[3]] : [t.dims[0], t.dims[1]];
-        if (msg.params.example >= n || msg.params.channel >= c) throw new InspectorError(`No channel ${msg.params.channel} of example ${msg.params.example} in a [${t.dims.join(', ')}] result.`, 'invalid-argument');
+        if (example >= n || channel >= c) throw new InspectorError(`No channel ${channel} of example ${example} in a [${t.dims.join(', ')}] result.`, 'invalid-argument');
         const dims = channelsLast ? [t.dims[1], t.dims[2]] : [t.dims[2], t.dims[3]];
-        return { dims, data: channelPlane(t.dims, t.data, channelsLast, msg.params.example, msg.params.channel) };
+        return { dims, data: channelPlane(t.dims, t.data, channelsLast, example, channel) };
       }
     }
   }
@@ -457,21 +461,26 @@ export class InspectorPanel implements vscode.Disposable {
           ...(method ? { method } : {}),
           provider: cfg.executionProvider,
           threads: cfg.threads,
+          // What the webview draws, not the whole tensors (the engine keeps those for export and full-size channels).
+          // Feature ablation's per-channel values are drawn as bars of every channel: they come whole.
+          ...(p.method?.name === 'feature-ablation' ? {} : { display: { channelsLast: this.channelsLast } }),
         },
         // The figure's and the filmstrip's requests run side by side: each supersedes only its own kind.
         { token, onStage, supersedeKey: `${this.id}:attribute:${p.purpose ?? 'figure'}` },
       ),
     );
+    const hostReceivedAt = Date.now();
     this.providers ??= await this.s.engine.hello().then(
       (h) => h.providers,
       () => undefined,
     );
     this.event('providerInfo', { requested: cfg.executionProvider, used: res.provider, available: this.providers ?? [res.provider], notes: res.providerNotes });
-    // The whole result stays here for Export .npy; the webview gets what it draws. Feature ablation's per-channel
-    // values are drawn as bars of every channel: they go whole.
+    // Kept for Export .npy and full-size channels: the whole tensors, or the engine's id for them.
     this.results.set(requestId, res);
     while (this.results.size > KEPT_RESULTS) this.results.delete(this.results.keys().next().value as number);
-    return attributeResponse(p.layers, res, p.method?.name === 'feature-ablation' ? undefined : { channelsLast: this.channelsLast });
+    const response = attributeResponse(p.layers, res);
+    response.timings = { ...response.timings, hostReceivedAt, hostSentAt: Date.now() };
+    return response;
   }
 
   private async predict(requestId: number, p: PredictParams): Promise<PredictResponse> {
@@ -508,12 +517,21 @@ export class InspectorPanel implements vscode.Disposable {
     return (this.preprocess ?? this.model?.preprocess)?.layout === 'nhwc';
   }
 
-  /** The tensor to export: sent whole by the webview, or one of a result the host kept (sent in its display form). */
-  private npyTensor(p: { tensor?: TensorPayload; ref?: ResultTensorRef }): HostTensor {
+  /** The tensor to export: sent whole by the webview, or one of a result sent in its display form (kept whole here or by the engine). */
+  private async npyTensor(p: { tensor?: TensorPayload; ref?: ResultTensorRef }): Promise<HostTensor> {
     if (p.tensor) return payloadTensor(p.tensor);
     const ref = p.ref!;
-    const w = this.results.get(ref.requestId)?.attributions[ref.layer]?.[ref.tensor];
-    if (!w) throw new InspectorError('That result is no longer kept: attribute again, then export.', 'invalid-argument');
+    const res = this.results.get(ref.requestId);
+    const gone = () => new InspectorError('That result is no longer kept: attribute again, then export.', 'invalid-argument');
+    if (!res) throw gone();
+    if (res.kept !== undefined) {
+      const w = await this.s.engine.resultTensor({ kept: res.kept, layer: ref.layer, tensor: ref.tensor }).catch((e: unknown) => {
+        throw e instanceof EngineError && e.code === 'invalid-argument' ? gone() : e;
+      });
+      return fromWire(w);
+    }
+    const w = res.attributions[ref.layer]?.[ref.tensor];
+    if (!w) throw gone();
     return fromWire(w);
   }
 

@@ -13,6 +13,7 @@
 import type { AttributeRequest, AttributeResult, AttributionTarget, ChannelAblation, DType, EngineStage, LayerEntry, MethodSpec, ValueSummary } from '../engine/api';
 import type { OutputKindInfo } from './outputKind';
 import type { OutputRoleInfo } from './outputRole';
+import type { ChannelSummary } from './displayTensor';
 import type { ImagePreprocess } from './preprocess';
 
 export interface WireTensor {
@@ -127,13 +128,43 @@ export interface WireAttributeParams extends WireRunOptions, Pick<AttributeReque
   target: WireTarget;
   /** Captum's layer method and its arguments (default Layer Gradient × Activation). */
   method?: WireMethodSpec;
+  /**
+   * Answer with what the inspector draws (`shown`: large rank-4 tensors in their display form, displayTensor.ts)
+   * instead of the whole tensors; the engine keeps those (`kept`) for ResultTensor and ResultChannel.
+   */
+  display?: { channelsLast: boolean };
+}
+
+/** One attribution as the inspector draws it: whole (`reduced` absent) or in its display form. */
+export interface WireShownTensor {
+  dims: number[];
+  data: Float32Array;
+  reduced?: ChannelSummary;
 }
 
 /** The engine's result with float32 wire tensors: attributions[L][K] is layer L in request order, tensor K of that layer. */
 export interface WireAttributeResult extends Omit<AttributeResult, 'attributions' | 'delta' | 'output'> {
+  /** Empty ([]) when the request asked for `display`: `shown` holds the tensors then. */
   attributions: WireTensor[][];
+  shown?: WireShownTensor[][];
+  /** With `display`: the id under which the engine keeps the whole tensors, while it keeps them. */
+  kept?: number;
   delta?: WireTensor;
   output: WireTensor;
+}
+
+/** One whole tensor of a result the engine kept (see WireAttributeParams.display). */
+export interface WireResultTensorParams {
+  kept: number;
+  layer: number;
+  tensor: number;
+}
+
+/** One channel of one example of a kept rank-4 result, at full size. */
+export interface WireResultChannelParams extends WireResultTensorParams {
+  example: number;
+  channel: number;
+  channelsLast: boolean;
 }
 
 export interface WireLoadInputParams {

@@ -132,6 +132,44 @@ describe('engine process', { skip }, () => {
     }
   });
 
+  test('display: a [1, 64, 224, 224] result crosses as what the inspector draws; the engine keeps the whole for export and full-size channels', async () => {
+    const { fullResolutionConvNet, writeModel } = await import('../../support/tinyModels');
+    const { toWire } = await import('../../../src/engineProcess/wire');
+    const { channelPlane, reduceForDisplay } = await import('../../../src/shared/displayTensor');
+    const model = writeModel(fullResolutionConvNet(), tmp, 'fullres.onnx');
+    const x = Float32Array.from({ length: 3 * 224 * 224 }, (_v, i) => Math.sin(i * 0.37));
+    const input = { dtype: 'float32' as const, dims: [1, 3, 224, 224], data: x };
+    const res = await client.attribute({ model, layers: ['stem.conv'], inputs: [{ tensor: toWire(input) }], target: { kind: 'index', index: 3 }, display: { channelsLast: false } });
+    assert.deepEqual(res.attributions, [], 'no whole tensors on the way');
+    assert.ok(res.kept !== undefined);
+    const shown = res.shown![0][0];
+    assert.deepEqual(shown.dims, [1, 64, 224, 224]);
+    assert.ok(shown.reduced, 'in its display form');
+    const local = await ModelSession.open(model);
+    try {
+      const want = (await local.attribute({ layers: ['stem.conv'], inputs: [input], target: { kind: 'index', index: 3 } })).attributions[0][0].data as Float32Array;
+      const small = reduceForDisplay([1, 64, 224, 224], want, false)!;
+      assert.deepEqual(Array.from(shown.data), Array.from(small.data));
+      assert.deepEqual(shown.reduced.channels, small.reduced.channels);
+      assert.ok(shown.data.length * 10 < want.length, `${shown.data.length} values sent of ${want.length}`);
+      // Export: the whole tensor, bit for bit; a tile: one channel at full size.
+      const whole = await client.resultTensor({ kept: res.kept!, layer: 0, tensor: 0 });
+      assert.deepEqual(Array.from(wireFloat32(whole)), Array.from(want));
+      const ch = shown.reduced.channels[2];
+      const plane = await client.resultChannel({ kept: res.kept!, layer: 0, tensor: 0, example: 0, channel: ch, channelsLast: false });
+      assert.deepEqual(plane.dims, [224, 224]);
+      assert.deepEqual(Array.from(plane.data), Array.from(channelPlane([1, 64, 224, 224], want, false, 0, ch)));
+    } finally {
+      await local.dispose();
+    }
+    await assert.rejects(client.resultChannel({ kept: res.kept!, layer: 0, tensor: 0, example: 0, channel: 64, channelsLast: false }), (e: unknown) => e instanceof EngineError && e.code === 'invalid-argument' && /no channel 64/.test(e.message));
+    await assert.rejects(client.resultTensor({ kept: res.kept! + 1000, layer: 0, tensor: 0 }), (e: unknown) => e instanceof EngineError && e.code === 'invalid-argument' && /no longer kept/.test(e.message));
+    // A small result in the same form goes whole.
+    const small = await client.attribute({ model: SMALL_CNN, layers: ['conv2'], inputs: [{ tensor: toWire({ dtype: 'float32', dims: [1, 3, 32, 32], data: new Float32Array(3 * 32 * 32).fill(0.5) }) }], target: { kind: 'index', index: 1 }, display: { channelsLast: false } });
+    assert.equal(small.shown![0][0].reduced, undefined);
+    assert.equal(small.shown![0][0].data.length, small.shown![0][0].dims.reduce((a, b) => a * b, 1));
+  });
+
   test('an op without a gradient rule comes back with its node and op as fields', async () => {
     const { tinyMlp, writeModel } = await import('../../support/tinyModels');
     const proto = tinyMlp();

@@ -11,7 +11,7 @@ import { attributeResponse, checkWebviewMessage, errorInfo, inputInfo, pngBytes,
 import { isInside, isInsideAny, isInputFile, isOnnxFile } from '../../../src/host/paths';
 import { SidecarCorruptError, checkSidecarText, readSidecar, sidecarPath, writeSidecar } from '../../../src/host/sidecar';
 import { contentSecurityPolicy, inspectorHtml } from '../../../src/host/webviewHtml';
-import type { WireTensor } from '../../../src/shared/engineWire';
+import type { WireAttributeResult, WireTensor } from '../../../src/shared/engineWire';
 
 describe('webview messages', () => {
   test('a valid attribute request passes, typed', () => {
@@ -56,17 +56,20 @@ describe('webview messages', () => {
     if (r.ok && r.message.method === 'setPreprocess') assert.deepEqual(r.message.params.preprocess, spec);
   });
 
+  /** The engine's answer for one layer of a [1, 10] classifier, with these attributions. */
+  const engineResult = (attributions: WireAttributeResult['attributions'], valueName: string): WireAttributeResult => ({
+    attributions,
+    valueNames: [[valueName]],
+    output: toWire({ dtype: 'float32', dims: [1, 10], data: new Float32Array(10) }),
+    outputName: 'logits',
+    provider: 'cpu',
+    providerNotes: [],
+    timings: { load: 1, compile: 2, run: 3 },
+  });
+
   test('attribution answers become Float32Array payloads with value names', () => {
     const data = new Float32Array([1, -2, 3, -4, 5, -6]);
-    const res = attributeResponse(['conv'], {
-      attributions: [[toWire({ dtype: 'float32', dims: [1, 1, 2, 3], data })]],
-      valueNames: [['/conv/Conv_output_0']],
-      output: toWire({ dtype: 'float32', dims: [1, 10], data: new Float32Array(10) }),
-      outputName: 'logits',
-      provider: 'cpu',
-      providerNotes: [],
-      timings: { load: 1, compile: 2, run: 3 },
-    });
+    const res = attributeResponse(['conv'], engineResult([[toWire({ dtype: 'float32', dims: [1, 1, 2, 3], data })]], '/conv/Conv_output_0'));
     const t = res.layers[0].tensors[0];
     assert.ok(t.data instanceof Float32Array);
     assert.deepEqual([...t.data], [...data]);
@@ -74,6 +77,17 @@ describe('webview messages', () => {
     assert.equal(t.data.byteLength, t.data.buffer.byteLength, 'a whole buffer, so postMessage can transfer it');
     assert.equal(t.valueName, '/conv/Conv_output_0');
     assert.deepEqual(res.output, { name: 'logits', dims: [1, 10] });
+  });
+
+  test('a result asked for in its display form passes through as the engine sent it', () => {
+    const reduced = { channels: [0, 2], thumb: { width: 2, height: 2 }, sum: new Float32Array(4), totals: new Float32Array(3) };
+    const data = Float32Array.from({ length: 8 }, (_v, i) => i);
+    const res = attributeResponse(['conv'], { ...engineResult([], 'v'), shown: [[{ dims: [1, 3, 2, 2], data, reduced }]], kept: 7 });
+    const t = res.layers[0].tensors[0];
+    assert.equal(t.data, data);
+    assert.equal(t.reduced, reduced);
+    assert.deepEqual(t.dims, [1, 3, 2, 2]);
+    assert.equal(t.valueName, 'v');
   });
 
   test("an attribution's convergence delta reaches the webview as a float32 tensor", () => {

@@ -795,6 +795,7 @@ describe('LayerLens in VS Code (code-server + Chromium)', { timeout: 900_000 }, 
       await pickInput(page, ui, path.join(ws, IMAGE));
       const lags = [];
       const draws = [];
+      const hops = [];
       for (const layer of ['stem.conv', 'stem.act', 'stem.conv', 'stem.act']) {
         await frame.evaluate(() => delete document.querySelector('.ll-app').dataset.resultLagMs);
         if (lags.length) await ui.locator(`#layer-tree [role="treeitem"][data-id="${layer}"]`).click();
@@ -803,9 +804,11 @@ describe('LayerLens in VS Code (code-server + Chromium)', { timeout: 900_000 }, 
         await frame.waitForFunction(() => document.querySelector('.ll-app').dataset.resultLagMs !== undefined);
         lags.push(Number(await frame.evaluate(() => document.querySelector('.ll-app').dataset.resultLagMs)));
         draws.push(Number(await frame.evaluate(() => document.querySelector('.ll-app').dataset.resultDrawMs)));
+        hops.push(JSON.parse((await frame.evaluate(() => document.querySelector('.ll-app').dataset.resultHops)) ?? 'null'));
       }
       timings.fullResolutionResultLagMs = lags;
       timings.fullResolutionDrawMs = draws;
+      timings.fullResolutionHops = hops;
       // The tiles were sent as thumbnails: choosing one asks the host for that channel at full size.
       const spy = await spyRequests(host);
       const tile = ui.locator('.ll-tile[data-channel]:not([data-channel="sum"])').first();
@@ -822,8 +825,11 @@ describe('LayerLens in VS Code (code-server + Chromium)', { timeout: 900_000 }, 
       // Engine end → host → webview (code-server: over its websocket) → decoded → drawn → next frame. Measured
       // 2026-12-02 with the whole 12.8 MB tensor: 0.87–1.17 s (0.66–0.83 s of it host → browser); with the display
       // form (sum, totals, 12 channels: 2.6 MB): 0.28–0.34 s; with the channels as 112² thumbnails (0.8 MB):
-      // 0.24–0.28 s, of which 46–70 ms decoding and drawing (timings.json keeps each run's numbers). The issue's 200 ms
-      // is not reached in code-server: the bounds here catch regressions.
+      // 0.24–0.28 s, of which 46–70 ms decoding and drawing; with the display form made in the engine process (the host
+      // never receives the whole tensor): 0.16–0.20 s — engine → host 16–71 ms (the reduction itself and 0.8 MB over
+      // IPC), the host 0–4 ms, host → webview 72–89 ms, decode and draw 44–66 ms (timings.json keeps each run's
+      // numbers and hops). The bounds here are loose on purpose (CI machines vary): they catch regressions of the
+      // kind above, 5× and more.
       const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
       assert.ok(median(draws) <= 1000, `decode + draw in the webview: median ${median(draws)} ms (${draws.join(', ')})`);
       assert.ok(median(lags) <= 5000, `engine end → picture: median ${median(lags)} ms (${lags.join(', ')})`);
