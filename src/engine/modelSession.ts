@@ -4,7 +4,7 @@
  */
 import type * as ort from 'onnxruntime-node';
 import type { AttributeRequest, AttributeResult, ChannelAblation, PredictResult, Prediction, RuntimeOptions } from './api';
-import { CompiledAttribution, compileAttribution, probeValues, withOutputs } from './attribution/compile';
+import { CompiledAttribution, compileAttribution, probeInParts, probeValues, withOutputs } from './attribution/compile';
 import { buildSeed } from './attribution/targets';
 import { MethodEngine, ModelRef, runLayerMethod } from './attribution/methods/layerMethods';
 import { Swap, patchLayers } from './attribution/methods/patchLayers';
@@ -75,6 +75,20 @@ export class ModelSession {
     return new ModelSession(model, performance.now() - t0, opts.sessionFactory ?? createOrtSession, opts.split ?? (process.env.LAYERLENS_SPLIT as SplitMode | undefined) ?? 'auto');
   }
 
+  /**
+   * A model that runs split is also probed segment by segment (compile.ts, ProbePart), on the plan of its first
+   * float output: a probe then holds one segment's weights and values at a time.
+   */
+  private probePartsChosen = false;
+  private chooseProbeParts(): void {
+    if (this.probePartsChosen) return;
+    this.probePartsChosen = true;
+    const g = this.model.graph;
+    const output = g.outputs.find((o) => g.elemType(o) === ElemType.FLOAT);
+    const plan = output !== undefined ? this.splitPlan(output) : undefined;
+    if (plan) probeInParts(this.model, plan.segments.map(({ model, from, to }) => ({ model, from, to })));
+  }
+
   /** The split plan for `output` when this request should run on it. */
   private splitPlan(output: string): SegmentPlan | undefined {
     if (this.split === 'never' || this.model.graph.elemType(output) !== ElemType.FLOAT) return undefined;
@@ -128,8 +142,8 @@ export class ModelSession {
     try {
       const feeds: Record<string, ort.Tensor> = {};
       g.inputs.forEach((name, i) => (feeds[name] = toOrt(inputs[i])));
-      const { probeValues } = await import('./attribution/compile');
-      const probed = await probeValues(this.model, unknown, feeds, { threads: runtime.threads });
+      this.chooseProbeParts();
+      const probed = await probeValues(this.model, unknown, feeds, { threads: runtime.threads }, this.factory);
       for (const [name, p] of probed) {
         const known = g.types.get(name);
         if (known?.dims) continue;
@@ -464,6 +478,7 @@ export class ModelSession {
           const feeds: Record<string, ort.Tensor> = {};
           g.inputs.forEach((name, i) => (feeds[name] = toOrt(inputs[i])));
           const all = g.nodes.flatMap((n) => n.outputs).filter((v) => v);
+          this.chooseProbeParts();
           return timed(probeValues(this.model, all, feeds, req, this.factory));
         },
         state: () => {
@@ -630,6 +645,7 @@ export class ModelSession {
       rt.onStage?.('compile');
       const stop = new AbortController();
       const waiting = { count: 0, stop };
+      this.chooseProbeParts();
       p = compileAttribution(ref.model, activations, output, inputs, rt, this.factory, { signal: stop.signal });
       this.waiters.set(p, waiting);
       this.compiled.set(key, p);

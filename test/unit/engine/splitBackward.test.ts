@@ -14,6 +14,8 @@ import { planSegments } from '../../../src/engine/attribution/segmentedRun';
 import { loadModel } from '../../../src/engine/onnx/loadModel';
 import { encodeModel } from '../../../src/engine/onnx/proto';
 import { ModelSession } from '../../../src/engine/modelSession';
+import { decodeModel } from '../../../src/engine/onnx/loadModel';
+import { type SessionFactory, createOrtSession } from '../../../src/engine/runtime/session';
 import type { HostTensor } from '../../../src/engine/tensor/hostTensor';
 import { buildResNet18 } from '../../support/resnet18';
 import { rng } from '../../support/random';
@@ -138,5 +140,35 @@ describe('split backward', () => {
     } finally {
       await s.dispose();
     }
+  });
+
+  test('a split model is probed segment by segment: no probe session holds more than one segment, the shapes are the whole probe\'s', async () => {
+    const opened: { weights: number; outputs: number }[] = [];
+    const spy: SessionFactory = (bytes, provider, threads, extras) => {
+      opened.push({ weights: (extras?.externalData ?? []).reduce((a, d) => a + d.data.byteLength, 0), outputs: decodeModel(bytes).graph!.output!.length });
+      return createOrtSession(bytes, provider, threads, extras);
+    };
+    const shapesOf = async (mode: 'always' | 'never') => {
+      opened.length = 0;
+      const s = await ModelSession.open(file, { split: mode, sessionFactory: spy });
+      try {
+        assert.ok((await s.inferShapes()) > 40, 'the file leaves shapes out: the probe runs');
+        const g = s.model.graph;
+        return { sessions: [...opened], shapes: new Map(g.nodes.flatMap((n) => n.outputs).filter((v) => v).map((v) => [v, JSON.stringify(g.type(v)?.dims)])) };
+      } finally {
+        await s.dispose();
+      }
+    };
+    const whole = await shapesOf('never');
+    const parts = await shapesOf('always');
+    assert.equal(whole.sessions.length, 1);
+    assert.ok(parts.sessions.length >= 8, `${parts.sessions.length} probe sessions`);
+    const total = whole.sessions[0].weights;
+    const largest = Math.max(...parts.sessions.map((x) => x.weights));
+    // One of layer4's blocks is the largest part (42 % of this narrow ResNet's weights); each weight is in one part.
+    assert.ok(largest < total / 2, `the largest part holds ${largest} of ${total} weight bytes`);
+    assert.ok(parts.sessions.reduce((a, x) => a + x.weights, 0) <= total);
+    assert.ok(Math.max(...parts.sessions.map((x) => x.outputs)) < whole.sessions[0].outputs / 3);
+    assert.deepEqual(parts.shapes, whole.shapes);
   });
 });
