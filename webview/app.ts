@@ -4,6 +4,7 @@
  * (pick a file, save a file, remember preprocessing); everything about how a result looks is local.
  */
 import { type AttributeParams, type AttributeResponse, type ErrorInfo, type InputImage, type InputInfo, LIMITS, type ModelInfo, type PredictResponse, type TextTarget } from '../src/shared/protocol';
+import { unpackThumbnails } from '../src/shared/displayTensor';
 import type { ImagePreprocess } from '../src/shared/preprocess';
 import { attributionUnits, costEstimate, costUnits, describeMethod, formatDelta, type LayerDims, type MethodChoice, ablationGroups, methodSpec, takesGradientOnly, takesTarget } from './attributionMethod';
 import { h, icon, select, setFullText } from './dom';
@@ -335,6 +336,12 @@ export class App {
       });
   }
 
+  /** An attribute request whose answer has its 8-bit thumbnails unpacked into floats (the tensors as tensorMap reads them). */
+  private requestAttribute(params: AttributeParams): { id: number; promise: Promise<AttributeResponse> } {
+    const { id, promise } = this.rpc.request('attribute', params);
+    return { id, promise: promise.then(unpackAttributeResponse) };
+  }
+
   /** Asks for an attribution when there is a layer, an input and a valid target. */
   private attribute(): void {
     const layerId = this.state.layerId;
@@ -376,7 +383,7 @@ export class App {
     if (this.state.output !== undefined) params.output = this.state.output;
     if (method) params.method = method;
     if (this.pendingAttribute) this.rpc.cancel(this.pendingAttribute);
-    const { id, promise } = this.rpc.request('attribute', params);
+    const { id, promise } = this.requestAttribute(params);
     this.pendingAttribute = id;
     const image = this.input.image;
     const targetText = takesTarget(choice.name) ? this.targetLabel() : '';
@@ -806,7 +813,7 @@ export class App {
     this.filmstripKey = key;
     const params: AttributeParams = { layers, target, layerInput: false, gradientOnly, purpose: 'filmstrip' };
     if (this.state.output !== undefined) params.output = this.state.output;
-    const { id, promise } = this.rpc.request('attribute', params);
+    const { id, promise } = this.requestAttribute(params);
     this.pendingFilmstrip = id;
     const scopeName = this.filmstripScope ? `the children of ${this.filmstripScope}` : 'the top-level layers';
     this.filmstrip.busy(`Attributing ${scopeName} (${layers.length}) in one request…`);
@@ -1220,3 +1227,14 @@ function errorInfo(e: unknown): ErrorInfo {
   return { message: e instanceof Error ? e.message : String(e) };
 }
 
+/** Restores a response's packed thumbnails (displayTensor.ts packThumbnails) as the float `data` the maps read. */
+function unpackAttributeResponse(r: AttributeResponse): AttributeResponse {
+  for (const layer of r.layers)
+    for (const t of layer.tensors) {
+      const packed = t.reduced?.packed;
+      if (!packed || !t.reduced) continue;
+      t.data = unpackThumbnails(packed);
+      t.reduced = { ...t.reduced, packed: undefined };
+    }
+  return r;
+}

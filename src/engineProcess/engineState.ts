@@ -16,7 +16,7 @@ import type { EngineStage, MethodSpec, PredictResult } from '../engine/api';
 import { isImagePath, loadInputTensor } from '../engine/tensor/image';
 import type { ImagePreprocess } from '../shared/preprocess';
 import { toFloat32 } from '../engine/tensor/npy';
-import { reduceForDisplay } from '../shared/displayTensor';
+import { packThumbnails, reduceForDisplay } from '../shared/displayTensor';
 import { KeptResults } from './keptResults';
 import { imagePreview, tensorPreview } from './preview';
 import type {
@@ -53,7 +53,11 @@ function wireArgument(what: string, w: WireTensor): HostTensor {
 function shownTensor(t: HostTensor, channelsLast: boolean): WireShownTensor {
   const data = t.data as Float32Array;
   const small = reduceForDisplay(t.dims, data, channelsLast);
-  if (small) return { dims: [...t.dims], data: small.data, reduced: small.reduced };
+  if (small) {
+    // The thumbnails travel as 8 bits each (packThumbnails); the webview unpacks them.
+    const { width, height } = small.reduced.thumb;
+    return { dims: [...t.dims], data: new Float32Array(0), reduced: { ...small.reduced, packed: packThumbnails(small.data, width * height) } };
+  }
   // Structured clone sends a view's whole buffer: a view into a larger one goes as a copy of its bytes.
   const own = data.byteOffset === 0 && data.byteLength === data.buffer.byteLength ? data : data.slice();
   return { dims: [...t.dims], data: own };

@@ -135,7 +135,7 @@ describe('engine process', { skip }, () => {
   test('display: a [1, 64, 224, 224] result crosses as what the inspector draws; the engine keeps the whole for export and full-size channels', async () => {
     const { fullResolutionConvNet, writeModel } = await import('../../support/tinyModels');
     const { toWire } = await import('../../../src/engineProcess/wire');
-    const { channelPlane, reduceForDisplay } = await import('../../../src/shared/displayTensor');
+    const { channelPlane, reduceForDisplay, unpackThumbnails } = await import('../../../src/shared/displayTensor');
     const model = writeModel(fullResolutionConvNet(), tmp, 'fullres.onnx');
     const x = Float32Array.from({ length: 3 * 224 * 224 }, (_v, i) => Math.sin(i * 0.37));
     const input = { dtype: 'float32' as const, dims: [1, 3, 224, 224], data: x };
@@ -149,9 +149,20 @@ describe('engine process', { skip }, () => {
     try {
       const want = (await local.attribute({ layers: ['stem.conv'], inputs: [input], target: { kind: 'index', index: 3 } })).attributions[0][0].data as Float32Array;
       const small = reduceForDisplay([1, 64, 224, 224], want, false)!;
-      assert.deepEqual(Array.from(shown.data), Array.from(small.data));
       assert.deepEqual(shown.reduced.channels, small.reduced.channels);
-      assert.ok(shown.data.length * 10 < want.length, `${shown.data.length} values sent of ${want.length}`);
+      assert.deepEqual(Array.from(shown.reduced.sum), Array.from(small.reduced.sum), 'the figure\'s map exactly');
+      // The thumbnails as 8 bits each: within 1/254 of each one's peak, which is exact.
+      assert.equal(shown.data.length, 0);
+      const packed = shown.reduced.packed!;
+      assert.ok(packed.q instanceof Int8Array && packed.q.length === small.data.length);
+      const thumbs = unpackThumbnails(packed);
+      const cell = 112 * 112;
+      for (let k = 0; k < packed.scales.length; k++) {
+        const peak = packed.scales[k];
+        for (let i = 0; i < cell; i++) assert.ok(Math.abs(thumbs[k * cell + i] - small.data[k * cell + i]) <= peak / 254 + 1e-7 * peak, `thumbnail ${k} at ${i}`);
+        assert.equal(peak, Math.max(...Array.from(small.data.subarray(k * cell, (k + 1) * cell), Math.abs)));
+      }
+      assert.ok(packed.q.byteLength + shown.reduced.sum.byteLength < want.byteLength / 30, 'a thirtieth of the bytes, or less');
       // Export: the whole tensor, bit for bit; a tile: one channel at full size.
       const whole = await client.resultTensor({ kept: res.kept!, layer: 0, tensor: 0 });
       assert.deepEqual(Array.from(wireFloat32(whole)), Array.from(want));

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { type AttributionTensor, channelAxisOf, channelCount, channelMap, channelTotals, channelVector, exampleCount, summedMap, thumbnailMap, tokenGrid, topChannels } from '../../../webview/heatmap/tensorMap';
-import { THUMB_SIDE, channelPlane, reduceForDisplay } from '../../../src/shared/displayTensor';
+import { THUMB_SIDE, channelPlane, packThumbnails, reduceForDisplay, unpackThumbnails } from '../../../src/shared/displayTensor';
 
 /** [N=2, C=3, H=2, W=2] with value = 1000n + 100c + 10h + w. */
 const nchw = { dims: [2, 3, 2, 2], data: Float32Array.from({ length: 24 }, (_v, i) => 1000 * Math.floor(i / 12) + 100 * (Math.floor(i / 4) % 3) + 10 * (Math.floor(i / 2) % 2) + (i % 2)) };
@@ -166,5 +166,22 @@ describe("a vision transformer's tokens", () => {
     assert.deepEqual(Array.from(channelMap(t, 0, 3, 'tokens').values), Array.from({ length: 16 }, (_v, p) => 100 * (p + 1) + 3));
     assert.equal(channelCount(dims, 'tokens'), 8);
     assert.equal(channelAxisOf(dims, 'tokens'), 2);
+  });
+});
+
+describe('packThumbnails', () => {
+  it('8 bits per value, each thumbnail to its own peak: within 1/254 of it, the peak and zeros exact', () => {
+    const cell = 6;
+    const data = Float32Array.of(0.5, -2, 1e-3, 0, 1.999, -0.7, /* all zero */ 0, 0, 0, 0, 0, 0, /* tiny */ 3e-9, -1e-9, 0, 2e-9, 1e-9, -3e-9);
+    const p = packThumbnails(data, cell);
+    assert.deepEqual(Array.from(p.scales), [2, 0, Math.fround(3e-9)]);
+    assert.equal(p.q.length, data.length);
+    const back = unpackThumbnails(p);
+    for (let k = 0; k < 3; k++)
+      for (let i = 0; i < cell; i++) assert.ok(Math.abs(back[k * cell + i] - data[k * cell + i]) <= p.scales[k] / 254 + 1e-12, `${k}/${i}: ${back[k * cell + i]} vs ${data[k * cell + i]}`);
+    assert.equal(back[1], -2, 'the peak exactly (sign kept)');
+    assert.deepEqual(Array.from(back.subarray(6, 12)), [0, 0, 0, 0, 0, 0]);
+    assert.equal(back[12], Math.fround(3e-9));
+    assert.deepEqual(unpackThumbnails(packThumbnails(new Float32Array(0), 4)), new Float32Array(0));
   });
 });
