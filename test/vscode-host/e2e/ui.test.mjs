@@ -829,11 +829,11 @@ describe('LayerLens in VS Code (code-server + Chromium)', { timeout: 900_000 }, 
       // never receives the whole tensor): 0.16–0.22 s — engine → host 16–71 ms (the reduction itself and 0.8 MB over
       // IPC), the host 0–4 ms, host → webview 72–103 ms, decode and draw 44–71 ms; with the thumbnails as 8 bits (0.35
       // MB in all): 0.12–0.18 s — engine → host 23–85, host → webview 35–71, draw 45–71 ms (timings.json keeps each
-      // run's numbers and hops). The bounds here are loose on purpose (CI machines vary): they catch regressions of the
-      // kind above, 5× and more.
+      // run's numbers and hops). The bounds are twice the issue's 200 ms and about four times the draw measured here:
+      // loose enough for a loaded CI machine, tight enough to catch the whole tensor crossing again (0.87 s and more).
       const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
-      assert.ok(median(draws) <= 1000, `decode + draw in the webview: median ${median(draws)} ms (${draws.join(', ')})`);
-      assert.ok(median(lags) <= 5000, `engine end → picture: median ${median(lags)} ms (${lags.join(', ')})`);
+      assert.ok(median(draws) <= 250, `decode + draw in the webview: median ${median(draws)} ms (${draws.join(', ')})`);
+      assert.ok(median(lags) <= 400, `engine end → picture: median ${median(lags)} ms (${lags.join(', ')})`);
     });
   });
 
