@@ -62,7 +62,11 @@ for (const name of models) {
       const start = performance.now();
       const done = s.attribute({ layers: [layer], inputs: [x], target, signal: abort.signal }).then(
         () => performance.now() - start,
-        () => undefined,
+        (e) => {
+          // A and B are cancelled on purpose; C never is, and must not fail.
+          if (i === 2) throw new Error(`${name}: the last click (${layer}) failed: ${e?.message ?? e}`);
+          return undefined;
+        },
       );
       runs.push({ abort, done });
     }

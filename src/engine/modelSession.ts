@@ -635,6 +635,8 @@ export class ModelSession {
   private async getCompiled(ref: ModelRef, activations: string[], output: string, inputs: HostTensor[], rt: RuntimeOptions & { signal?: AbortSignal }): Promise<CompiledAttribution> {
     const key = JSON.stringify([ref.key, activations, output, inputs.map((t) => [t.dtype, t.dims]), rt.provider ?? 'auto', rt.threads ?? 0]);
     let p = this.compiled.get(key);
+    // A compile every earlier request gave up on is stopping (it rejects at its next stage): not one to join.
+    if (p && this.waiters.get(p)?.stop.signal.aborted) p = undefined;
     if (p) {
       // Refresh LRU position.
       this.compiled.delete(key);

@@ -76,6 +76,27 @@ describe('superseded compiles', () => {
     }
   });
 
+  test('a request for the same graphs right after the last waiter gave up compiles afresh instead of joining the stopped compile', async () => {
+    // Three rapid clicks: B aborted, then C asks for a piece B was compiling before that compile has noticed its stop.
+    const g = gatedFactory();
+    const s = await ModelSession.open(publicModel('tiny_resnet'), { sessionFactory: g.factory });
+    try {
+      const x = await readNpy(publicInput('resnet_block_outputs'));
+      const click = new AbortController();
+      const req = { layers: ['layer1.0'], inputs: [x], target: { kind: 'index' as const, index: 1 }, threads: 1 };
+      const first = s.attribute({ ...req, signal: click.signal });
+      while (!g.started.includes('session')) await new Promise((r) => setTimeout(r, 5));
+      click.abort();
+      const next = s.attribute(req); // while the stopped compile still waits for its session
+      g.open();
+      await assert.rejects(first, /cancelled/);
+      const res = await next;
+      assert.equal(res.attributions[0][0].dims[0], x.dims[0]);
+    } finally {
+      await s.dispose();
+    }
+  });
+
   test('a compile another request still waits for runs to the end', async () => {
     const g = gatedFactory();
     const s = await ModelSession.open(publicModel('tiny_resnet'), { sessionFactory: g.factory });
