@@ -49,10 +49,13 @@ function wireArgument(what: string, w: WireTensor): HostTensor {
   }
 }
 
-/** What the inspector draws of one attribution: the display form of a large rank-4 tensor, else the tensor. */
-function shownTensor(t: HostTensor, channelsLast: boolean): WireShownTensor {
+/**
+ * What the inspector draws of one attribution: the display form of a large rank-4 tensor, else the tensor (always
+ * the tensor when `whole`: feature ablation's per-channel values are drawn as a bar for every channel).
+ */
+function shownTensor(t: HostTensor, channelsLast: boolean, whole: boolean): WireShownTensor {
   const data = t.data as Float32Array;
-  const small = reduceForDisplay(t.dims, data, channelsLast);
+  const small = whole ? undefined : reduceForDisplay(t.dims, data, channelsLast);
   if (small) {
     // The thumbnails travel as 8 bits each (packThumbnails); the webview unpacks them.
     const { width, height } = small.reduced.thumb;
@@ -176,7 +179,7 @@ export class EngineState {
     const display = p.display;
     return {
       ...(display
-        ? { attributions: [], shown: whole.map((ts) => ts.map((t) => shownTensor(t, display.channelsLast))), kept: this.kept.keep(whole) }
+        ? { attributions: [], shown: whole.map((ts) => ts.map((t) => shownTensor(t, display.channelsLast, method?.name === 'feature-ablation'))), kept: this.kept.keep(whole) }
         : { attributions: whole.map((ts) => ts.map(toWire)) }),
       valueNames: res.valueNames,
       ...(res.delta ? { delta: toWire(toFloat32(res.delta)) } : {}),

@@ -9,9 +9,8 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { EngineStage } from '../engine/api';
 import { encodeNpy } from '../engine/tensor/npy';
-import type { WireAttributeResult, WireModelInfo } from '../shared/engineWire';
+import type { WireModelInfo } from '../shared/engineWire';
 import { fromWire } from '../engineProcess/wire';
-import { channelPlane } from '../shared/displayTensor';
 import type { HostTensor } from '../engine/tensor/hostTensor';
 import {
   AttributeParams,
@@ -54,8 +53,11 @@ import { SidecarCorruptError, readSidecar, sidecarPath, writeSidecar } from './s
 import { S } from './strings';
 import { inspectorHtml } from './webviewHtml';
 
-/** Whole attribution results kept for Export .npy (the figure, a pinned one, the filmstrip, and a few before). */
-const KEPT_RESULTS = 8;
+/**
+ * Request ids of this panel's results mapped to the engine's ids for their whole tensors (Export .npy, a channel at
+ * full size). The engine decides how long it keeps them (keptResults.ts); this only bounds the map.
+ */
+const KEPT_RESULTS = 64;
 
 export const PANEL_VIEW_TYPE = 'layerlens.inspectorPanel';
 
@@ -89,7 +91,7 @@ export class InspectorPanel implements vscode.Disposable {
   private readonly pending = new Map<number, vscode.CancellationTokenSource>();
   private model?: WireModelInfo;
   /** The last attributions whole, by request id (the webview may have only their display form). */
-  private readonly results = new Map<number, WireAttributeResult>();
+  private readonly results = new Map<number, number>();
   /** Preprocessing chosen in the inspector (overrides the model's own until the panel closes). */
   private preprocess?: ImagePreprocess;
   /** Where `preprocess` came from, in the words the inspector shows. */
@@ -263,17 +265,10 @@ export class InspectorPanel implements vscode.Disposable {
       case 'exportNpy':
         return this.exportFile(msg.params.suggestedName, 'npy', encodeNpy(await this.npyTensor(msg.params)));
       case 'channel': {
+        // The engine kept the whole result and cuts the channel out there.
         const { ref, example, channel } = msg.params;
-        const channelsLast = this.channelsLast;
-        const kept = this.results.get(ref.requestId);
-        // Sent in its display form: the engine kept the whole and cuts the channel out there.
-        if (kept?.kept !== undefined) return this.s.engine.resultChannel({ kept: kept.kept, layer: ref.layer, tensor: ref.tensor, example, channel, channelsLast });
-        const t = await this.npyTensor({ ref });
-        if (t.dims.length !== 4 || !(t.data instanceof Float32Array)) throw new InspectorError('That result has no channels to show one of.', 'invalid-argument');
-        const [n, c] = channelsLast ? [t.dims[0], t.dims[3]] : [t.dims[0], t.dims[1]];
-        if (example >= n || channel >= c) throw new InspectorError(`No channel ${channel} of example ${example} in a [${t.dims.join(', ')}] result.`, 'invalid-argument');
-        const dims = channelsLast ? [t.dims[1], t.dims[2]] : [t.dims[2], t.dims[3]];
-        return { dims, data: channelPlane(t.dims, t.data, channelsLast, example, channel) };
+        const kept = this.keptId(ref);
+        return this.s.engine.resultChannel({ kept, layer: ref.layer, tensor: ref.tensor, example, channel, channelsLast: this.channelsLast }).catch(this.keptGone);
       }
     }
   }
@@ -462,8 +457,7 @@ export class InspectorPanel implements vscode.Disposable {
           provider: cfg.executionProvider,
           threads: cfg.threads,
           // What the webview draws, not the whole tensors (the engine keeps those for export and full-size channels).
-          // Feature ablation's per-channel values are drawn as bars of every channel: they come whole.
-          ...(p.method?.name === 'feature-ablation' ? {} : { display: { channelsLast: this.channelsLast } }),
+          display: { channelsLast: this.channelsLast },
         },
         // The figure's and the filmstrip's requests run side by side: each supersedes only its own kind.
         { token, onStage, supersedeKey: `${this.id}:attribute:${p.purpose ?? 'figure'}` },
@@ -475,8 +469,8 @@ export class InspectorPanel implements vscode.Disposable {
       () => undefined,
     );
     this.event('providerInfo', { requested: cfg.executionProvider, used: res.provider, available: this.providers ?? [res.provider], notes: res.providerNotes });
-    // Kept for Export .npy and full-size channels: the whole tensors, or the engine's id for them.
-    this.results.set(requestId, res);
+    // The engine's id for the whole tensors: Export .npy and full-size channels ask it for them.
+    if (res.kept !== undefined) this.results.set(requestId, res.kept);
     while (this.results.size > KEPT_RESULTS) this.results.delete(this.results.keys().next().value as number);
     const response = attributeResponse(p.layers, res);
     response.timings = { ...response.timings, hostReceivedAt, hostSentAt: Date.now() };
@@ -517,23 +511,25 @@ export class InspectorPanel implements vscode.Disposable {
     return (this.preprocess ?? this.model?.preprocess)?.layout === 'nhwc';
   }
 
-  /** The tensor to export: sent whole by the webview, or one of a result sent in its display form (kept whole here or by the engine). */
+  /** The tensor to export: sent whole by the webview, or one of a result sent in its display form (the engine kept it). */
   private async npyTensor(p: { tensor?: TensorPayload; ref?: ResultTensorRef }): Promise<HostTensor> {
     if (p.tensor) return payloadTensor(p.tensor);
     const ref = p.ref!;
-    const res = this.results.get(ref.requestId);
-    const gone = () => new InspectorError('That result is no longer kept: attribute again, then export.', 'invalid-argument');
-    if (!res) throw gone();
-    if (res.kept !== undefined) {
-      const w = await this.s.engine.resultTensor({ kept: res.kept, layer: ref.layer, tensor: ref.tensor }).catch((e: unknown) => {
-        throw e instanceof EngineError && e.code === 'invalid-argument' ? gone() : e;
-      });
-      return fromWire(w);
-    }
-    const w = res.attributions[ref.layer]?.[ref.tensor];
-    if (!w) throw gone();
+    const w = await this.s.engine.resultTensor({ kept: this.keptId(ref), layer: ref.layer, tensor: ref.tensor }).catch(this.keptGone);
     return fromWire(w);
   }
+
+  /** The engine's id for the whole tensors of a result this panel was sent. */
+  private keptId(ref: ResultTensorRef): number {
+    const kept = this.results.get(ref.requestId);
+    if (kept === undefined) throw new InspectorError(S.resultGone, 'invalid-argument');
+    return kept;
+  }
+
+  /** The engine no longer keeps a result (evicted, or the engine restarted): the same words as when this panel forgot it. */
+  private readonly keptGone = (e: unknown): never => {
+    throw e instanceof EngineError && e.code === 'invalid-argument' && /no longer kept/.test(e.message) ? new InspectorError(S.resultGone, 'invalid-argument') : e;
+  };
 
   private async exportFile(suggestedName: string, ext: 'png' | 'npy', bytes: Uint8Array): Promise<ExportResult> {
     const name = suggestedName.toLowerCase().endsWith(`.${ext}`) ? suggestedName : `${suggestedName}.${ext}`;

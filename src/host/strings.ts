@@ -9,6 +9,7 @@ export const S = {
   engineDisposed: 'LayerLens is shutting down.',
   engineRestartedByRequest: 'The LayerLens engine was restarted.',
   engineHung: 'The LayerLens engine stopped responding and was restarted.',
+  resultGone: 'That result is no longer kept: attribute again, then export or choose the channel.',
   timedOut: (s: number) => `The computation took longer than ${s} s (setting layerlens.requestTimeoutSeconds) and was stopped.`,
   engineStartFailed: (why: string) => `The LayerLens engine could not be started: ${why}`,
   engineStoppedDuringRequest: (reason: string) => `The LayerLens engine ${reason} during this request; it has been restarted, try again.`,

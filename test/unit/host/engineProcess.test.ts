@@ -175,6 +175,12 @@ describe('engine process', { skip }, () => {
     }
     await assert.rejects(client.resultChannel({ kept: res.kept!, layer: 0, tensor: 0, example: 0, channel: 64, channelsLast: false }), (e: unknown) => e instanceof EngineError && e.code === 'invalid-argument' && /no channel 64/.test(e.message));
     await assert.rejects(client.resultTensor({ kept: res.kept! + 1000, layer: 0, tensor: 0 }), (e: unknown) => e instanceof EngineError && e.code === 'invalid-argument' && /no longer kept/.test(e.message));
+    // Feature ablation's per-channel values are drawn as a bar per channel: they go whole, and are kept too.
+    const mask = toWire({ dtype: 'float32', dims: [1, 64, 1, 1], data: Float32Array.from({ length: 64 }, (_v, c) => c % 4) });
+    const fa = await client.attribute({ model, layers: ['stem.conv'], inputs: [{ tensor: toWire(input) }], target: { kind: 'index', index: 3 }, method: { name: 'feature-ablation', layerMask: mask }, display: { channelsLast: false } });
+    assert.equal(fa.shown![0][0].reduced, undefined);
+    assert.equal(fa.shown![0][0].data.length, 64 * 224 * 224);
+    assert.deepEqual(Array.from(wireFloat32(await client.resultTensor({ kept: fa.kept!, layer: 0, tensor: 0 }))), Array.from(fa.shown![0][0].data));
     // A small result in the same form goes whole.
     const small = await client.attribute({ model: SMALL_CNN, layers: ['conv2'], inputs: [{ tensor: toWire({ dtype: 'float32', dims: [1, 3, 32, 32], data: new Float32Array(3 * 32 * 32).fill(0.5) }) }], target: { kind: 'index', index: 1 }, display: { channelsLast: false } });
     assert.equal(small.shown![0][0].reduced, undefined);

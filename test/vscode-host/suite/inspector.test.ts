@@ -86,7 +86,11 @@ describe('Explain Layer and the inspector', function () {
     assert.ok(t.reduced, 'the display form');
     assert.strictEqual(t.reduced.channels.length, 12);
     assert.deepStrictEqual(t.reduced.thumb, { width: 112, height: 112 });
-    assert.strictEqual(t.data.length, 12 * 112 * 112, '12 of 64 channels, as thumbnails');
+    // 12 of 64 channels as thumbnails, 8 bits each (the webview unpacks them into `data`).
+    assert.strictEqual(t.data.length, 0);
+    assert.ok(t.reduced.packed);
+    assert.strictEqual(t.reduced.packed.q.length, 12 * 112 * 112, '12 of 64 channels, as thumbnails');
+    assert.strictEqual(t.reduced.packed.scales.length, 12);
     // The whole tensor stayed with the engine process: Export .npy asks it for it.
     const whole = await (panel as unknown as { npyTensor(p: { ref: { requestId: number; layer: number; tensor: number } }): Promise<{ dims: number[]; data: Float32Array }> }).npyTensor({ ref: { requestId: id, layer: 0, tensor: 0 } });
     assert.deepStrictEqual(whole.dims, [1, 64, 224, 224]);
