@@ -154,7 +154,6 @@ export function buildBackward(
         if (!init) throw contextError(node, opset, `input ${i} ('${v}') must be a weight stored in the file`);
         return tensorFloat32(init, v);
       },
-      isWeight: (i) => !!node.inputs[i] && g.initializers.has(node.inputs[i]),
       maybeValues: (i) => {
         const v = node.inputs[i];
         if (!v) return undefined;

@@ -34,8 +34,6 @@ export interface VjpContext {
   values(i: number): number[];
   /** A weight's values (input i must be an initializer), unboxed; read-only. */
   floatValues(i: number): Float32Array;
-  /** Whether input i is a weight of the file (an initializer, inline or in external data). */
-  isWeight(i: number): boolean;
   /** Like `values`, but undefined for an absent optional input. */
   maybeValues(i: number): number[] | undefined;
 

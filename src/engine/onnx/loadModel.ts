@@ -5,6 +5,7 @@ import { LayerLensError } from '../errors';
 import { OnnxGraph } from './graph';
 import { ElemType, ModelProto, TensorProto, onnx, toNum } from './proto';
 import { elemByteSize } from './tensorData';
+import { alignWeightsInPlace } from './ownTensors';
 import { promoteFloat16 } from './promoteHalf';
 
 /** Above this many elements one tensor is refused (4 GiB of float32). */
@@ -42,6 +43,8 @@ export async function loadModel(file: string): Promise<LoadedModel> {
   const proto = decodeModel(buf, file);
   resolveExternalData(proto, path.dirname(abs), file);
   const promoted = promoteFloat16(proto, file) > 0;
+  // Float weights aligned where they are, so onnxruntime reads them in place (ownTensors.ts).
+  alignWeightsInPlace(proto, buf);
   const graph = new OnnxGraph(proto);
   return { path: abs, dir: path.dirname(abs), bytes: st.size, mtimeMs: st.mtimeMs, proto, graph, ...(promoted ? { promotedFromFloat16: true } : {}) };
 }

@@ -2,7 +2,7 @@
 import * as ort from 'onnxruntime-node';
 import type { ProviderName } from '../api';
 import { LayerLensError } from '../errors';
-import type { ExternalDatum, SessionModel } from '../onnx/sessionModel';
+import { type ExternalDatum, SessionModel } from '../onnx/sessionModel';
 import { ConcreteProvider, ProviderProbes, planProviders, shortProviderError } from './providers';
 
 export interface SessionRequest {
@@ -24,6 +24,8 @@ export interface SessionExtras {
   optimization?: 'disabled' | 'basic' | 'extended' | 'all';
   /** Tensors the model names as in-memory external data (sessionModel.ts). */
   externalData?: ExternalDatum[];
+  /** Weights the model takes as inputs (sessionModel.ts): openSession feeds them on every run. */
+  weightFeeds?: Record<string, ort.Tensor>;
 }
 
 /**
@@ -78,8 +80,18 @@ export interface SessionRequest {
   probes?: ProviderProbes;
 }
 
+/** `session` with `weights` added to every run's feeds. */
+function feedingWeights(session: ort.InferenceSession, weights: Record<string, ort.Tensor>): ort.InferenceSession {
+  return new Proxy(session, {
+    get(target, prop) {
+      if (prop === 'run') return (feeds: ort.InferenceSession.FeedsType, ...rest: unknown[]) => (target.run as (...a: unknown[]) => unknown)({ ...weights, ...feeds }, ...rest);
+      const v = Reflect.get(target, prop, target) as unknown;
+      return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+    },
+  });
+}
+
 export async function openSession(model: Uint8Array | SessionModel, req: SessionRequest, factory: SessionFactory = createOrtSession): Promise<OpenedSession> {
-  const { bytes, externalData } = model instanceof Uint8Array ? { bytes: model, externalData: undefined } : model;
   const plan = planProviders(req.provider ?? 'auto', process.platform, req.probes);
   const notes = [...plan.skipped];
   if (!plan.order.length)
@@ -87,8 +99,9 @@ export async function openSession(model: Uint8Array | SessionModel, req: Session
   let lastError: unknown;
   for (const provider of plan.order) {
     try {
-      const session = await factory(bytes, provider, req.threads, { externalDataDir: req.externalDataDir, optimization: req.optimization, externalData });
-      return { session, provider, notes };
+      const { bytes, externalData, weightFeeds } = model instanceof SessionModel ? model.encode(provider) : { bytes: model, externalData: [], weightFeeds: {} };
+      const session = await factory(bytes, provider, req.threads, { externalDataDir: req.externalDataDir, optimization: req.optimization, externalData, weightFeeds });
+      return { session: Object.keys(weightFeeds).length ? feedingWeights(session, weightFeeds) : session, provider, notes };
     } catch (e) {
       lastError = e;
       notes.push(`${provider}: ${shortProviderError(e)}`);

@@ -145,7 +145,9 @@ describe('split backward', () => {
   test('a split model is probed segment by segment: no probe session holds more than one segment, the shapes are the whole probe\'s', async () => {
     const opened: { weights: number; outputs: number }[] = [];
     const spy: SessionFactory = (bytes, provider, threads, extras) => {
-      opened.push({ weights: (extras?.externalData ?? []).reduce((a, d) => a + d.data.byteLength, 0), outputs: decodeModel(bytes).graph!.output!.length });
+      const held = (extras?.externalData ?? []).reduce((a, d) => a + d.data.byteLength, 0);
+      const fed = Object.values(extras?.weightFeeds ?? {}).reduce((a, t) => a + (t.data as Float32Array).byteLength, 0);
+      opened.push({ weights: held + fed, outputs: decodeModel(bytes).graph!.output!.length });
       return createOrtSession(bytes, provider, threads, extras);
     };
     const shapesOf = async (mode: 'always' | 'never') => {

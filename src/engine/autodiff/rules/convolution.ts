@@ -75,11 +75,8 @@ function flippedConvAdjoint(c: VjpContext, dy: string, inSp: number[], outSp: nu
   const coutG = cout / group;
   const kSize = prod(k);
   const attrs = { kernel_shape: k, strides: win.strides, dilations: win.dilations, pads: [...padB, ...padE], group };
-  if (kSize === 1 && group === 1 && c.isWeight(1)) {
-    // A 1×1 kernel has nothing to flip: the weight transposed, as a graph op onnxruntime folds once when the session
-    // opens (ResNet-50's first click: 706–716 ms instead of 778–787 ms, most of its weights being 1×1).
-    return c.op('Conv', [dy, c.op('Transpose', [c.x(1)], { perm: [1, 0, ...k.map((_v, i) => 2 + i)] })], attrs);
-  }
+  // Flipped (for a 1×1 kernel: transposed) once in JS and kept: on the CPU the weights are session inputs
+  // (sessionModel.ts), so a Transpose in the graph would run on every backward pass instead of being folded.
   let w: Float32Array;
   try {
     w = c.floatValues(1);
