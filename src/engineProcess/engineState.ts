@@ -22,6 +22,7 @@ import { imagePreview, tensorPreview } from './preview';
 import type {
   WireAttributeParams,
   WireAttributeResult,
+  WireChannelPlane,
   WireInputRef,
   WireLayerSummary,
   WireLayersParams,
@@ -38,7 +39,7 @@ import type {
   WireShownTensor,
   WireTensor,
 } from '../shared/engineWire';
-import { fromWire, toWire } from './wire';
+import { fromWire, ownBuffer, toWire } from './wire';
 
 /** A tensor argument from the wire, with what it is in the error when it is malformed. */
 function wireArgument(what: string, w: WireTensor): HostTensor {
@@ -61,9 +62,7 @@ function shownTensor(t: HostTensor, channelsLast: boolean, whole: boolean): Wire
     const { width, height } = small.reduced.thumb;
     return { dims: [...t.dims], data: new Float32Array(0), reduced: { ...small.reduced, packed: packThumbnails(small.data, width * height) } };
   }
-  // Structured clone sends a view's whole buffer: a view into a larger one goes as a copy of its bytes.
-  const own = data.byteOffset === 0 && data.byteLength === data.buffer.byteLength ? data : data.slice();
-  return { dims: [...t.dims], data: own };
+  return { dims: [...t.dims], data: ownBuffer(data) };
 }
 
 const MAX_OPEN_MODELS = 4;
@@ -195,7 +194,7 @@ export class EngineState {
     return toWire(this.kept.tensor(p.kept, p.layer, p.tensor));
   }
 
-  resultChannel(p: WireResultChannelParams): { dims: number[]; data: Float32Array } {
+  resultChannel(p: WireResultChannelParams): WireChannelPlane {
     return this.kept.channel(p.kept, p.layer, p.tensor, p.example, p.channel, p.channelsLast);
   }
 

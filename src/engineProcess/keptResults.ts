@@ -7,6 +7,7 @@
 import { LayerLensError } from '../engine/errors';
 import type { HostTensor } from '../engine/tensor/hostTensor';
 import { channelPlane } from '../shared/displayTensor';
+import type { WireChannelPlane } from '../shared/engineWire';
 
 export const KEPT_RESULTS_MAX = 16;
 export const KEPT_RESULTS_MAX_BYTES = 512 * 2 ** 20;
@@ -46,7 +47,7 @@ export class KeptResults {
   }
 
   /** One channel of one example of a kept rank-4 float32 result, at full size. */
-  channel(kept: number, layer: number, k: number, example: number, channel: number, channelsLast: boolean): { dims: number[]; data: Float32Array } {
+  channel(kept: number, layer: number, k: number, example: number, channel: number, channelsLast: boolean): WireChannelPlane {
     const t = this.tensor(kept, layer, k);
     if (t.dims.length !== 4 || !(t.data instanceof Float32Array)) throw new LayerLensError(`a [${t.dims.join(', ')}] result has no channels to show one of`, 'invalid-argument');
     const [n, c] = channelsLast ? [t.dims[0], t.dims[3]] : [t.dims[0], t.dims[1]];

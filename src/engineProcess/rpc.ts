@@ -7,6 +7,7 @@ import { NotificationType, RequestType } from 'vscode-jsonrpc';
 import type { PredictResult } from '../engine/api';
 import type {
   WireAttributeParams,
+  WireChannelPlane,
   WireAttributeResult,
   WireErrorData,
   WireHelloResult,
@@ -34,7 +35,7 @@ export const Attribute = new RequestType<WireAttributeParams, WireAttributeResul
 /** A whole tensor of a result the engine kept (Export .npy of a result sent in its display form). */
 export const ResultTensor = new RequestType<WireResultTensorParams, WireTensor, WireErrorData>('layerlens/resultTensor');
 /** One channel of a kept result at full size ([height, width] and its values). */
-export const ResultChannel = new RequestType<WireResultChannelParams, { dims: number[]; data: Float32Array }, WireErrorData>('layerlens/resultChannel');
+export const ResultChannel = new RequestType<WireResultChannelParams, WireChannelPlane, WireErrorData>('layerlens/resultChannel');
 export const LoadInput = new RequestType<WireLoadInputParams, WireLoadInputResult, WireErrorData>('layerlens/loadInput');
 export const DisposeModel = new RequestType<{ model: string }, void, WireErrorData>('layerlens/disposeModel');
 /** Engine → host: a request with a `progressId` moved to another stage. */
@@ -44,3 +45,7 @@ export const Stage = new NotificationType<WireStage>('layerlens/stage');
 export const ENGINE_ERROR = -32001;
 /** JSON-RPC's RequestCancelled. */
 export const REQUEST_CANCELLED = -32800;
+
+/** A request descriptor's parameter and result types: the client's methods are typed from the descriptors alone. */
+export type ParamsOf<T> = T extends RequestType<infer P, unknown, unknown> ? P : never;
+export type ResultOf<T> = T extends RequestType<unknown, infer R, unknown> ? R : never;

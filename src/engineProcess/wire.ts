@@ -8,12 +8,20 @@ const LITTLE_ENDIAN = os.endianness() === 'LE';
 
 export { isDType };
 
+/**
+ * `view` itself when it spans its whole buffer, else a copy of exactly its bytes: structured clone (Node IPC,
+ * postMessage) sends a view's whole buffer, which for a view into a larger one is more than it holds.
+ */
+export function ownBuffer<T extends ArrayBufferView>(view: T): T {
+  if (view.byteOffset === 0 && view.byteLength === view.buffer.byteLength) return view;
+  const ctor = view.constructor as new (b: ArrayBuffer) => T;
+  return new ctor(view.buffer.slice(view.byteOffset, view.byteOffset + view.byteLength) as ArrayBuffer);
+}
+
 export function toWire(t: HostTensor): WireTensor {
   if (!LITTLE_ENDIAN) throw new Error('big-endian hosts are not supported');
-  const whole = t.data.byteOffset === 0 && t.data.byteLength === t.data.buffer.byteLength;
-  // Structured clone sends a view's whole buffer: a view into a larger one is copied to exactly its bytes first.
-  const data = whole ? new Uint8Array(t.data.buffer) : new Uint8Array(t.data.buffer.slice(t.data.byteOffset, t.data.byteOffset + t.data.byteLength));
-  return { dtype: t.dtype, dims: [...t.dims], data };
+  const own = ownBuffer(t.data);
+  return { dtype: t.dtype, dims: [...t.dims], data: new Uint8Array(own.buffer) };
 }
 
 /** Decodes a wire tensor; throws a plain Error (the caller words it) when it is malformed. */

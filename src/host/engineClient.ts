@@ -10,26 +10,25 @@ import { ChildProcess, fork } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { CancellationToken, CancellationTokenSource, Emitter, Event, RequestType, ResponseError } from 'vscode-jsonrpc';
 import { IPCMessageReader, IPCMessageWriter, createMessageConnection } from 'vscode-jsonrpc/node';
-import type { EngineStage, PredictResult } from '../engine/api';
-import { Attribute, DisposeModel, Hello, Layers, LoadInput, LocateLayer, ModelTree, OpenModel, Predict, REQUEST_CANCELLED, ResultChannel, ResultTensor, Stage } from '../engineProcess/rpc';
-import type {
-  WireAttributeParams,
-  WireAttributeResult,
-  WireResultChannelParams,
-  WireResultTensorParams,
-  WireTensor,
-  WireErrorData,
-  WireStage,
-  WireHelloResult,
-  WireLayersParams,
-  WireLayersResult,
-  WireLoadInputParams,
-  WireLoadInputResult,
-  WireLocateLayerResult,
-  WireModelInfo,
-  WireModelTreeResult,
-  WirePredictParams,
-} from '../shared/engineWire';
+import type { EngineStage } from '../engine/api';
+import {
+  Attribute,
+  DisposeModel,
+  Hello,
+  Layers,
+  LoadInput,
+  LocateLayer,
+  ModelTree,
+  OpenModel,
+  type ParamsOf,
+  Predict,
+  REQUEST_CANCELLED,
+  type ResultOf,
+  ResultChannel,
+  ResultTensor,
+  Stage,
+} from '../engineProcess/rpc';
+import type { WireErrorData, WireStage } from '../shared/engineWire';
 import { S } from './strings';
 
 export type EngineErrorCode =
@@ -157,7 +156,7 @@ export class EngineClient {
   }
 
   /** Starts the process now (requests start it anyway) and waits until it answers. */
-  async start(): Promise<WireHelloResult> {
+  async start(): Promise<ResultOf<typeof Hello>> {
     return this.request(Hello, undefined, { timeoutMs: 30_000 });
   }
 
@@ -177,36 +176,37 @@ export class EngineClient {
     this.stopEmitter.dispose();
   }
 
-  hello(opts?: RequestOptions): Promise<WireHelloResult> {
+  // Each method's types come from its request descriptor (src/engineProcess/rpc.ts).
+  hello(opts?: RequestOptions): Promise<ResultOf<typeof Hello>> {
     return this.request(Hello, undefined, opts);
   }
-  openModel(model: string, opts?: RequestOptions): Promise<WireModelInfo> {
+  openModel(model: string, opts?: RequestOptions): Promise<ResultOf<typeof OpenModel>> {
     return this.request(OpenModel, { model }, opts);
   }
-  layers(p: WireLayersParams, opts?: RequestOptions): Promise<WireLayersResult> {
+  layers(p: ParamsOf<typeof Layers>, opts?: RequestOptions): Promise<ResultOf<typeof Layers>> {
     return this.request(Layers, p, opts);
   }
-  modelTree(model: string, opts?: RequestOptions): Promise<WireModelTreeResult> {
+  modelTree(model: string, opts?: RequestOptions): Promise<ResultOf<typeof ModelTree>> {
     return this.request(ModelTree, { model }, opts);
   }
-  locateLayer(model: string, id: string, opts?: RequestOptions): Promise<WireLocateLayerResult> {
+  locateLayer(model: string, id: string, opts?: RequestOptions): Promise<ResultOf<typeof LocateLayer>> {
     return this.request(LocateLayer, { model, id }, opts);
   }
-  predict(p: WirePredictParams, opts?: RequestOptions): Promise<PredictResult> {
+  predict(p: ParamsOf<typeof Predict>, opts?: RequestOptions): Promise<ResultOf<typeof Predict>> {
     return this.request(Predict, p, opts);
   }
-  attribute(p: WireAttributeParams, opts?: RequestOptions): Promise<WireAttributeResult> {
+  attribute(p: ParamsOf<typeof Attribute>, opts?: RequestOptions): Promise<ResultOf<typeof Attribute>> {
     return this.request(Attribute, p, opts);
   }
   /** A whole tensor of a result the engine answered in its display form and kept. */
-  resultTensor(p: WireResultTensorParams, opts?: RequestOptions): Promise<WireTensor> {
+  resultTensor(p: ParamsOf<typeof ResultTensor>, opts?: RequestOptions): Promise<ResultOf<typeof ResultTensor>> {
     return this.request(ResultTensor, p, opts);
   }
   /** One channel of a kept result at full size. */
-  resultChannel(p: WireResultChannelParams, opts?: RequestOptions): Promise<{ dims: number[]; data: Float32Array }> {
+  resultChannel(p: ParamsOf<typeof ResultChannel>, opts?: RequestOptions): Promise<ResultOf<typeof ResultChannel>> {
     return this.request(ResultChannel, p, opts);
   }
-  loadInput(p: WireLoadInputParams, opts?: RequestOptions): Promise<WireLoadInputResult> {
+  loadInput(p: ParamsOf<typeof LoadInput>, opts?: RequestOptions): Promise<ResultOf<typeof LoadInput>> {
     return this.request(LoadInput, p, opts);
   }
   async disposeModel(model: string): Promise<void> {

@@ -167,6 +167,12 @@ export interface WireResultChannelParams extends WireResultTensorParams {
   channelsLast: boolean;
 }
 
+/** One channel of one example at full size: [height, width] and its values. */
+export interface WireChannelPlane {
+  dims: number[];
+  data: Float32Array;
+}
+
 export interface WireLoadInputParams {
   file: string;
   /** Explicit preprocessing; absent: the model's (sidecar, metadata, input shape) when `model` is given. */

@@ -28,14 +28,10 @@ function liveViews(proto: ModelProto, buffer: ArrayBufferLike): Slot[] {
     if (!o || typeof o !== 'object' || seen.has(o)) return;
     seen.add(o);
     if (ArrayBuffer.isView(o)) return;
-    if (Array.isArray(o)) {
-      o.forEach((v, i) => (v instanceof Uint8Array ? v.buffer === buffer && slots.push({ owner: o as unknown as Record<string, unknown>, key: String(i), view: v, float: false }) : walk(v)));
-      return;
-    }
+    // Arrays and messages alike: their entries (an array's keys are its indices).
     for (const [key, v] of Object.entries(o)) {
-      if (v instanceof Uint8Array) {
-        if (v.buffer === buffer) slots.push({ owner: o as Record<string, unknown>, key, view: v, float: key === 'rawData' && (o as TensorProto).dataType === ElemType.FLOAT });
-      } else walk(v);
+      if (!(v instanceof Uint8Array)) walk(v);
+      else if (v.buffer === buffer) slots.push({ owner: o as Record<string, unknown>, key, view: v, float: key === 'rawData' && (o as TensorProto).dataType === ElemType.FLOAT });
     }
   };
   walk(proto);
