@@ -44,8 +44,18 @@ describe('engine process', function () {
     const a = await api();
     await a.engine.hello();
     const pid = a.engine.pid!;
-    const pending = a.engine.attribute(attributeParams());
-    process.kill(pid);
+    // Integrated gradients with 20,000 steps keeps the engine busy for about a second (a plain attribution of this
+    // small model can answer before the kill lands); the kill comes with the request's first stage, so it is in flight.
+    let killed = false;
+    const pending = a.engine.attribute(
+      { ...attributeParams(), method: { name: 'integrated-gradients', nSteps: 20_000 } },
+      {
+        onStage: () => {
+          if (!killed) process.kill(pid);
+          killed = true;
+        },
+      },
+    );
     let err: EngineError | undefined;
     try {
       await pending;
@@ -72,8 +82,9 @@ describe('engine process', function () {
     await panel.loadInput(image());
     const params = { layers: ['conv2'], target: { kind: 'index' as const, index: 1 }, layerInput: false, gradientOnly: false };
     const pid = a.engine.pid!;
-    const pending = panel.receive({ kind: 'request', id: requestId(), method: 'attribute', params });
-    // Killed while the request is in flight (a small model answers within milliseconds, so no waiting here).
+    // Killed while the request is in flight: integrated gradients at the most steps the inspector allows keeps the
+    // engine busy for a few hundred milliseconds (a plain attribution of this small model can finish before the kill).
+    const pending = panel.receive({ kind: 'request', id: requestId(), method: 'attribute', params: { ...params, method: { name: 'integrated-gradients', nSteps: 4096 } } });
     process.kill(pid);
     const failed = (await pending) as ResponseMessage<AttributeResponse>;
     assert.strictEqual(failed.error?.code, 'engine-stopped');
