@@ -252,9 +252,17 @@ describe('engine process', { skip }, () => {
   });
 
   test('killing the process mid-attribution rejects that request clearly; the next one succeeds', async () => {
-    const req = client.attribute({ model: DEMO, layers: ['features.conv2'], inputs: [{ file: SAMPLE }], target: { kind: 'index', index: 9 } });
-    const pid = client.pid!;
-    process.kill(pid);
+    // Long enough that the kill lands while the engine works (a cached attribution can answer first): integrated
+    // gradients with 20,000 steps, killed at the request's first stage (the process may only start with it).
+    let pid: number | undefined;
+    const req = client.attribute(
+      { model: DEMO, layers: ['features.conv2'], inputs: [{ file: SAMPLE }], target: { kind: 'index', index: 9 }, method: { name: 'integrated-gradients', nSteps: 20_000 } },
+      {
+        onStage: () => {
+          if (pid === undefined) process.kill((pid = client.pid!));
+        },
+      },
+    );
     await assert.rejects(req, (e: unknown) => e instanceof EngineError && e.code === 'engine-stopped' && /engine was stopped \(SIGTERM\)/.test(e.message));
     assert.ok(notices.some((n) => /restarted/.test(n)));
     const res = await client.attribute({ model: DEMO, layers: ['features.conv2'], inputs: [{ file: SAMPLE }], target: { kind: 'index', index: 9 } });

@@ -51,7 +51,7 @@ describe('engine process', function () {
       { ...attributeParams(), method: { name: 'integrated-gradients', nSteps: 20_000 } },
       {
         onStage: () => {
-          if (!killed) process.kill(pid);
+          if (!killed) process.kill(pid); // the engine runs already (hello above): its pid is known
           killed = true;
         },
       },
